@@ -1,0 +1,77 @@
+"""coaching_trials: statistical analysis of coaching-outcome trials in healthcare.
+
+Public names are imported lazily so that ``import coaching_trials`` stays fast and a command
+such as ``coaching-trials instruments`` does not pay for matplotlib or statsmodels.
+
+Examples
+--------
+>>> import coaching_trials as ct
+>>> "pfi" in ct.list_instruments()["id"].tolist()
+True
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0.dev0"
+
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    # errors
+    "DataValidationError": "coaching_trials._errors",
+    "DataValidationWarning": "coaching_trials._errors",
+    "EFFECT_COLUMNS": "coaching_trials._results",
+    # io
+    "read_survey": "coaching_trials.io.readers",
+    "to_long": "coaching_trials.io.reshape",
+    "to_wide": "coaching_trials.io.reshape",
+    "validate_responses": "coaching_trials.io.validate",
+    # instruments
+    "Instrument": "coaching_trials.instruments.registry",
+    "list_instruments": "coaching_trials.instruments.registry",
+    "get_instrument": "coaching_trials.instruments.registry",
+    "load_instrument": "coaching_trials.instruments.registry",
+    "score": "coaching_trials.instruments.scoring",
+    "ScoreResult": "coaching_trials.instruments.scoring",
+    "cronbach_alpha": "coaching_trials.instruments.reliability",
+    "mcdonald_omega": "coaching_trials.instruments.reliability",
+    "item_total": "coaching_trials.instruments.reliability",
+    "reliability": "coaching_trials.instruments.reliability",
+    # analysis
+    "ancova": "coaching_trials.analysis.ancova",
+    "change_score": "coaching_trials.analysis.change",
+    "percent_change": "coaching_trials.analysis.change",
+    "mmrm": "coaching_trials.analysis.mmrm",
+    "effect_size": "coaching_trials.analysis.effect_size",
+    "ppc_effect_size": "coaching_trials.analysis.effect_size",
+    "responders": "coaching_trials.analysis.responders",
+    "adjust_pvalues": "coaching_trials.analysis.multiplicity",
+    "adjust_effects": "coaching_trials.analysis.multiplicity",
+    "from_summary": "coaching_trials.analysis.summary_stats",
+    # design
+    "DelayedInterventionTrial": "coaching_trials.design.delayed",
+    # simulate / data
+    "simulate_trial": "coaching_trials.simulate.trial",
+    "load_example": "coaching_trials.datasets",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'coaching_trials' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from coaching_trials._errors import DataValidationError, DataValidationWarning  # noqa: F401

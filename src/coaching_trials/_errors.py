@@ -1,0 +1,106 @@
+"""Errors and warnings shared by every layer.
+
+Data problems are collected, not raised one at a time: a validator appends every problem it
+finds to a :class:`ProblemLog` and raises one :class:`DataValidationError` whose
+``failure_cases`` table lists them all (column, row labels, offending values, what was expected,
+and a reason code).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+__all__ = [
+    "DataValidationError",
+    "DataValidationWarning",
+    "ProblemLog",
+    "format_values",
+    "one_of",
+]
+
+FAILURE_COLUMNS = ("check", "column", "rows", "values", "expected", "n")
+
+
+class DataValidationWarning(UserWarning):
+    """A data problem that was handled (and recorded in an audit table) rather than raised."""
+
+
+class DataValidationError(ValueError):
+    """Raised when input data break one or more rules.
+
+    Attributes
+    ----------
+    failure_cases : pandas.DataFrame
+        One row per problem with columns ``check`` (a reason code), ``column``, ``rows``
+        (row labels, truncated), ``values`` (offending values, truncated), ``expected`` and
+        ``n`` (how many rows are affected).
+    """
+
+    def __init__(self, message: str, failure_cases: pd.DataFrame | None = None) -> None:
+        super().__init__(message)
+        if failure_cases is None:
+            failure_cases = pd.DataFrame(columns=list(FAILURE_COLUMNS))
+        self.failure_cases = failure_cases
+
+
+def format_values(values: Iterable[Any], limit: int = 5) -> str:
+    """Render up to ``limit`` values as a readable list, saying how many were left out."""
+    vals = list(values)
+    shown = ", ".join(repr(v.item() if hasattr(v, "item") else v) for v in vals[:limit])
+    if len(vals) > limit:
+        shown += f", ... ({len(vals) - limit} more)"
+    return "[" + shown + "]"
+
+
+def one_of(name: str, value: Any, allowed: Sequence[Any]) -> ValueError:
+    """The package's single error template for a bad option value."""
+    options = ", ".join(repr(a) for a in allowed)
+    return ValueError(f"`{name}` must be one of {options}; got {value!r}.")
+
+
+@dataclass
+class ProblemLog:
+    """Collects every problem found in a frame so they can be reported together."""
+
+    context: str = "data"
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(
+        self,
+        check: str,
+        message: str,
+        *,
+        column: str | None = None,
+        rows: Sequence[Any] = (),
+        values: Sequence[Any] = (),
+        expected: str = "",
+    ) -> None:
+        rows = list(rows)
+        self.problems.append(
+            {
+                "check": check,
+                "column": column,
+                "rows": rows,
+                "values": list(values),
+                "expected": expected,
+                "n": len(rows),
+                "message": message,
+            }
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.problems)
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.problems, columns=[*FAILURE_COLUMNS, "message"])
+
+    def raise_if_any(self) -> None:
+        if not self.problems:
+            return
+        lines = [f"{len(self.problems)} problem(s) found in {self.context}:"]
+        lines += [f"  - {p['message']}" for p in self.problems]
+        raise DataValidationError("\n".join(lines), self.to_frame())

@@ -1,0 +1,86 @@
+"""The fixed effects-table schema and the behaviour every result object shares.
+
+Every comparison from any estimator is a row of one tidy table whose column names never
+change (see ``DESIGN.md``). The confidence level is metadata, never part of a column name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+EFFECT_COLUMNS: tuple[str, ...] = (
+    "outcome",
+    "analysis",
+    "contrast",
+    "wave",
+    "estimate",
+    "std_error",
+    "df",
+    "statistic",
+    "p_value",
+    "conf_low",
+    "conf_high",
+    "conf_level",
+    "n_treated",
+    "n_control",
+    "estimand",
+    "p_adjusted",
+)
+
+_TEXT_COLUMNS = ("outcome", "analysis", "contrast", "wave", "estimand")
+
+
+def effects_frame(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """Build an effects table with exactly the fixed columns, in order; missing ones are NaN."""
+    rows = list(rows)
+    unknown = {k for r in rows for k in r} - set(EFFECT_COLUMNS)
+    if unknown:
+        raise ValueError(f"Unknown effects-table columns {sorted(unknown)}; allowed: {EFFECT_COLUMNS}")
+    frame = pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
+    for col in EFFECT_COLUMNS:
+        if col in _TEXT_COLUMNS:
+            frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+        else:
+            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+    return frame
+
+
+def format_table(frame: pd.DataFrame, digits: int = 3) -> str:
+    """Plain-text rendering used by ``summary()`` and ``__repr__``."""
+    with pd.option_context("display.width", 120, "display.max_columns", 30):
+        return frame.to_string(index=False, float_format=lambda x: f"{x:.{digits}f}")
+
+
+class ResultMixin:
+    """Shared rendering for frozen result dataclasses.
+
+    Subclasses implement ``to_frame()`` (and may override ``_title``).
+    """
+
+    _title: str = "Result"
+
+    def to_frame(self) -> pd.DataFrame:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def summary(self, digits: int = 3) -> str:
+        frame = self.to_frame()
+        keep = [c for c in frame.columns if not frame[c].isna().all()]
+        return f"{self._title}\n{format_table(frame[keep], digits)}"
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        frame = self.to_frame()
+        keep = [c for c in frame.columns if not frame[c].isna().all()]
+        body = frame[keep].to_html(index=False, float_format=lambda x: f"{x:.3f}", na_rep="")
+        return f"<div><strong>{self._title}</strong>{body}</div>"
+
+
+def as_float(value: Any) -> float:
+    """Convert numpy scalars to plain floats (NaN for None)."""
+    return float("nan") if value is None else float(np.asarray(value))

@@ -1,0 +1,1 @@
+"""instruments layer (see DESIGN.md)."""

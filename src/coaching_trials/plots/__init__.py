@@ -1,0 +1,1 @@
+"""plots layer (see DESIGN.md)."""
