@@ -25,6 +25,8 @@ _EXPORTS: dict[str, str] = {
     "EFFECT_COLUMNS": "coaching_trials._results",
     # io
     "read_survey": "coaching_trials.io.readers",
+    "read_redcap": "coaching_trials.io.readers",
+    "read_qualtrics": "coaching_trials.io.readers",
     "to_long": "coaching_trials.io.reshape",
     "to_wide": "coaching_trials.io.reshape",
     "validate_responses": "coaching_trials.io.validate",
@@ -35,6 +37,7 @@ _EXPORTS: dict[str, str] = {
     "load_instrument": "coaching_trials.instruments.registry",
     "score": "coaching_trials.instruments.scoring",
     "ScoreResult": "coaching_trials.instruments.scoring",
+    "score_with_audit": "coaching_trials.instruments.scoring",
     "cronbach_alpha": "coaching_trials.instruments.reliability",
     "mcdonald_omega": "coaching_trials.instruments.reliability",
     "item_total": "coaching_trials.instruments.reliability",
