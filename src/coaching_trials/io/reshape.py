@@ -1,0 +1,387 @@
+"""Wide <-> long reshaping of responses.
+
+Wide: one row per participant, wave-specific columns named ``{stub}{sep}{wave}`` (suffix) or
+``{wave}{sep}{stub}`` (prefix), e.g. ``pfi_01__baseline``. Long: one row per participant x wave
+(the package's ``responses`` layout), with the wave as an ordered Categorical. Columns that do
+not vary by wave (arm, demographics) are carried unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from coaching_trials._errors import ProblemLog, format_values, one_of
+
+__all__ = ["to_long", "to_wide"]
+
+
+def _require_frame(data: object, name: str) -> None:
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"`{name}` must be a pandas DataFrame; got {type(data).__name__}.")
+
+
+def _split(column: str, sep: str, wave_position: str) -> tuple[str, str] | None:
+    if sep not in column:
+        return None
+    if wave_position == "suffix":
+        stub, _, wave = column.rpartition(sep)
+    else:
+        wave, _, stub = column.partition(sep)
+    if not stub or not wave:
+        return None
+    return stub, wave
+
+
+def _check_ids(frame: pd.DataFrame, id_col: str, context: str) -> None:
+    if id_col not in frame.columns:
+        raise ValueError(
+            f"`id_col` {id_col!r} is not a column of {context}; columns found: "
+            f"{format_values(frame.columns, limit=8)}."
+        )
+
+
+def to_long(
+    wide: pd.DataFrame,
+    *,
+    id_col: str = "participant_id",
+    waves: Sequence[str] = ("baseline", "month3", "month6"),
+    sep: str = "__",
+    wave_position: Literal["suffix", "prefix"] = "suffix",
+    wave_col: str = "wave",
+) -> pd.DataFrame:
+    """Reshape one row per participant into one row per participant x wave.
+
+    Parameters
+    ----------
+    wide : pandas.DataFrame
+        One row per participant. Wave-specific columns are named ``{stub}{sep}{wave}``
+        (``wave_position="suffix"``, e.g. ``pfi_01__baseline``) or ``{wave}{sep}{stub}``
+        (``"prefix"``). Every other column (arm, demographics) does not vary by wave and is
+        repeated on each of the participant's rows.
+    id_col : str, default "participant_id"
+        The participant id column; must be unique and non-missing.
+    waves : sequence of str, default ("baseline", "month3", "month6")
+        The waves, in time order; this order becomes the order of the Categorical.
+    sep : str, default "__"
+        Separator between stub and wave in the wide column names.
+    wave_position : {"suffix", "prefix"}, default "suffix"
+        Where the wave sits in a wide column name.
+    wave_col : str, default "wave"
+        Name of the wave column in the result.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns: ``id_col``, the wave-invariant columns, ``wave_col`` (ordered Categorical
+        with categories ``waves``), then one column per stub in order of first appearance.
+        Rows are ordered by the participant's position in ``wide`` and then by wave. Every
+        participant gets a row for every wave; values absent for a wave are missing (NaN),
+        nothing is dropped.
+
+    Raises
+    ------
+    ValueError
+        If ``id_col`` is missing, duplicated or has missing values; if a column carries
+        ``sep`` with a wave that is not in ``waves``; or if a wave has no columns.
+
+    See Also
+    --------
+    to_wide : the inverse.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> wide = pd.DataFrame({
+    ...     "participant_id": ["P001", "P002"],
+    ...     "arm": ["immediate", "delayed"],
+    ...     "pfi_01__baseline": [3, 2],
+    ...     "pfi_01__month6": [1, 2],
+    ... })
+    >>> to_long(wide, waves=("baseline", "month6"))
+      participant_id        arm      wave  pfi_01
+    0           P001  immediate  baseline       3
+    1           P001  immediate    month6       1
+    2           P002    delayed  baseline       2
+    3           P002    delayed    month6       2
+    """
+    _require_frame(wide, "wide")
+    if wave_position not in ("suffix", "prefix"):
+        raise one_of("wave_position", wave_position, ("suffix", "prefix"))
+    if isinstance(waves, str) or len(waves) == 0:
+        raise ValueError(f"`waves` must be a non-empty sequence of wave labels; got {waves!r}.")
+    waves = [str(w) for w in waves]
+    if len(set(waves)) != len(waves):
+        raise ValueError(f"`waves` must not repeat a label; got {format_values(waves)}.")
+    if not sep:
+        raise ValueError("`sep` must be a non-empty string.")
+    _check_ids(wide, id_col, "`wide`")
+    if wave_col in wide.columns:
+        raise ValueError(
+            f"`wide` already has a column named {wave_col!r}; pass another `wave_col`."
+        )
+
+    log = ProblemLog("wide responses")
+    ids = wide[id_col]
+    missing = ids.isna()
+    if missing.any():
+        log.add(
+            "missing_id",
+            f"column {id_col!r}: {int(missing.sum())} row(s) with a missing id at rows "
+            f"{format_values(wide.index[missing])}; expected an id on every row.",
+            column=id_col,
+            rows=wide.index[missing],
+            expected="non-missing id",
+        )
+    dup = ids.duplicated(keep=False) & ~missing
+    if dup.any():
+        log.add(
+            "duplicate_id",
+            f"column {id_col!r}: ids {format_values(ids[dup].unique())} appear on more than one "
+            f"row (rows {format_values(wide.index[dup])}); expected one row per participant.",
+            column=id_col,
+            rows=wide.index[dup],
+            values=ids[dup].unique(),
+            expected="unique ids",
+        )
+
+    wave_set = set(waves)
+    mapping: dict[str, dict[str, str]] = {w: {} for w in waves}  # wave -> {column: stub}
+    stubs: list[str] = []
+    constant: list[str] = []
+    stray: list[str] = []
+    for col in wide.columns:
+        if col == id_col:
+            continue
+        parts = _split(str(col), sep, wave_position) if isinstance(col, str) else None
+        if parts is None:
+            constant.append(col)
+            continue
+        stub, wave = parts
+        if wave not in wave_set:
+            stray.append(col)
+            continue
+        mapping[wave][col] = stub
+        if stub not in stubs:
+            stubs.append(stub)
+    if stray:
+        log.add(
+            "unknown_wave_column",
+            f"columns {format_values(stray)} contain the separator {sep!r} but their wave is not "
+            f"in `waves`; expected waves {format_values(waves)} (add the wave to `waves` or "
+            "rename the columns).",
+            values=stray,
+            expected=f"waves {waves}",
+        )
+    empty = [w for w in waves if not mapping[w]]
+    if empty:
+        example = f"x{sep}{empty[0]}" if wave_position == "suffix" else f"{empty[0]}{sep}x"
+        log.add(
+            "empty_wave",
+            f"waves {format_values(empty)} have no columns (expected names like {example!r}); "
+            "pass only the waves present in `waves`.",
+            values=empty,
+            expected="at least one column per wave",
+        )
+    clashes = sorted(set(stubs) & set(map(str, constant)) | ({id_col, wave_col} & set(stubs)))
+    if clashes:
+        log.add(
+            "name_clash",
+            f"stubs {format_values(clashes)} would clash with existing column names; "
+            "expected stubs distinct from the id, wave and wave-invariant columns.",
+            values=clashes,
+            expected="distinct names",
+        )
+    log.raise_if_any()
+
+    n = len(wide)
+    pieces = []
+    for position, w in enumerate(waves):
+        part = wide[list(mapping[w])].rename(columns=mapping[w]).reindex(columns=stubs)
+        part = part.set_axis(np.arange(n) * len(waves) + position, axis=0)
+        pieces.append(part)
+    varying = pd.concat(pieces, axis=0).sort_index(kind="stable")
+    fixed = wide[[id_col, *constant]]
+    fixed = fixed.iloc[np.repeat(np.arange(n), len(waves))].set_axis(varying.index, axis=0)
+    codes = np.tile(np.arange(len(waves)), n)
+    wave_values = pd.Categorical.from_codes(codes, categories=waves, ordered=True)
+    out = pd.concat([fixed, varying], axis=1)
+    out.insert(1 + len(constant), wave_col, wave_values)
+    out = out.reset_index(drop=True)
+    out.attrs = {}
+    return out
+
+
+def to_wide(
+    long: pd.DataFrame,
+    *,
+    id_col: str = "participant_id",
+    wave_col: str = "wave",
+    sep: str = "__",
+    wave_position: Literal["suffix", "prefix"] = "suffix",
+    constant: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Reshape one row per participant x wave into one row per participant.
+
+    Parameters
+    ----------
+    long : pandas.DataFrame
+        One row per participant x wave.
+    id_col : str, default "participant_id"
+        The participant id column.
+    wave_col : str, default "wave"
+        The wave column. If it is a Categorical, its category order (restricted to the waves
+        present) orders the wide columns; otherwise the order of first appearance does.
+    sep : str, default "__"
+        Separator between stub and wave in the wide column names.
+    wave_position : {"suffix", "prefix"}, default "suffix"
+        Whether wide names are ``{column}{sep}{wave}`` or ``{wave}{sep}{column}``.
+    constant : sequence of str, optional
+        Columns that do not vary by wave and are kept once per participant (e.g. ``arm``).
+        By default, every column whose value (missing counted as a value) is the same on all
+        of a participant's rows, for every participant. Inference cannot tell a wave-specific
+        column that happens not to change from a truly constant one (with a single wave, every
+        column looks constant), so name the constant columns when you know them. A column named
+        here that does vary is an error.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``id_col``, the constant columns, then ``{column}{sep}{wave}`` for each varying column
+        and wave (column-major). One row per participant in order of first appearance; a
+        participant without a row for some wave gets missing values there.
+
+    Raises
+    ------
+    DataValidationError
+        If ids or waves are missing, a participant-wave pair occurs twice, or a column given
+        in ``constant`` varies within a participant.
+
+    See Also
+    --------
+    to_long : the inverse; ``to_long(to_wide(long, constant=...), waves=...)`` returns
+        ``long`` for a balanced ``long`` (every participant observed at every wave).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> long = pd.DataFrame({
+    ...     "participant_id": ["P001", "P001", "P002", "P002"],
+    ...     "arm": ["immediate", "immediate", "delayed", "delayed"],
+    ...     "wave": ["baseline", "month6", "baseline", "month6"],
+    ...     "pfi_01": [3, 1, 2, 2],
+    ... })
+    >>> to_wide(long)
+      participant_id        arm  pfi_01__baseline  pfi_01__month6
+    0           P001  immediate                 3               1
+    1           P002    delayed                 2               2
+    """
+    _require_frame(long, "long")
+    if wave_position not in ("suffix", "prefix"):
+        raise one_of("wave_position", wave_position, ("suffix", "prefix"))
+    _check_ids(long, id_col, "`long`")
+    if wave_col not in long.columns:
+        raise ValueError(
+            f"`wave_col` {wave_col!r} is not a column of `long`; columns found: "
+            f"{format_values(long.columns, limit=8)}."
+        )
+
+    log = ProblemLog("long responses")
+    keys = long[[id_col, wave_col]]
+    for col in (id_col, wave_col):
+        miss = keys[col].isna()
+        if miss.any():
+            log.add(
+                "missing_key",
+                f"column {col!r}: {int(miss.sum())} row(s) with a missing value at rows "
+                f"{format_values(long.index[miss])}; expected a value on every row.",
+                column=col,
+                rows=long.index[miss],
+                expected="non-missing",
+            )
+    complete = keys.notna().all(axis=1)
+    dup = keys.duplicated(keep=False) & complete
+    if dup.any():
+        pairs = keys[dup].drop_duplicates()
+        shown = [f"{i}/{w}" for i, w in pairs.itertuples(index=False)]
+        log.add(
+            "duplicate_rows",
+            f"{len(pairs)} {id_col}-{wave_col} pair(s) occur more than once: "
+            f"{format_values(shown)} at rows {format_values(long.index[dup])}; expected one "
+            "row per participant and wave.",
+            column=id_col,
+            rows=long.index[dup],
+            values=pairs[id_col].unique(),
+            expected="one row per participant x wave",
+        )
+
+    others = [c for c in long.columns if c not in (id_col, wave_col)]
+    data = long.loc[complete]
+    if constant is None:
+        constant_cols = [c for c in others if _is_constant(data, id_col, c).all()]
+    else:
+        constant_cols = list(constant)
+        unknown = [c for c in constant_cols if c not in others]
+        if unknown:
+            raise ValueError(
+                f"`constant` names {format_values(unknown)}, which are not columns of `long` "
+                f"(other than {id_col!r} and {wave_col!r})."
+            )
+        for c in constant_cols:
+            varies = ~_is_constant(data, id_col, c)
+            if varies.any():
+                bad_ids = varies.index[varies]
+                rows = data.index[data[id_col].isin(bad_ids)]
+                log.add(
+                    "not_constant",
+                    f"column {c!r} is listed in `constant` but varies within participants "
+                    f"{format_values(bad_ids)} (rows {format_values(rows)}); expected one value "
+                    "per participant.",
+                    column=c,
+                    rows=rows,
+                    values=bad_ids,
+                    expected="one value per participant",
+                )
+    log.raise_if_any()
+
+    varying = [c for c in others if c not in constant_cols]
+    wave_series = data[wave_col]
+    if isinstance(wave_series.dtype, pd.CategoricalDtype):
+        present = set(wave_series.dropna().unique())
+        wave_order = [w for w in wave_series.cat.categories if w in present]
+    else:
+        wave_order = list(pd.unique(wave_series))
+    id_order = pd.unique(data[id_col])
+    base = data.drop_duplicates(subset=id_col, keep="first")[[id_col, *constant_cols]]
+    base = base.set_index(id_col).reindex(id_order)
+
+    blocks: dict[str, pd.Series] = {}
+    by_wave = {
+        w: data.loc[wave_series == w].set_index(id_col).reindex(id_order) for w in wave_order
+    }
+    for c in varying:
+        for w in wave_order:
+            name = f"{c}{sep}{w}" if wave_position == "suffix" else f"{w}{sep}{c}"
+            blocks[name] = by_wave[w][c]
+    out = pd.concat([base, pd.DataFrame(blocks, index=base.index)], axis=1)
+    out.index.name = id_col
+    out = out.reset_index()
+    out.attrs = {}
+    return out
+
+
+def _is_constant(data: pd.DataFrame, id_col: str, column: str) -> pd.Series:
+    """Per id: True when ``column`` takes one value (missing counted as a value)."""
+    values = data[column]
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype(object)
+    key = values.isna()
+    frame = pd.DataFrame({"id": data[id_col].to_numpy(), "na": key.to_numpy()})
+    frame["value"] = values.where(~key, None).to_numpy(dtype=object)
+    n_values = frame.groupby("id", sort=False, dropna=False)["value"].nunique(dropna=True)
+    any_na = frame.groupby("id", sort=False, dropna=False)["na"].any()
+    all_na = frame.groupby("id", sort=False, dropna=False)["na"].all()
+    return (n_values.eq(1) & ~any_na) | all_na

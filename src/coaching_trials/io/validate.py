@@ -1,0 +1,427 @@
+"""Validate a long responses frame and report every problem at once.
+
+:func:`validate_responses` runs all checks, collecting problems in one
+:class:`~coaching_trials._errors.ProblemLog`, and either raises a single
+:class:`~coaching_trials.DataValidationError` listing them all or returns a
+:class:`ValidationReport`. The individual ``check_*`` functions take a frame, column names and
+a ``ProblemLog`` so that other layers (e.g. the trial design) can reuse them; each returns
+``None`` and only appends to the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import pandas as pd
+
+from coaching_trials._errors import ProblemLog, format_values
+
+__all__ = [
+    "ValidationReport",
+    "check_duplicates",
+    "check_empty_levels",
+    "check_instrument_items",
+    "check_known_levels",
+    "check_missing_values",
+    "check_one_arm_per_subject",
+    "check_required_columns",
+    "validate_responses",
+]
+
+
+class _InstrumentLike(Protocol):
+    id: str
+    items: tuple[str, ...]
+    response_min: float
+    response_max: float
+
+
+def _rows(index: Iterable[Any]) -> str:
+    return format_values(list(index))
+
+
+def _present(df: pd.DataFrame, column: str | None) -> bool:
+    return column is not None and column in df.columns
+
+
+# --------------------------------------------------------------------------------------------
+# individual checks
+# --------------------------------------------------------------------------------------------
+
+
+def check_required_columns(df: pd.DataFrame, columns: Iterable[str], log: ProblemLog) -> None:
+    """Record every column of ``columns`` that ``df`` lacks (one problem per column)."""
+    for col in dict.fromkeys(columns):
+        if col not in df.columns:
+            log.add(
+                "missing_column",
+                f"column {col!r} is missing; expected it among the columns "
+                f"(found {format_values(df.columns, limit=8)}).",
+                column=col,
+                expected="column present",
+            )
+
+
+def check_missing_values(df: pd.DataFrame, columns: Iterable[str], log: ProblemLog) -> None:
+    """Record missing values (NA/NaN/None or blank text) in key columns such as id, arm, wave."""
+    for col in dict.fromkeys(columns):
+        if col not in df.columns:
+            continue
+        values = df[col]
+        missing = values.isna()
+        if pd.api.types.is_string_dtype(values) or pd.api.types.is_object_dtype(values):
+            missing |= values.astype("string").str.strip().eq("").fillna(False)
+        if missing.any():
+            log.add(
+                "missing_value",
+                f"column {col!r}: {int(missing.sum())} row(s) with a missing value at rows "
+                f"{_rows(df.index[missing])}; expected a value on every row.",
+                column=col,
+                rows=df.index[missing],
+                expected="non-missing",
+            )
+
+
+def check_known_levels(
+    df: pd.DataFrame, column: str, allowed: Sequence[Any], log: ProblemLog, *, what: str = "value"
+) -> None:
+    """Record rows whose ``column`` holds a value outside ``allowed`` (missing values ignored)."""
+    if column not in df.columns:
+        return
+    values = df[column]
+    allowed = list(allowed)
+    unknown = values.notna() & ~values.isin(allowed)
+    if unknown.any():
+        bad = pd.unique(values[unknown])
+        log.add(
+            f"unknown_{what}",
+            f"column {column!r}: {int(unknown.sum())} row(s) with unknown {what}(s) "
+            f"{format_values(bad)} at rows {_rows(df.index[unknown])}; expected one of "
+            f"{format_values(allowed, limit=10)}.",
+            column=column,
+            rows=df.index[unknown],
+            values=bad,
+            expected=f"one of {allowed}",
+        )
+
+
+def check_empty_levels(
+    df: pd.DataFrame, column: str, expected: Sequence[Any], log: ProblemLog, *, what: str = "arm"
+) -> None:
+    """Record each level of ``expected`` that has no row in ``column`` (e.g. an empty arm)."""
+    if column not in df.columns:
+        return
+    observed = set(pd.unique(df[column].dropna()))
+    empty = [level for level in expected if level not in observed]
+    if empty:
+        log.add(
+            f"empty_{what}",
+            f"column {column!r}: expected {what}(s) {format_values(empty)} have no rows; "
+            f"expected at least one row for each of {format_values(list(expected), limit=10)}.",
+            column=column,
+            values=empty,
+            expected=f"rows for every {what} in {list(expected)}",
+        )
+
+
+def check_duplicates(df: pd.DataFrame, keys: Sequence[str], log: ProblemLog) -> None:
+    """Record rows that repeat the same combination of ``keys`` (e.g. participant and wave).
+
+    Rows with a missing key are left to :func:`check_missing_values`.
+    """
+    keys = list(keys)
+    if not keys or any(k not in df.columns for k in keys):
+        return
+    frame = df[keys]
+    complete = frame.notna().all(axis=1)
+    dup = frame.duplicated(keep=False) & complete
+    if not dup.any():
+        return
+    combos = frame[dup].drop_duplicates()
+    shown = ["/".join(map(str, row)) for row in combos.itertuples(index=False)]
+    label = "-".join(keys)
+    log.add(
+        "duplicate_rows",
+        f"{len(combos)} {label} combination(s) occur more than once: {format_values(shown)} at "
+        f"rows {_rows(df.index[dup])}; expected one row per {label}.",
+        column=keys[0],
+        rows=df.index[dup],
+        values=shown,
+        expected=f"unique {label}",
+    )
+
+
+def check_one_arm_per_subject(df: pd.DataFrame, subject: str, arm: str, log: ProblemLog) -> None:
+    """Record participants whose rows name more than one arm."""
+    if subject not in df.columns or arm not in df.columns:
+        return
+    frame = df[[subject, arm]].dropna()
+    n_arms = frame.groupby(subject, sort=True, observed=True)[arm].nunique()
+    multi = n_arms.index[n_arms > 1]
+    if len(multi) == 0:
+        return
+    bad = frame[frame[subject].isin(multi)]
+    arms_by_id = bad.groupby(subject, sort=True, observed=True)[arm].unique()
+    detail = [f"{pid} in {sorted(map(str, arms))}" for pid, arms in arms_by_id.items()]
+    log.add(
+        "subject_in_several_arms",
+        f"column {arm!r}: {len(multi)} {subject}(s) appear in more than one arm: "
+        f"{format_values(detail)} at rows {_rows(bad.index)}; expected one arm per {subject}.",
+        column=arm,
+        rows=bad.index,
+        values=list(multi),
+        expected=f"one {arm} per {subject}",
+    )
+
+
+def check_instrument_items(df: pd.DataFrame, instrument: _InstrumentLike, log: ProblemLog) -> None:
+    """Record missing item columns, non-numeric text and out-of-range item responses.
+
+    Non-integer responses are also recorded when the instrument declares
+    ``integer_responses=True``. Missing responses (NA) are allowed here; scoring decides what
+    to do with them.
+    """
+    lo, hi = instrument.response_min, instrument.response_max
+    missing = [c for c in instrument.items if c not in df.columns]
+    if missing:
+        log.add(
+            "missing_items",
+            f"instrument {instrument.id!r}: {len(missing)} item column(s) missing: "
+            f"{format_values(missing, limit=8)}; expected all of "
+            f"{format_values(list(instrument.items), limit=3)}.",
+            column=missing[0],
+            values=missing,
+            expected=f"columns {list(instrument.items)}",
+        )
+    for col in (c for c in instrument.items if c in df.columns):
+        raw = df[col]
+        if pd.api.types.is_bool_dtype(raw):
+            log.add(
+                "non_numeric",
+                f"column {col!r} (instrument {instrument.id!r}) holds booleans; expected numeric "
+                f"responses {lo:g} to {hi:g}.",
+                column=col,
+                rows=df.index[raw.notna()],
+                expected=f"numbers {lo:g}..{hi:g}",
+            )
+            continue
+        if pd.api.types.is_numeric_dtype(raw):
+            numbers = raw.astype("float64")
+        else:
+            text = raw.astype("string").str.strip()
+            text = text.where(text != "")
+            numbers = pd.to_numeric(text, errors="coerce").astype("float64")
+            non_numeric = text.notna() & numbers.isna()
+            if non_numeric.any():
+                bad = pd.unique(raw[non_numeric])
+                log.add(
+                    "non_numeric",
+                    f"column {col!r} (instrument {instrument.id!r}): {int(non_numeric.sum())} "
+                    f"row(s) with non-numeric text {format_values(bad)} at rows "
+                    f"{_rows(df.index[non_numeric])}; expected numbers {lo:g} to {hi:g} "
+                    "or missing.",
+                    column=col,
+                    rows=df.index[non_numeric],
+                    values=bad,
+                    expected=f"numbers {lo:g}..{hi:g}",
+                )
+        if getattr(instrument, "integer_responses", False):
+            fractional = numbers.notna() & (numbers % 1 != 0)
+            if fractional.any():
+                bad = pd.unique(raw[fractional])
+                log.add(
+                    "non_integer",
+                    f"column {col!r} (instrument {instrument.id!r}): {int(fractional.sum())} "
+                    f"row(s) with non-integer values {format_values(bad)} at rows "
+                    f"{_rows(df.index[fractional])}; expected whole-number responses.",
+                    column=col,
+                    rows=df.index[fractional],
+                    values=bad,
+                    expected="whole numbers",
+                )
+        out = numbers.notna() & ((numbers < lo) | (numbers > hi))
+        if out.any():
+            bad = pd.unique(raw[out])
+            log.add(
+                "out_of_range",
+                f"column {col!r} (instrument {instrument.id!r}): {int(out.sum())} row(s) with "
+                f"values {format_values(bad)} outside {lo:g} to {hi:g} at rows "
+                f"{_rows(df.index[out])}; expected {lo:g} <= value <= {hi:g}.",
+                column=col,
+                rows=df.index[out],
+                values=bad,
+                expected=f"{lo:g}..{hi:g}",
+            )
+
+
+# --------------------------------------------------------------------------------------------
+# report and entry point
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class ValidationReport:
+    """The outcome of :func:`validate_responses`.
+
+    Attributes
+    ----------
+    ok : bool
+        True when no problem was found.
+    problems : pandas.DataFrame
+        One row per problem: ``check`` (reason code), ``column``, ``rows`` (row labels),
+        ``values`` (offending values), ``expected``, ``n`` (rows affected) and ``message``.
+    n_rows : int
+        Number of rows checked.
+    """
+
+    ok: bool
+    problems: pd.DataFrame
+    n_rows: int
+    context: str = "responses"
+
+    _title = "Validation report"
+
+    def to_frame(self) -> pd.DataFrame:
+        """The problems table (a copy)."""
+        return self.problems.copy()
+
+    def raise_if_problems(self) -> None:
+        """Raise one :class:`~coaching_trials.DataValidationError` listing every problem."""
+        log = ProblemLog(self.context, problems=self.problems.to_dict("records"))
+        log.raise_if_any()
+
+    def summary(self) -> str:
+        """Plain-text summary: a status line and one line per problem."""
+        if self.ok:
+            return f"{self._title}: {self.n_rows} row(s) checked, no problems found."
+        lines = [f"{self._title}: {len(self.problems)} problem(s) in {self.n_rows} row(s):"]
+        lines += [f"  - {m}" for m in self.problems["message"]]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        if self.ok:
+            return f"<div><strong>{self._title}</strong>: no problems found.</div>"
+        body = self.problems[["check", "column", "n", "expected", "message"]].to_html(index=False)
+        return f"<div><strong>{self._title}</strong>{body}</div>"
+
+
+def _resolve_instrument(instrument: Any) -> _InstrumentLike:
+    if isinstance(instrument, str):
+        from coaching_trials.instruments.registry import get_instrument
+
+        return get_instrument(instrument)
+    if all(hasattr(instrument, a) for a in ("id", "items", "response_min", "response_max")):
+        return instrument
+    raise TypeError(
+        "each entry of `instruments` must be an instrument id (str) or an Instrument; "
+        f"got {type(instrument).__name__}."
+    )
+
+
+def validate_responses(
+    df: pd.DataFrame,
+    *,
+    subject: str | None = "participant_id",
+    arm: str | None = "arm",
+    wave: str | None = "wave",
+    arms: Sequence[Any] | None = None,
+    waves: Sequence[Any] | None = None,
+    instruments: Sequence[Any] = (),
+    required: Sequence[str] = (),
+    raise_on_error: bool = True,
+) -> ValidationReport:
+    """Check a long responses frame and report every problem at once.
+
+    Checks, all run before anything is reported:
+
+    - required columns (``subject``, ``arm``, ``wave`` and ``required``) are present;
+    - ``subject``, ``arm`` and ``wave`` have no missing values;
+    - arms and waves are among ``arms`` / ``waves`` (when given);
+    - each participant-wave pair occurs once;
+    - each participant belongs to one arm;
+    - every arm in ``arms`` has rows;
+    - for each instrument: its item columns exist, hold numbers (not text), lie within
+      the instrument's response range and, for instruments with whole-number responses, are
+      whole numbers.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Long responses: one row per participant x wave.
+    subject, arm, wave : str or None
+        Column names; ``None`` skips the checks that need that column (e.g. ``wave=None``
+        for a single-wave frame).
+    arms, waves : sequence, optional
+        The expected arm labels / wave labels.
+    instruments : sequence of str or Instrument, default ()
+        Instrument ids (looked up with ``coaching_trials.get_instrument``) or Instrument
+        objects whose items to check.
+    required : sequence of str, default ()
+        Further columns that must be present.
+    raise_on_error : bool, default True
+        Raise :class:`~coaching_trials.DataValidationError` if any problem is found; with
+        ``False`` the report is returned instead.
+
+    Returns
+    -------
+    ValidationReport
+        ``ok``, the ``problems`` table and ``raise_if_problems()``.
+
+    Raises
+    ------
+    DataValidationError
+        When ``raise_on_error`` is True and any problem is found; its ``failure_cases`` table
+        lists every problem (check, column, rows, values, expected, n).
+    TypeError
+        If ``df`` is not a DataFrame.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({
+    ...     "participant_id": ["P001", "P001", "P002", "P002"],
+    ...     "arm": ["immediate", "immediate", "delayed", "control"],
+    ...     "wave": ["baseline", "month6", "baseline", "baseline"],
+    ... })
+    >>> report = validate_responses(df, arms=("immediate", "delayed"), raise_on_error=False)
+    >>> report.ok
+    False
+    >>> report.problems["check"].tolist()
+    ['unknown_arm', 'duplicate_rows', 'subject_in_several_arms']
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"`df` must be a pandas DataFrame; got {type(df).__name__}.")
+    if isinstance(instruments, str):
+        instruments = (instruments,)
+    if isinstance(required, str):
+        required = (required,)
+    resolved = [_resolve_instrument(i) for i in instruments]
+
+    log = ProblemLog("responses")
+    keys = [c for c in (subject, wave) if c is not None]
+    key_cols = [c for c in (subject, arm, wave) if c is not None]
+    check_required_columns(df, [*key_cols, *required], log)
+    check_missing_values(df, key_cols, log)
+    if arms is not None and _present(df, arm):
+        check_known_levels(df, arm, arms, log, what="arm")
+    if waves is not None and _present(df, wave):
+        check_known_levels(df, wave, waves, log, what="wave")
+    if all(k in df.columns for k in keys):
+        check_duplicates(df, keys, log)
+    if _present(df, subject) and _present(df, arm):
+        check_one_arm_per_subject(df, subject, arm, log)
+    if arms is not None and _present(df, arm):
+        check_empty_levels(df, arm, arms, log, what="arm")
+    for instrument in resolved:
+        check_instrument_items(df, instrument, log)
+
+    problems = log.to_frame()
+    report = ValidationReport(ok=not log, problems=problems, n_rows=len(df), context="responses")
+    if raise_on_error:
+        log.raise_if_any()
+    return report
