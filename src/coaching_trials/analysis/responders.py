@@ -1,0 +1,350 @@
+"""Responder analysis: proportions past a cut-point, risk difference, ratios and NNT."""
+
+from __future__ import annotations
+
+import operator
+import warnings
+from dataclasses import dataclass
+from numbers import Real
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from coaching_trials._errors import one_of
+from coaching_trials._results import ResultMixin, effects_frame
+from coaching_trials.analysis._common import (
+    check_conf_level,
+    label,
+    normal_interval,
+    prepare_two_arm,
+)
+
+__all__ = ["RespondersResult", "nnt_interval", "responders", "wilson_interval"]
+
+_DIRECTIONS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
+_EVENT_IS = ("good", "bad")
+
+
+def wilson_interval(events: Any, n: Any, conf_level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for a binomial proportion (no continuity correction).
+
+    Examples
+    --------
+    >>> low, high = wilson_interval(8, 20, 0.95)
+    >>> round(float(low), 4), round(float(high), 4)
+    (0.2188, 0.6134)
+    """
+    x, n = np.asarray(events, dtype=float), np.asarray(n, dtype=float)
+    z = stats.norm.ppf(0.5 + conf_level / 2)
+    centre = (x + z**2 / 2) / (n + z**2)
+    half = z * np.sqrt(x * (n - x) / n + z**2 / 4) / (n + z**2)
+    return centre - half, centre + half
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def nnt_interval(rd_low: float, rd_high: float, *, event_is: str = "good") -> str:
+    """Altman (1998) wording of the NNT confidence interval from the risk-difference interval.
+
+    ``rd`` is ``p_treated - p_control``. When the interval excludes zero the NNT interval is the
+    reciprocal of its bounds; when it includes zero it is two disjoint pieces joined through
+    infinity, e.g. ``"NNTB 4.0 to infinity to NNTH 20.0"``.
+
+    Examples
+    --------
+    >>> nnt_interval(-0.05, 0.25)
+    'NNTB 4.0 to infinity to NNTH 20.0'
+    >>> nnt_interval(0.1, 0.25)
+    'NNTB 4.0 to 10.0'
+    >>> nnt_interval(0.1, 0.25, event_is="bad")
+    'NNTH 4.0 to 10.0'
+    """
+    sign = 1.0 if event_is == "good" else -1.0
+    benefit = sorted([sign * rd_low, sign * rd_high])  # positive = benefit
+    lo, hi = benefit
+    if lo > 0:
+        return f"NNTB {_fmt(1 / hi)} to {_fmt(1 / lo)}"
+    if hi < 0:
+        return f"NNTH {_fmt(1 / -lo)} to {_fmt(1 / -hi)}"
+    b = "infinity" if hi == 0 else _fmt(1 / hi)
+    h = "infinity" if lo == 0 else _fmt(1 / -lo)
+    return f"NNTB {b} to infinity to NNTH {h}"
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class RespondersResult(ResultMixin):
+    """Result of :func:`responders`.
+
+    Attributes
+    ----------
+    estimate, std_error, statistic, p_value, conf_low, conf_high : float
+        Risk difference ``p_treated - p_control`` with the Newcombe hybrid score interval; the
+        statistic and p-value are the score (chi-square without continuity correction) test.
+    proportions : pandas.DataFrame
+        Per arm: ``arm, n, events, proportion, conf_low, conf_high`` (Wilson interval).
+    comparisons : pandas.DataFrame
+        ``measure, estimate, std_error, scale, statistic, p_value, conf_low, conf_high, method``
+        for the risk difference, risk ratio, odds ratio and (with ``adjust_baseline``) the
+        baseline-adjusted odds ratio. For ratios ``std_error`` is on the log scale.
+    nnt : float
+        Number needed to treat ``1 / |RD|`` (``inf`` when RD is 0).
+    nnt_label : str
+        ``"NNTB"`` (benefit) or ``"NNTH"`` (harm).
+    nnt_conf_text : str
+        The NNT interval in Altman's wording.
+    event : str
+        The responder definition, e.g. ``"pfi_burnout >= 1.33"``.
+    """
+
+    outcome: str
+    arm: str
+    treated: Any
+    control: Any
+    event: str
+    event_is: str
+    estimate: float
+    std_error: float
+    statistic: float
+    p_value: float
+    conf_low: float
+    conf_high: float
+    conf_level: float
+    n_treated: int
+    n_control: int
+    nnt: float
+    nnt_label: str
+    nnt_conf_text: str
+    proportions: pd.DataFrame
+    comparisons: pd.DataFrame
+    audit: pd.DataFrame
+
+    _title: ClassVar[str] = "Responders"
+
+    def to_frame(self) -> pd.DataFrame:
+        """One effects-table row per measure (risk difference first)."""
+        sep = {"difference": " - ", "log": " / "}
+        rows = []
+        for r in self.comparisons.itertuples(index=False):
+            rows.append(
+                {
+                    "outcome": self.outcome,
+                    "analysis": r.measure,
+                    "contrast": f"{label(self.treated)}{sep[r.scale]}{label(self.control)}",
+                    "estimate": r.estimate,
+                    "std_error": r.std_error if r.scale == "difference" else np.nan,
+                    "statistic": r.statistic,
+                    "p_value": r.p_value,
+                    "conf_low": r.conf_low,
+                    "conf_high": r.conf_high,
+                    "conf_level": self.conf_level,
+                    "n_treated": self.n_treated,
+                    "n_control": self.n_control,
+                    "estimand": (
+                        f"randomized: {label(self.treated)} vs {label(self.control)}, "
+                        f"proportion with {self.event} ({r.method})"
+                    ),
+                }
+            )
+        return effects_frame(rows)
+
+
+def _logistic(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Maximum-likelihood logistic regression: coefficients and their Wald standard errors."""
+    import statsmodels.api as sm
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = sm.GLM(y, x, family=sm.families.Binomial()).fit(tol=1e-13, maxiter=200)
+    return np.asarray(fit.params), np.asarray(fit.bse)
+
+
+def responders(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    arm: str,
+    treated: Any,
+    cutpoint: float,
+    direction: str = ">=",
+    baseline: str | None = None,
+    adjust_baseline: bool = False,
+    event_is: str = "good",
+    conf_level: float = 0.95,
+) -> RespondersResult:
+    r"""Compare the proportion of responders (``outcome`` past ``cutpoint``) between arms.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per participant.
+    outcome, arm : str
+        Score and arm columns. A participant is an event ("responder") when
+        ``outcome <direction> cutpoint``; to define response by change, pass a change column.
+    treated : object
+        Label of the treated arm.
+    cutpoint : float
+        Threshold on ``outcome``.
+    direction : {">=", ">", "<=", "<"}
+        Comparison that defines an event.
+    baseline : str, optional
+        Baseline column. When given, rows missing it are excluded from every measure so that
+        the unadjusted and adjusted analyses use the same rows.
+    adjust_baseline : bool
+        Also report the odds ratio from a logistic regression of the event on arm and
+        ``baseline`` (Wald interval).
+    event_is : {"good", "bad"}
+        Whether an event is desirable; decides NNTB (benefit) versus NNTH (harm) labelling.
+        Use ``"bad"`` for events such as "burnout at follow-up".
+    conf_level : float
+        Confidence level.
+
+    Returns
+    -------
+    RespondersResult
+
+    Notes
+    -----
+    - Proportions: Wilson score intervals.
+    - Risk difference: Newcombe's hybrid score interval (Newcombe 1998, method 10):
+      :math:`RD - \sqrt{(p_t - l_t)^2 + (u_c - p_c)^2}` to
+      :math:`RD + \sqrt{(u_t - p_t)^2 + (p_c - l_c)^2}` from the Wilson limits; p-value from
+      the score test (R ``prop.test(correct = FALSE)``).
+    - Risk ratio: log-scale Wald interval, SE :math:`\sqrt{1/x_t - 1/n_t + 1/x_c - 1/n_c}`.
+    - Odds ratio: Woolf (log-scale Wald) interval; undefined (NaN) when a cell is 0, no
+      continuity correction is applied. The same holds for the risk ratio with no events.
+    - NNT = 1/|RD|, labelled NNTB or NNTH; when the RD interval crosses zero the NNT interval
+      is reported as two pieces through infinity (Altman, BMJ 1998;317:1309).
+
+    Validated against R (``prop.test``, the Newcombe formula, ``glm(binomial)`` with
+    ``confint.default``) to 1e-6.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import coaching_trials as ct
+    >>> df = pd.DataFrame({"arm": ["a"] * 10 + ["b"] * 10,
+    ...                    "y": [0, 1, 1, 0, 0, 0, 1, 0, 0, 0] + [1, 1, 0, 1, 1, 0, 1, 1, 0, 1]})
+    >>> res = ct.responders(df, outcome="y", arm="arm", treated="a", cutpoint=1,
+    ...                     event_is="bad")
+    >>> round(res.estimate, 2), res.nnt_label, round(res.nnt, 2)
+    (-0.4, 'NNTB', 2.5)
+    """
+    conf_level = check_conf_level(conf_level)
+    if direction not in _DIRECTIONS:
+        raise one_of("direction", direction, tuple(_DIRECTIONS))
+    if event_is not in _EVENT_IS:
+        raise one_of("event_is", event_is, _EVENT_IS)
+    if isinstance(cutpoint, bool) or not isinstance(cutpoint, Real) or np.isnan(cutpoint):
+        raise TypeError(f"`cutpoint` must be a number; got {cutpoint!r}.")
+    if adjust_baseline and baseline is None:
+        raise ValueError("`adjust_baseline=True` needs the `baseline` column.")
+    variables = [(outcome, "outcome", True)]
+    if baseline is not None:
+        variables.append((baseline, "baseline", True))
+    sample = prepare_two_arm(data, arm=arm, treated=treated, variables=variables, step="responders")
+    y = _DIRECTIONS[direction](sample.values[outcome].to_numpy(), cutpoint).astype(float)
+    groups = [sample.treat == 1.0, sample.treat == 0.0]
+    n = np.array([g.sum() for g in groups], dtype=float)
+    x = np.array([y[g].sum() for g in groups])
+    p = x / n
+    w_low, w_high = wilson_interval(x, n, conf_level)
+    proportions = pd.DataFrame(
+        {
+            "arm": [sample.treated, sample.control],
+            "n": n.astype("int64"),
+            "events": x.astype("int64"),
+            "proportion": p,
+            "conf_low": w_low,
+            "conf_high": w_high,
+        }
+    )
+
+    rd = float(p[0] - p[1])
+    rd_low = rd - np.sqrt((p[0] - w_low[0]) ** 2 + (w_high[1] - p[1]) ** 2)
+    rd_high = rd + np.sqrt((w_high[0] - p[0]) ** 2 + (p[1] - w_low[1]) ** 2)
+    rd_se = float(np.sqrt(np.sum(p * (1 - p) / n)))
+    pbar = x.sum() / n.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z_score = rd / np.sqrt(pbar * (1 - pbar) * (1 / n[0] + 1 / n[1]))
+        log_rr = np.log(p[0] / p[1])
+        se_rr = np.sqrt(1 / x[0] - 1 / n[0] + 1 / x[1] - 1 / n[1])
+        cells = np.array([x[0], n[0] - x[0], x[1], n[1] - x[1]])
+        log_or = np.log(cells[0] * cells[3] / (cells[1] * cells[2]))
+        se_or = np.sqrt(np.sum(1 / cells))
+    if not np.all(cells > 0):
+        log_or, se_or = np.nan, np.nan
+    if not np.all(x > 0):
+        log_rr, se_rr = np.nan, np.nan
+
+    def wald_log(measure: str, log_est: float, se: float, method: str) -> dict[str, Any]:
+        low, high = normal_interval(log_est, se, conf_level)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = log_est / se
+        return {
+            "measure": measure,
+            "estimate": float(np.exp(log_est)),
+            "std_error": float(se),
+            "scale": "log",
+            "statistic": float(z),
+            "p_value": float(2 * stats.norm.sf(abs(z))),
+            "conf_low": float(np.exp(low)),
+            "conf_high": float(np.exp(high)),
+            "method": method,
+        }
+
+    comparisons = [
+        {
+            "measure": "risk_difference",
+            "estimate": rd,
+            "std_error": rd_se,
+            "scale": "difference",
+            "statistic": float(z_score),
+            "p_value": float(2 * stats.norm.sf(abs(z_score))),
+            "conf_low": float(rd_low),
+            "conf_high": float(rd_high),
+            "method": "Newcombe hybrid score interval",
+        },
+        wald_log("risk_ratio", log_rr, se_rr, "log Wald interval"),
+        wald_log("odds_ratio", log_or, se_or, "Woolf interval"),
+    ]
+    if adjust_baseline:
+        design = np.column_stack(
+            [np.ones_like(y), sample.treat, sample.values[baseline].to_numpy()]
+        )
+        beta, se = _logistic(y, design)
+        comparisons.append(
+            wald_log(
+                "odds_ratio_adjusted",
+                float(beta[1]),
+                float(se[1]),
+                f"logistic regression on arm + {baseline}, Wald interval",
+            )
+        )
+    benefit = rd if event_is == "good" else -rd
+    return RespondersResult(
+        outcome=outcome,
+        arm=arm,
+        treated=sample.treated,
+        control=sample.control,
+        event=f"{outcome} {direction} {cutpoint:g}",
+        event_is=event_is,
+        estimate=rd,
+        std_error=rd_se,
+        statistic=float(z_score),
+        p_value=float(2 * stats.norm.sf(abs(z_score))),
+        conf_low=float(rd_low),
+        conf_high=float(rd_high),
+        conf_level=conf_level,
+        n_treated=sample.n_treated,
+        n_control=sample.n_control,
+        nnt=float(np.inf) if rd == 0 else float(1 / abs(rd)),
+        nnt_label="NNTB" if benefit >= 0 else "NNTH",
+        nnt_conf_text=nnt_interval(float(rd_low), float(rd_high), event_is=event_is),
+        proportions=proportions,
+        comparisons=pd.DataFrame(comparisons),
+        audit=sample.audit,
+    )
