@@ -30,6 +30,7 @@ _EXPORTS: dict[str, str] = {
     "to_long": "coaching_trials.io.reshape",
     "to_wide": "coaching_trials.io.reshape",
     "validate_responses": "coaching_trials.io.validate",
+    "ValidationReport": "coaching_trials.io.validate",
     # instruments
     "Instrument": "coaching_trials.instruments.registry",
     "list_instruments": "coaching_trials.instruments.registry",
@@ -57,7 +58,12 @@ _EXPORTS: dict[str, str] = {
     "DelayedInterventionTrial": "coaching_trials.design.delayed",
     # simulate / data
     "simulate_trial": "coaching_trials.simulate.trial",
+    "SimulatedTrial": "coaching_trials.simulate.trial",
+    "TrialTruth": "coaching_trials.simulate.trial",
+    "power": "coaching_trials.simulate.power",
+    "PowerResult": "coaching_trials.simulate.power",
     "load_example": "coaching_trials.datasets",
+    "ExampleData": "coaching_trials.datasets",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

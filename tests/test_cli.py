@@ -1,0 +1,233 @@
+"""Tests for the command line (coaching_trials.cli.main)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from coaching_trials.cli import COMMANDS, build_parser, main, summarize_scores
+from coaching_trials.datasets import load_example
+from coaching_trials.instruments.registry import list_instruments
+
+PFI_BURNOUT_ITEMS = [f"pfi_{j:02d}" for j in range(7, 17)]
+DEMO_FILES = ("scores.csv", "summary.csv", "reliability.csv")
+
+
+@pytest.fixture(scope="module")
+def demo_dirs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    """Run the demo twice (two directories) and keep the printed output of the first run.
+
+    Few bootstrap resamples keep the test fast; determinism does not depend on their number.
+    """
+    import contextlib
+    import io
+
+    first, second = tmp_path_factory.mktemp("demo1"), tmp_path_factory.mktemp("demo2")
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert main(["demo", "--out", str(first), "--n-boot", "50"]) == 0
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["demo", "--out", str(second), "--n-boot", "50"]) == 0
+    return first, second, buffer.getvalue()
+
+
+@pytest.fixture()
+def responses_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "responses.csv"
+    load_example().responses.to_csv(path, index=False)
+    return path
+
+
+# --- dispatch ---------------------------------------------------------------------------------
+
+
+def test_commands_are_registered_once() -> None:
+    names = [c.name for c in COMMANDS]
+    assert len(names) == len(set(names))
+    assert {"demo", "instruments", "score", "validate"} <= set(names)
+    help_text = build_parser().format_help()
+    for name in names:
+        assert name in help_text
+
+
+def test_no_command_prints_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "usage: coaching-trials" in capsys.readouterr().out
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert "coaching-trials" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["nonsense"],
+        ["score", "x.csv", "--instrument", "pfi"],  # --out missing
+        ["score", "x.csv", "--out", "y.csv"],  # --instrument missing
+    ],
+)
+def test_usage_errors_exit_2(argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+
+
+# --- instruments ----------------------------------------------------------------------------
+
+
+def test_instruments_lists_every_id(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["instruments"]) == 0
+    out = capsys.readouterr().out
+    for iid in list_instruments()["id"]:
+        assert iid in out
+    assert "licence" not in out.splitlines()[0]
+
+
+def test_instruments_licence_column(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["instruments", "--licence"]) == 0
+    assert "licence" in capsys.readouterr().out.splitlines()[0]
+
+
+# --- score -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("metric", "factor"), [(None, 1.0), ("mean", 1.0), ("0-10", 2.5)])
+def test_score_writes_pfi_burnout(
+    responses_csv: Path, tmp_path: Path, metric: str | None, factor: float
+) -> None:
+    out = tmp_path / "scored.csv"
+    argv = ["score", str(responses_csv), "--instrument", "pfi", "--out", str(out)]
+    if metric is not None:
+        argv += ["--metric", metric]
+    assert main(argv) == 0
+    scored = pd.read_csv(out)
+    source = pd.read_csv(responses_csv)
+    complete = source[PFI_BURNOUT_ITEMS].notna().all(axis=1)
+    assert complete.sum() > 300
+    expected = source.loc[complete, PFI_BURNOUT_ITEMS].mean(axis=1) * factor
+    np.testing.assert_allclose(scored.loc[complete, "pfi_burnout"], expected, atol=1e-6)
+    # the input columns are kept, in order, and rows are not reordered
+    assert scored.columns[: len(source.columns)].tolist() == source.columns.tolist()
+    assert scored["participant_id"].tolist() == source["participant_id"].tolist()
+
+
+def test_score_several_instruments(responses_csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "scored.csv"
+    argv = ["score", str(responses_csv), "--instrument", "pfi", "--instrument", "svs"]
+    assert main([*argv, "--out", str(out)]) == 0
+    scored = pd.read_csv(out)
+    assert {"pfi_burnout", "svs_total"} <= set(scored.columns)
+
+
+def test_score_is_deterministic(responses_csv: Path, tmp_path: Path) -> None:
+    for name in ("a.csv", "b.csv"):
+        argv = ["score", str(responses_csv), "--instrument", "uwes9", "--out", str(tmp_path / name)]
+        assert main(argv) == 0
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--instrument", "pfi", "--instrument", "svs", "--metric", "sum"], "--metric"),
+        (["--instrument", "not_an_instrument"], "must be one of"),
+    ],
+)
+def test_score_errors(
+    responses_csv: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    message: str,
+) -> None:
+    argv = ["score", str(responses_csv), *extra, "--out", str(tmp_path / "o.csv")]
+    assert main(argv) == 1
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_missing_file_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(tmp_path / "absent.csv")]) == 1
+    assert "file not found" in capsys.readouterr().err
+
+
+# --- validate ------------------------------------------------------------------------------
+
+
+def test_validate_clean_file(responses_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(responses_csv)]) == 0
+    out = capsys.readouterr().out
+    assert "no problems found" in out
+    assert "pfi" in out  # instruments detected from the columns
+
+
+def test_validate_reports_every_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    df = load_example().responses
+    df.loc[2, "pfi_03"] = 9  # out of range
+    df = pd.concat([df, df.iloc[[0]]])  # duplicated participant x wave
+    path = tmp_path / "bad.csv"
+    df.to_csv(path, index=False)
+    argv = ["validate", str(path), "--instrument", "pfi", "--arms", "immediate", "delayed"]
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    assert "pfi_03" in out
+    assert "2 problem(s)" in out
+
+
+# --- demo -----------------------------------------------------------------------------------
+
+
+def test_demo_writes_files_deterministically(demo_dirs: tuple[Path, Path, str]) -> None:
+    first, second, _ = demo_dirs
+    for name in DEMO_FILES:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_demo_summary_matches_hand_computation(demo_dirs: tuple[Path, Path, str]) -> None:
+    summary = pd.read_csv(demo_dirs[0] / "summary.csv")
+    assert summary.columns.tolist() == ["outcome", "wave", "arm", "n", "mean", "sd"]
+    responses = load_example().responses
+    burnout = responses[PFI_BURNOUT_ITEMS].mean(axis=1)  # every row has >= 5 of 10 items
+    groups = burnout.groupby([responses["wave"].astype(str), responses["arm"]])
+    row = summary[summary["outcome"] == "pfi_burnout"].set_index(["wave", "arm"])
+    for key, values in groups:
+        assert row.loc[key, "n"] == values.count()
+        assert row.loc[key, "mean"] == pytest.approx(values.mean(), abs=1e-6)
+        assert row.loc[key, "sd"] == pytest.approx(values.std(), abs=1e-6)
+    baseline = summary[summary["wave"] == "baseline"].groupby("outcome")["n"].sum()
+    assert (baseline <= 138).all() and (baseline >= 130).all()
+    assert {"pfi_pf", "svs_total", "uwes9_total", "qol_score", "iwpr_score"} <= set(
+        summary["outcome"]
+    )
+
+
+def test_demo_scores_and_reliability(demo_dirs: tuple[Path, Path, str]) -> None:
+    scores = pd.read_csv(demo_dirs[0] / "scores.csv")
+    assert scores.columns[:3].tolist() == ["participant_id", "arm", "wave"]
+    assert len(scores) == len(load_example().responses)
+    rel = pd.read_csv(demo_dirs[0] / "reliability.csv")
+    pfi = rel[(rel["instrument"] == "pfi") & (rel["subscale"] == "burnout")]
+    assert sorted(pfi["wave"]) == ["baseline", "month3", "month6"]
+    # published PFI burnout alpha is 0.92 (Trockel et al. 2018); the simulator targets it
+    assert pfi["alpha"].between(0.85, 0.97).all()
+
+
+def test_demo_prints_summary(demo_dirs: tuple[Path, Path, str]) -> None:
+    printed = demo_dirs[2]
+    assert "SD" in printed and "pfi_burnout" in printed and "month3" in printed
+
+
+def test_summarize_scores_counts_non_missing() -> None:
+    df = pd.DataFrame(
+        {"wave": ["b"] * 4, "arm": ["x", "x", "x", "y"], "s": [1.0, np.nan, 3.0, 2.0]}
+    )
+    table = summarize_scores(df, ["s"])
+    assert table["n"].tolist() == [2, 1]
+    assert table["mean"].tolist() == [2.0, 2.0]
