@@ -39,6 +39,8 @@ _EXPORTS: dict[str, str] = {
     "score": "coaching_trials.instruments.scoring",
     "ScoreResult": "coaching_trials.instruments.scoring",
     "score_with_audit": "coaching_trials.instruments.scoring",
+    "ScoreAudit": "coaching_trials.instruments.scoring",
+    "InstrumentDefinitionError": "coaching_trials.instruments.registry",
     "cronbach_alpha": "coaching_trials.instruments.reliability",
     "mcdonald_omega": "coaching_trials.instruments.reliability",
     "item_total": "coaching_trials.instruments.reliability",

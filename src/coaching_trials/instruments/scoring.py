@@ -1,0 +1,653 @@
+"""The one scoring engine: item responses -> subscale scores and cut-point flags.
+
+Every instrument (shipped TOML, custom TOML or dict) is scored by :func:`score`. The engine
+works on the item block as numpy arrays, one pass per subscale, with no per-respondent Python.
+
+Missing-item rule
+    A subscale is scored when at least ``min_answered`` of its ``n`` items are answered
+    (default per subscale in the definition; half the items rounded up unless stated). The
+    score of a row with some items missing is *prorated*: the mean of the answered items
+    (for sum aggregation, that mean times ``n``). Rows with fewer answered items get NA and
+    are counted as unscorable. Both are recorded, with their row labels, in the audit.
+Reverse keys
+    ``r' = response_min + response_max - r``.
+Metrics
+    ``offset + factor * base`` where base is the (prorated) item mean or sum; cut-points are
+    evaluated on the metric they were declared on, so flags never depend on the reporting
+    metric (see :mod:`coaching_trials.instruments.registry`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from coaching_trials._errors import DataValidationWarning, ProblemLog, format_values, one_of
+from coaching_trials._results import ResultMixin, format_table
+from coaching_trials.instruments.registry import (
+    Instrument,
+    Subscale,
+    resolve_instrument,
+)
+
+__all__ = ["AUDIT_COLUMNS", "ScoreAudit", "ScoreResult", "score", "score_with_audit"]
+
+AUDIT_COLUMNS: tuple[str, ...] = ("step", "subscale", "reason", "n_rows", "rows", "detail")
+
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3 or bool(
+    getattr(pd.options.mode, "copy_on_write", False) is True
+)
+
+InstrumentLike = str | Path | Mapping[str, Any] | Instrument
+
+
+# --------------------------------------------------------------------------------------------
+# result objects
+# --------------------------------------------------------------------------------------------
+
+
+class ScoreAudit(tuple):
+    """Audit records attached to a scored frame as ``frame.attrs["audit"]``.
+
+    An immutable sequence of dict records with the keys ``step, subscale, reason, n_rows,
+    rows, detail``; ``to_frame()`` (or ``pandas.DataFrame(audit)``) gives the table, and it
+    displays as a table. It is a tuple rather than a DataFrame on purpose: pandas deep-copies
+    ``attrs`` on every operation, compares them in ``merge``/``concat`` and writes them as
+    JSON in ``to_parquet``; a DataFrame there makes all three slow or fail (pandas issue
+    #60455), while this record tuple is free to propagate, compares as a bool and serialises.
+    """
+
+    __slots__ = ()
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> ScoreAudit:
+        return self  # immutable by contract: sharing is safe and costs nothing
+
+    def __copy__(self) -> ScoreAudit:
+        return self
+
+    def to_frame(self) -> pd.DataFrame:
+        """The audit as a DataFrame (``step, subscale, reason, n_rows, rows, detail``)."""
+        frame = pd.DataFrame(list(self), columns=list(AUDIT_COLUMNS))
+        return frame.astype({"n_rows": "int64"})
+
+    def __repr__(self) -> str:
+        frame = self.to_frame()
+        if frame.empty:
+            return "ScoreAudit(no rows prorated or unscorable)"
+        shown = frame.assign(rows=frame["rows"].map(lambda r: format_values(r, limit=5)))
+        return "ScoreAudit\n" + format_table(shown)
+
+    def _repr_html_(self) -> str:
+        frame = self.to_frame()
+        frame = frame.assign(rows=frame["rows"].map(lambda r: format_values(r, limit=5)))
+        return "<div><strong>Scoring audit</strong>" + frame.to_html(index=False) + "</div>"
+
+
+@dataclass(frozen=True, repr=False)
+class ScoreResult(ResultMixin):
+    """Scores of one instrument with the audit of prorated and unscorable rows.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        A copy of the input plus the subscale and flag columns.
+    audit : pandas.DataFrame
+        Columns ``step, subscale, reason, n_rows, rows, detail``: one row per subscale and
+        reason (``"prorated"`` or ``"unscorable: fewer than k of n items answered"``).
+    instrument : Instrument
+    metric : str
+        The reporting metric of the score columns.
+    """
+
+    data: pd.DataFrame
+    audit: pd.DataFrame
+    instrument: Instrument
+    metric: str
+
+    _title = "Scores"
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns added by scoring (subscales, then flags)."""
+        return self.instrument.output_columns()
+
+    @property
+    def scores(self) -> pd.DataFrame:
+        """Only the added subscale and flag columns."""
+        return self.data.loc[:, self.columns]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The scored data (input columns plus subscale and flag columns)."""
+        return self.data
+
+    def describe(self) -> pd.DataFrame:
+        """One row per subscale: metric range, n scored / prorated / unscorable, mean, sd."""
+        inst = self.instrument
+        rows = []
+        audit = self.audit
+        for sid, col in inst.subscale_columns().items():
+            lo, hi = inst.score_range(sid, self.metric)
+            values = self.data[col]
+
+            def count(reason_prefix: str, col: str = col) -> int:
+                sel = (audit["subscale"] == col) & audit["reason"].str.startswith(reason_prefix)
+                return int(audit.loc[sel, "n_rows"].sum())
+
+            rows.append(
+                {
+                    "column": col,
+                    "metric": self.metric,
+                    "range": f"{lo:g}-{hi:g}",
+                    "n_scored": int(values.notna().sum()),
+                    "n_prorated": count("prorated"),
+                    "n_unscorable": count("unscorable"),
+                    "mean": float(values.mean()) if values.notna().any() else np.nan,
+                    "sd": float(values.std()) if values.notna().sum() > 1 else np.nan,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def summary(self, digits: int = 3) -> str:
+        title = f"Scores: {self.instrument.id} ({self.instrument.name}), metric {self.metric!r}"
+        return f"{title}\n{format_table(self.describe(), digits)}"
+
+    def _repr_html_(self) -> str:
+        body = self.describe().to_html(index=False, float_format=lambda x: f"{x:.3f}")
+        return (
+            f"<div><strong>Scores: {self.instrument.id}</strong> (metric "
+            f"{self.metric!r}){body}</div>"
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# input handling
+# --------------------------------------------------------------------------------------------
+
+
+def _resolve_min_answered(
+    inst: Instrument, min_answered: int | Mapping[str, int] | None, prorate: bool
+) -> dict[str, int]:
+    subs = inst.subscales
+    if not isinstance(prorate, (bool, np.bool_)):
+        raise TypeError(f"`prorate` must be True or False, got {prorate!r}.")
+    if not prorate:
+        if min_answered is not None:
+            raise ValueError(
+                "`min_answered` has no effect when prorate=False (every item must be answered); "
+                "pass one or the other."
+            )
+        return {sid: s.n_items for sid, s in subs.items()}
+    if min_answered is None:
+        return {sid: s.min_answered for sid, s in subs.items()}
+    if isinstance(min_answered, Mapping):
+        unknown = [k for k in min_answered if k not in subs]
+        if unknown:
+            raise one_of("min_answered key", unknown[0], tuple(subs))
+        wanted = {sid: min_answered.get(sid, s.min_answered) for sid, s in subs.items()}
+    else:
+        wanted = {sid: min_answered for sid in subs}
+    out: dict[str, int] = {}
+    for sid, k in wanted.items():
+        if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
+            raise TypeError(f"`min_answered` must be an integer, got {k!r} for subscale {sid!r}.")
+        n = subs[sid].n_items
+        if not 1 <= int(k) <= n:
+            raise ValueError(
+                f"`min_answered` for subscale {sid!r} must be between 1 and {n} (its number of "
+                f"items), got {int(k)}."
+            )
+        out[sid] = int(k)
+    return out
+
+
+def _expected_text(inst: Instrument) -> str:
+    kind = "integers" if inst.integer_responses else "numbers"
+    lo, hi = inst.response_min, inst.response_max
+    return f"{kind} {lo:g}-{hi:g} or missing"
+
+
+def _check_values(
+    arr: np.ndarray,
+    ok: np.ndarray,
+    col: str,
+    inst: Instrument,
+    index: pd.Index,
+    log: ProblemLog,
+) -> None:
+    """Range and integer checks; a fast whole-column test first, masks only on failure."""
+    lo, hi = float(inst.response_min), float(inst.response_max)
+    expected = _expected_text(inst)
+    smallest = np.fmin.reduce(arr)  # NaN-ignoring (NaN only if every value is NaN)
+    largest = np.fmax.reduce(arr)
+    outside = None
+    if smallest < lo or largest > hi:
+        outside = (arr < lo) | (arr > hi)
+        log.add(
+            "out_of_range",
+            f"column {col!r}: {int(outside.sum())} value(s) outside {lo:g}-{hi:g} at rows "
+            f"{format_values(index[outside])}: {format_values(arr[outside])}; "
+            f"expected {expected}",
+            column=col,
+            rows=index[outside].tolist(),
+            values=arr[outside].tolist(),
+            expected=expected,
+        )
+    if not inst.integer_responses:
+        return
+    frac = np.floor(arr)
+    with np.errstate(invalid="ignore"):  # inf - inf: already reported as out of range
+        np.subtract(arr, frac, out=frac)
+    if np.fmax.reduce(frac) > 0:
+        bad = ok & (np.rint(arr) != arr)
+        if outside is not None:
+            bad &= ~outside
+        if bad.any():
+            log.add(
+                "non_integer",
+                f"column {col!r}: {int(bad.sum())} non-integer value(s) at rows "
+                f"{format_values(index[bad])}: {format_values(arr[bad])}; "
+                f"expected {expected}",
+                column=col,
+                rows=index[bad].tolist(),
+                values=arr[bad].tolist(),
+                expected=expected,
+            )
+
+
+def _item_arrays(
+    data: pd.DataFrame, inst: Instrument, validate: bool
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """float64 array and answered mask per item; every problem collected, then raised."""
+    log = ProblemLog(f"the item columns of instrument {inst.id!r}")
+    expected = _expected_text(inst)
+    columns = data.columns
+    lower = {str(c).lower(): c for c in columns}
+    arrays: dict[str, np.ndarray] = {}
+    answered: dict[str, np.ndarray] = {}
+    index = data.index
+
+    for col in inst.items:
+        if col not in columns:
+            hint = lower.get(col.lower())
+            extra = f" (a column {hint!r} exists: rename it)" if hint is not None else ""
+            log.add(
+                "missing_column",
+                f"column {col!r}: required item column of {inst.id!r} is missing{extra}",
+                column=col,
+                expected="column present",
+            )
+            continue
+        series = data[col]
+        if isinstance(series, pd.DataFrame):
+            log.add(
+                "duplicate_column",
+                f"column {col!r} appears {series.shape[1]} times; expected once",
+                column=col,
+                expected="a unique column name",
+            )
+            continue
+        dtype = series.dtype
+        if pd.api.types.is_bool_dtype(dtype):
+            log.add(
+                "non_numeric",
+                f"column {col!r}: boolean values are not item responses; expected {expected}",
+                column=col,
+                rows=index[series.notna().to_numpy()][:5].tolist(),
+                values=series.dropna().unique()[:5].tolist(),
+                expected=expected,
+            )
+            continue
+        if pd.api.types.is_numeric_dtype(dtype):
+            arr = np.ascontiguousarray(series.to_numpy(dtype="float64", na_value=np.nan))
+        else:
+            raw = series.astype(object) if isinstance(dtype, pd.CategoricalDtype) else series
+            conv = pd.to_numeric(raw, errors="coerce")
+            bad = (series.notna() & conv.isna()).to_numpy()
+            if bad.any():
+                log.add(
+                    "non_numeric",
+                    f"column {col!r}: {int(bad.sum())} non-numeric value(s) at rows "
+                    f"{format_values(index[bad])}: {format_values(series[bad])}; "
+                    f"expected {expected}",
+                    column=col,
+                    rows=index[bad].tolist(),
+                    values=series[bad].tolist(),
+                    expected=expected,
+                )
+                continue
+            arr = pd.Series(conv).to_numpy(dtype="float64", na_value=np.nan)
+        ok = arr == arr  # False exactly where NaN (one pass, no temporary)
+        if validate and len(arr):
+            _check_values(arr, ok, col, inst, index, log)
+        arrays[col] = arr
+        answered[col] = ok
+    log.raise_if_any()
+    return arrays, answered
+
+
+def _json_safe(labels: pd.Index) -> tuple[Any, ...]:
+    values = labels.tolist()
+    if labels.inferred_type in ("integer", "string", "floating", "boolean", "empty"):
+        return tuple(values)
+    return tuple(
+        v if isinstance(v, (str, int, float, bool)) or v is None else str(v) for v in values
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# the engine
+# --------------------------------------------------------------------------------------------
+
+
+def _on_metric(
+    inst: Instrument,
+    sub: Subscale,
+    metric_name: str,
+    total: np.ndarray,
+    count: np.ndarray,
+    scorable: np.ndarray,
+    bases: dict[str, np.ndarray],
+) -> np.ndarray:
+    """Subscale score on one metric; NaN where unscorable. ``bases`` caches mean / sum."""
+    m = inst.metrics[metric_name]
+    agg = m.aggregation or sub.aggregation
+    if agg not in bases:
+        n = sub.n_items
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if agg == "sum":
+                # complete rows keep the exact integer sum; others are prorated (mean x n)
+                base = np.where(count == n, total, total * n / count)
+            else:
+                base = total / count
+        base[~scorable] = np.nan
+        bases[agg] = base
+    base = bases[agg]
+    if m.factor == 1.0 and m.offset == 0.0:
+        return base
+    return m.offset + m.factor * base
+
+
+def _score_arrays(
+    data: pd.DataFrame,
+    inst: Instrument,
+    metric: str,
+    k_by_sub: Mapping[str, int],
+    prorate: bool,
+    validate: bool,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    arrays, answered = _item_arrays(data, inst, validate)
+    lohi = float(inst.response_min) + float(inst.response_max)
+    reverse = set(inst.reverse_items)
+    n_rows = len(data)
+    index = data.index
+    out_metric = inst.metric(metric)
+    columns = inst.subscale_columns()
+    new: dict[str, Any] = {}
+    audit: list[dict[str, Any]] = []
+    cut_flags: dict[tuple[str, str], pd.arrays.BooleanArray] = {}
+    step = f"score:{inst.id}"
+    count_dtype = np.int16 if len(inst.items) < 32_000 else np.int64
+    sums: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def item_sums(sub: Subscale) -> tuple[np.ndarray, np.ndarray]:
+        """Sum of answered (reverse-keyed) responses and number answered, per row."""
+        if sub.composite_of:  # reuse the parts' sums: a composite is their union
+            parts = [
+                sums[p] if p in sums else item_sums(inst.subscales[p]) for p in sub.composite_of
+            ]
+            total = parts[0][0].copy()
+            count = parts[0][1].copy()
+            for t, c in parts[1:]:
+                total += t
+                count += c
+            return total, count
+        total = np.zeros(n_rows, dtype="float64")
+        count = np.zeros(n_rows, dtype=count_dtype)
+        for col in sub.items:  # a loop over items; each step is vectorised over respondents
+            arr = (lohi - arrays[col]) if col in reverse else arrays[col]
+            np.add(total, arr, out=total, where=answered[col])
+            count += answered[col]
+        sums[sub.id] = (total, count)
+        return total, count
+
+    for sid, sub in inst.subscales.items():
+        n = sub.n_items
+        k = k_by_sub[sid]
+        total, count = item_sums(sub)
+        scorable = count >= k
+        bases: dict[str, np.ndarray] = {}
+        values = _on_metric(inst, sub, metric, total, count, scorable, bases)
+        new[columns[sid]] = values
+        for cname, cut in sub.cutpoints.items():
+            on_cut = (
+                values
+                if cut.metric == metric
+                else _on_metric(inst, sub, cut.metric, total, count, scorable, bases)
+            )
+            cut_flags[(sid, cname)] = pd.arrays.BooleanArray(cut.compare(on_cut), ~scorable)
+
+        lacking = ~scorable
+        partly = scorable & (count < n)
+        if prorate and partly.any():
+            tally = np.bincount(count[partly], minlength=n)
+            sizes = ", ".join(
+                f"{c} answered: {int(tally[c])}" for c in range(n - 1, k - 1, -1) if tally[c]
+            )
+            how = "mean of answered items" + (
+                f" x {n}" if (out_metric.aggregation or sub.aggregation) == "sum" else ""
+            )
+            audit.append(
+                {
+                    "step": step,
+                    "subscale": columns[sid],
+                    "reason": "prorated",
+                    "n_rows": int(partly.sum()),
+                    "rows": _json_safe(index[partly]),
+                    "detail": f"{k}-{n - 1} of {n} items answered ({sizes}); score = {how}",
+                }
+            )
+        if lacking.any():
+            none = int((count == 0).sum())
+            audit.append(
+                {
+                    "step": step,
+                    "subscale": columns[sid],
+                    "reason": f"unscorable: fewer than {k} of {n} items answered",
+                    "n_rows": int(lacking.sum()),
+                    "rows": _json_safe(index[lacking]),
+                    "detail": f"score set to NA; {none} of these row(s) answered no item",
+                }
+            )
+
+    flag_cols = inst.flag_columns()
+    for (sid, cname), flag in cut_flags.items():
+        new[flag_cols[f"{sid}.{cname}"]] = flag
+    for fname, fl in inst.flags.items():
+        parts = [cut_flags[t] for t in fl.terms]
+        combined = parts[0]
+        for p in parts[1:]:
+            combined = (combined | p) if fl.rule == "any" else (combined & p)
+        new[flag_cols[fname]] = combined
+    return new, audit
+
+
+def _prepare(
+    data: Any,
+    instrument: InstrumentLike,
+    metric: str | None,
+    min_answered: int | Mapping[str, int] | None,
+    prorate: bool,
+) -> tuple[Instrument, str, dict[str, int]]:
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"`data` must be a pandas DataFrame, got {type(data).__name__}.")
+    inst = resolve_instrument(instrument)
+    if metric is None:
+        metric = inst.default_metric
+    if not isinstance(metric, str) or metric not in inst.metrics:
+        raise one_of("metric", metric, tuple(inst.metrics))
+    k_by_sub = _resolve_min_answered(inst, min_answered, prorate)
+    return inst, metric, k_by_sub
+
+
+def _assemble(
+    data: pd.DataFrame, inst: Instrument, new: dict[str, Any], keep_items: bool
+) -> pd.DataFrame:
+    if not isinstance(keep_items, (bool, np.bool_)):
+        raise TypeError(f"`keep_items` must be True or False, got {keep_items!r}.")
+    clash = [c for c in new if c in data.columns]
+    drop = list(clash)
+    if clash:
+        warnings.warn(
+            f"Columns {clash} already exist in the data and are replaced by the new scores of "
+            f"{inst.id!r}.",
+            DataValidationWarning,
+            stacklevel=4,
+        )
+    if not keep_items:
+        drop += [c for c in inst.items if c not in drop]
+    base = data.drop(columns=drop) if drop else data.copy(deep=not _COPY_ON_WRITE)
+    added = pd.DataFrame(new, index=data.index)
+    out = pd.concat([base, added], axis=1)
+    return out
+
+
+def _chain_audit(previous: Any, audit: ScoreAudit) -> ScoreAudit:
+    """Append this step's records to an audit already carried in ``attrs`` (e.g. a reader's)."""
+    if previous is None:
+        return audit
+    if isinstance(previous, pd.DataFrame):
+        previous = previous.to_dict("records")
+    if isinstance(previous, (list, tuple)) and all(isinstance(r, Mapping) for r in previous):
+        return ScoreAudit((*previous, *audit))
+    warnings.warn(
+        f"data.attrs['audit'] holds a {type(previous).__name__}, not audit records; it is "
+        "replaced by the scoring audit.",
+        DataValidationWarning,
+        stacklevel=4,
+    )
+    return audit
+
+
+def score_with_audit(
+    data: pd.DataFrame,
+    instrument: InstrumentLike,
+    *,
+    metric: str | None = None,
+    min_answered: int | Mapping[str, int] | None = None,
+    prorate: bool = True,
+    keep_items: bool = True,
+    validate: bool = True,
+) -> ScoreResult:
+    """Score an instrument and return the scores with their audit as a :class:`ScoreResult`.
+
+    Same parameters as :func:`score`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import coaching_trials as ct
+    >>> df = pd.DataFrame({"svs_01": [4, 2], "svs_02": [3, None], "svs_03": [4, 1],
+    ...                    "svs_04": [2, 2]})
+    >>> res = ct.score_with_audit(df, "svs")
+    >>> res.data["svs_total"].tolist()      # 4+3+4+2 = 13; (2+1+2)/3 x 4 = 6.67
+    [13.0, 6.666666666666667]
+    >>> res.audit[["subscale", "reason", "n_rows", "rows"]].to_string(index=False)
+    ' subscale   reason  n_rows rows\\nsvs_total prorated       1 (1,)'
+    """
+    inst, metric, k_by_sub = _prepare(data, instrument, metric, min_answered, prorate)
+    new, records = _score_arrays(data, inst, metric, k_by_sub, prorate, validate)
+    out = _assemble(data, inst, new, keep_items)
+    audit = ScoreAudit(records)
+    attrs = dict(data.attrs)
+    attrs["audit"] = _chain_audit(data.attrs.get("audit"), audit)
+    out.attrs = attrs
+    return ScoreResult(data=out, audit=audit.to_frame(), instrument=inst, metric=metric)
+
+
+def score(
+    data: pd.DataFrame,
+    instrument: InstrumentLike,
+    *,
+    metric: str | None = None,
+    min_answered: int | Mapping[str, int] | None = None,
+    prorate: bool = True,
+    keep_items: bool = True,
+    validate: bool = True,
+) -> pd.DataFrame:
+    """Score the subscales of an instrument; return a copy of ``data`` with score columns.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per response (e.g. participant x wave) with the instrument's item columns
+        (e.g. ``pfi_01`` ... ``pfi_16``). Not modified.
+    instrument : str, Instrument, path or dict
+        A shipped id (see :func:`~coaching_trials.list_instruments`), an
+        :class:`~coaching_trials.Instrument`, a TOML path or a dict definition.
+    metric : str, optional
+        Reporting metric of the score columns (default: the instrument's, e.g. ``"mean"``
+        for the PFI; PFI also offers ``"sum"``, ``"0-10"``, ``"0-100"``).
+    min_answered : int or dict, optional
+        Minimum number of answered items for a score; an int applies to every subscale, a
+        dict ``{subscale_id: k}`` to some. Default: per subscale from the definition.
+    prorate : bool, default True
+        Score rows with missing items from the mean of the answered items (x n for sums).
+        ``False`` requires every item of a subscale.
+    keep_items : bool, default True
+        Keep the item columns in the output.
+    validate : bool, default True
+        Check response ranges and integer codes. Missing or non-numeric item columns are
+        always errors.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``data`` plus one float column per subscale (``{id}_{subscale}``) and one
+        nullable boolean column per cut-point (``{id}_{subscale}_{cut}``) and composite flag
+        (``{id}_{flag}``); NA where the score is NA. ``result.attrs["audit"]`` holds a
+        :class:`ScoreAudit` (``.to_frame()``: ``step, subscale, reason, n_rows, rows,
+        detail``) counting prorated and unscorable rows with their row labels.
+
+    Raises
+    ------
+    DataValidationError
+        Listing every problem at once (missing columns, non-numeric text, values outside
+        the response range, non-integer codes), each with column, rows and values.
+    ValueError
+        Unknown instrument id (the message lists the known ids) or metric.
+
+    Notes
+    -----
+    Reverse keys are applied as ``min + max - r``. Cut-points are evaluated on the metric
+    they were declared on, so flags are identical whatever the reporting metric. Scores
+    are checked against hand-computed examples in ``tests/instruments/test_scoring.py``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import coaching_trials as ct
+    >>> row = {f"pfi_{i:02d}": v for i, v in enumerate(
+    ...     [3, 3, 4, 4, 3, 3,  2, 2, 1, 1,  1, 0, 1, 2, 1, 1], start=1)}
+    >>> out = ct.score(pd.DataFrame([row]), "pfi")
+    >>> out[["pfi_pf", "pfi_we", "pfi_id", "pfi_burnout"]].round(3).iloc[0].tolist()
+    [3.333, 1.5, 1.0, 1.2]
+    >>> bool(out["pfi_pf_high"].iloc[0]), bool(out["pfi_burnout_high"].iloc[0])
+    (True, False)
+    >>> float(ct.score(pd.DataFrame([row]), "pfi", metric="0-100")["pfi_burnout"].iloc[0])
+    30.0
+    """
+    return score_with_audit(
+        data,
+        instrument,
+        metric=metric,
+        min_answered=min_answered,
+        prorate=prorate,
+        keep_items=keep_items,
+        validate=validate,
+    ).data
