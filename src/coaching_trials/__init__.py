@@ -58,6 +58,9 @@ _EXPORTS: dict[str, str] = {
     "from_summary": "coaching_trials.analysis.summary_stats",
     # design
     "DelayedInterventionTrial": "coaching_trials.design.delayed",
+    "TrialEffects": "coaching_trials.design.delayed",
+    "TrialComparison": "coaching_trials.design.delayed",
+    "BaselineTable": "coaching_trials.design.delayed",
     # simulate / data
     "simulate_trial": "coaching_trials.simulate.trial",
     "SimulatedTrial": "coaching_trials.simulate.trial",

@@ -1,0 +1,84 @@
+"""Small closed-form estimators used by the non-randomized trial analyses.
+
+* :func:`paired_t` — the one-sample t on within-person differences (identical to R's
+  ``t.test(post, pre, paired = TRUE)``).
+* :func:`ols_slope` — the OLS slope of one regressor (optionally adjusting for others) with a
+  t-based CI (identical to R's ``lm`` + ``confint``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+__all__ = ["paired_t", "ols_slope"]
+
+
+def _t_row(estimate: float, se: float, df: float, conf_level: float) -> dict[str, float]:
+    if not (np.isfinite(se) and se > 0 and df > 0):
+        nan = float("nan")
+        return dict(
+            estimate=estimate,
+            std_error=se,
+            df=df,
+            statistic=nan,
+            p_value=nan,
+            conf_low=nan,
+            conf_high=nan,
+        )
+    t = estimate / se
+    q = stats.t.ppf(0.5 + conf_level / 2.0, df)
+    return dict(
+        estimate=float(estimate),
+        std_error=float(se),
+        df=float(df),
+        statistic=float(t),
+        p_value=float(2.0 * stats.t.sf(abs(t), df)),
+        conf_low=float(estimate - q * se),
+        conf_high=float(estimate + q * se),
+    )
+
+
+def paired_t(diff: np.ndarray, *, conf_level: float = 0.95) -> dict[str, Any]:
+    """Paired t on complete differences ``diff`` (NaN already removed).
+
+    Returns the effects-table fields plus ``n``. Fewer than two differences give NaN statistics.
+    """
+    d = np.asarray(diff, dtype=float)
+    n = d.size
+    est = float(d.mean()) if n else float("nan")
+    se = float(d.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+    row = _t_row(est, se, float(n - 1), conf_level)
+    row["n"] = n
+    return row
+
+
+def ols_slope(
+    y: np.ndarray, x: np.ndarray, others: np.ndarray | None = None, *, conf_level: float = 0.95
+) -> dict[str, Any]:
+    """OLS of ``y`` on an intercept, ``x`` (and ``others``); the coefficient of ``x``.
+
+    Rows must be complete. Residual df = n - p. Returns effects-table fields plus ``n``.
+    """
+    y = np.asarray(y, dtype=float)
+    cols = [np.ones_like(y), np.asarray(x, dtype=float)]
+    if others is not None and np.size(others):
+        o = np.asarray(others, dtype=float)
+        cols += list(o.reshape(len(y), -1).T)
+    design = np.column_stack(cols)
+    n, p = design.shape
+    if n <= p or np.linalg.matrix_rank(design) < p:
+        row = _t_row(float("nan"), float("nan"), float(n - p), conf_level)
+        row["n"] = n
+        return row
+    xtx_inv = np.linalg.inv(design.T @ design)
+    beta = xtx_inv @ design.T @ y
+    resid = y - design @ beta
+    df = n - p
+    sigma2 = float(resid @ resid) / df
+    se = float(np.sqrt(sigma2 * xtx_inv[1, 1]))
+    row = _t_row(float(beta[1]), se, float(df), conf_level)
+    row["n"] = n
+    return row
