@@ -46,7 +46,7 @@ HERE = Path(__file__).resolve().parent
 CITATION = (
     "Kiser SB, Sterns JD, Lai PY, Horick NK, Palamara K. Physician Coaching by Professionally "
     "Trained Peers for Burnout and Well-Being: A Randomized Clinical Trial. JAMA Netw Open. "
-    "2024;7(4):e245645. doi:10.1001/jamanetworkopen.2024.5645"
+    "2024. PubMed Central PMC11015346"
 )
 SIDE_BY_SIDE_COLUMNS = (
     "outcome",

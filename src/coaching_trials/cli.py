@@ -46,6 +46,16 @@ RELIABILITY_INSTRUMENTS: tuple[str, ...] = ("pfi", "svs", "uwes9")  # multi-item
 DEMO_SEED = 2024  # seed of the bootstrap intervals for omega in reliability.csv
 DEMO_N_BOOT = 500
 KEYS = ("participant_id", "arm", "wave")
+DEMO_PRIMARY = "pfi_burnout"
+DEMO_OUTCOMES: tuple[str, ...] = (
+    "pfi_burnout",
+    "pfi_pf",
+    "pfi_id",
+    "iwpr_score",
+    "qol_score",
+    "uwes9_total",
+    "svs_total",
+)
 FLOAT_DIGITS = 6
 
 
@@ -169,6 +179,7 @@ def _demo(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from coaching_trials.datasets import load_example
+    from coaching_trials.design.delayed import DelayedInterventionTrial
     from coaching_trials.instruments.reliability import reliability
 
     out = Path(args.out)
@@ -179,19 +190,43 @@ def _demo(args: argparse.Namespace) -> int:
     scored = _score_all(responses, DEMO_INSTRUMENTS, None)
     score_cols = [c for c in scored.columns if c not in responses.columns]
     scores = scored[[*KEYS, *score_cols]]
-    _write_table(scores, out / "scores.csv")
+    written = {"scores.csv": scores}
 
     outcomes = _score_columns(DEMO_INSTRUMENTS)
     numeric = [c for c in outcomes if c in scores.columns]
     summary = summarize_scores(scores, numeric)
-    _write_table(summary, out / "summary.csv")
+    written["summary.csv"] = summary
 
     tables = [
         reliability(responses, inst, by="wave", n_boot=args.n_boot, seed=DEMO_SEED)
         for inst in RELIABILITY_INSTRUMENTS
     ]
-    rel = pd.concat(tables, ignore_index=True)
-    _write_table(rel, out / "reliability.csv")
+    written["reliability.csv"] = pd.concat(tables, ignore_index=True)
+
+    # the delayed-intervention design: flow, Table 1, randomized and non-randomized estimands
+    trial = DelayedInterventionTrial(scored, participants=example.participants, **example.design)
+    comparison = trial.compare(list(DEMO_OUTCOMES), method="ancova", primary=DEMO_PRIMARY)
+    nonrandomized = pd.concat(
+        [
+            trial.delayed_arm_prepost(list(DEMO_OUTCOMES)).to_frame(),
+            trial.pooled_prepost(list(DEMO_OUTCOMES)).to_frame(),
+            trial.durability(list(DEMO_OUTCOMES)).to_frame(),
+        ],
+        ignore_index=True,
+    )
+    written.update(
+        {
+            "flow.csv": trial.flow(DEMO_PRIMARY),
+            "baseline_table.csv": trial.baseline_table().table,
+            "effects.csv": comparison.effects,
+            "descriptives.csv": comparison.descriptives,
+            "standardized.csv": comparison.standardized,
+            "nonrandomized.csv": nonrandomized,
+            "audit.csv": trial.audit,
+        }
+    )
+    for name, frame in written.items():
+        _write_table(frame, out / name)
 
     wide = summary.assign(
         cell=summary["mean"].map("{:.2f}".format) + " (" + summary["sd"].map("{:.2f}".format) + ")"
@@ -203,8 +238,31 @@ def _demo(args: argparse.Namespace) -> int:
     )
     with pd.option_context("display.width", 200, "display.max_columns", 50):
         print(wide.to_string())
-    print(f"\nWrote {out / 'scores.csv'}, {out / 'summary.csv'}, {out / 'reliability.csv'}")
+    print()
+    print(_primary_summary(comparison, DEMO_PRIMARY))
+    print(f"\nWrote {len(written)} tables to {out}: {', '.join(written)}")
     return 0
+
+
+def _primary_summary(comparison: object, primary: str) -> str:
+    """A few plain lines on the primary outcome: per-arm change and the adjusted difference."""
+    effects = comparison.effects  # type: ignore[attr-defined]
+    desc = comparison.descriptives  # type: ignore[attr-defined]
+    row = effects.loc[effects["outcome"] == primary].iloc[0]
+    lines = [f"Primary outcome {primary} ({row['estimand']}):"]
+    for _, arm_row in desc.loc[desc["outcome"] == primary].iterrows():
+        lines.append(
+            f"  {arm_row['arm']:>10}: baseline {arm_row['baseline_mean']:.2f} "
+            f"(n={int(arm_row['baseline_n'])}), endpoint {arm_row['endpoint_mean']:.2f} "
+            f"(n={int(arm_row['endpoint_n'])}), change of means {arm_row['percent_change']:+.1f}%"
+        )
+    level = int(round(100 * row["conf_level"]))
+    lines.append(
+        f"  ANCOVA difference {row['contrast']}: {row['estimate']:.2f} "
+        f"({level}% CI {row['conf_low']:.2f} to {row['conf_high']:.2f}), "
+        f"t({row['df']:.0f}) = {row['statistic']:.2f}, p = {row['p_value']:.2g}"
+    )
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------------------------
@@ -319,7 +377,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 COMMANDS: tuple[Command, ...] = (
     Command(
-        "demo", "score the synthetic example trial and write summary tables", _demo_arguments, _demo
+        "demo", "run the whole analysis on the synthetic example trial and write the tables", _demo_arguments, _demo
     ),
     Command("instruments", "list the shipped instruments", _instruments_arguments, _instruments),
     Command("score", "score a survey export", _score_arguments, _score),

@@ -58,13 +58,13 @@ def test_side_by_side_reports_published_and_this_run(sample_run):
     assert list(sbs.columns) == list(tables["side_by_side"].columns)
     burnout = sbs[sbs["outcome"] == "pfi_burnout"].set_index("quantity")
     diff = burnout.loc[burnout.index.str.startswith("difference")].iloc[0]
-    # published figure from Kiser 2024 (JAMA Netw Open 7(4):e245645): -0.79 (-1.27 to -0.32)
+    # published figure from Kiser 2024 (JAMA Netw Open 2024, PMC11015346): -0.79 (-1.27 to -0.32)
     assert (diff["published_value"], diff["published_conf_low"], diff["published_conf_high"]) == (
         -0.79,
         -1.27,
         -0.32,
     )
-    assert "doi:10.1001/jamanetworkopen.2024.5645" in diff["published_source"]
+    assert "PMC11015346" in diff["published_source"]
     assert diff["estimator"].startswith("ANCOVA")
     assert diff["percent_change_definition"] == "arm means, paired complete cases"
     assert diff["metric"] == "0-10"
