@@ -1,0 +1,446 @@
+"""Numerical core of the MMRM: generalised least squares with a visit-indexed covariance.
+
+Subjects are grouped by their *pattern* of observed visits; every pattern shares one
+sub-matrix ``Sigma[S, S]``, so the (restricted) likelihood, its gradient and the
+Satterthwaite / Kenward-Roger ingredients are computed with one batched numpy operation per
+pattern, never with a loop over subjects.
+
+Notation (Kenward & Roger 1997): ``V`` is the block-diagonal covariance of all observations,
+``C = (X' V^-1 X)^-1``, ``P_j = -X' V^-1 dV_j V^-1 X``, ``Q_jk = X' V^-1 dV_j V^-1 dV_k V^-1 X``,
+``R_jk = X' V^-1 d2V_jk V^-1 X``, ``W`` = asymptotic covariance of the covariance parameters
+(inverse observed information of the REML or ML log-likelihood).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize
+
+from ._mmrm_cov import CovarianceStructure
+
+LOG_2PI = float(np.log(2.0 * np.pi))
+
+
+@dataclass(frozen=True)
+class Pattern:
+    visits: np.ndarray  # (k,) visit indices observed
+    y: np.ndarray  # (m, k)
+    x: np.ndarray  # (m, k, p)
+    rows: np.ndarray  # (m, k) positions of the observations in the caller's arrays
+    yk: np.ndarray  # (k, m) visit-major copy of y
+    xk: np.ndarray  # (k, m * p) visit-major copy of x
+
+    @property
+    def m(self) -> int:
+        return self.y.shape[0]
+
+    @property
+    def k(self) -> int:
+        return len(self.visits)
+
+
+@dataclass(frozen=True)
+class Data:
+    patterns: tuple[Pattern, ...]
+    n_obs: int
+    n_subjects: int
+    n_visits: int
+    p: int
+    size_groups: tuple[
+        tuple[int, np.ndarray, np.ndarray], ...
+    ]  # (k, pattern ids, visit index stack)
+
+
+def build_patterns(
+    y: np.ndarray, x: np.ndarray, subject_code: np.ndarray, visit_code: np.ndarray, n_visits: int
+) -> Data:
+    """Group observations by subject pattern of visits (vectorised; loops only over patterns)."""
+    order = np.lexsort((visit_code, subject_code))
+    subj_sorted = subject_code[order]
+    starts = np.flatnonzero(np.r_[True, subj_sorted[1:] != subj_sorted[:-1]])
+    bits = np.left_shift(np.int64(1), visit_code[order].astype(np.int64))
+    masks = np.add.reduceat(bits, starts)
+    sizes = np.diff(np.r_[starts, len(order)])
+    row_mask = np.repeat(masks, sizes)
+    p = x.shape[1]
+    patterns = []
+    for mask in np.unique(masks):
+        visits = np.flatnonzero((int(mask) >> np.arange(n_visits)) & 1)
+        sel = order[row_mask == mask].reshape(-1, len(visits))
+        xs, ys = x[sel], y[sel]
+        patterns.append(
+            Pattern(
+                visits=visits,
+                y=ys,
+                x=xs,
+                rows=sel,
+                yk=np.ascontiguousarray(ys.T),
+                xk=np.ascontiguousarray(xs.transpose(1, 0, 2)).reshape(len(visits), -1),
+            )
+        )
+    ks = np.array([pat.k for pat in patterns])
+    groups = []
+    for k in np.unique(ks):
+        ids = np.flatnonzero(ks == k)
+        groups.append((int(k), ids, np.stack([patterns[i].visits for i in ids])))
+    return Data(tuple(patterns), len(y), len(starts), n_visits, p, tuple(groups))
+
+
+@dataclass
+class Evaluation:
+    """Everything computed at one value of ``Sigma``."""
+
+    neg2ll: float
+    beta: np.ndarray
+    xtvx: np.ndarray
+    cov_beta: np.ndarray
+    grad_sigma: np.ndarray  # T x T matrix G with d(-2ll) = sum(G * dSigma)
+    ok: bool
+
+
+def pattern_inverses(data: Data, sigma: np.ndarray) -> tuple[list[np.ndarray], np.ndarray] | None:
+    """Inverse of ``Sigma[S, S]`` and ``log|Sigma[S, S]|`` for every pattern (batched by size)."""
+    inverses: list[np.ndarray] = [np.empty(0)] * len(data.patterns)
+    logdets = np.empty(len(data.patterns))
+    for _k, ids, idx in data.size_groups:
+        sub = sigma[idx[:, :, None], idx[:, None, :]]
+        try:
+            chol = np.linalg.cholesky(sub)
+        except np.linalg.LinAlgError:
+            return None
+        diag = np.diagonal(chol, axis1=1, axis2=2)
+        if not np.all(diag > 0) or not np.all(np.isfinite(chol)):
+            return None
+        linv = np.linalg.inv(chol)
+        inv = np.matmul(linv.transpose(0, 2, 1), linv)
+        logdets[ids] = 2.0 * np.sum(np.log(diag), axis=1)
+        for j, i in enumerate(ids):
+            inverses[i] = inv[j]
+    return inverses, logdets
+
+
+def evaluate(data: Data, sigma: np.ndarray, *, reml: bool, need_grad: bool = True) -> Evaluation:
+    """-2 log-likelihood (REML or ML, SAS constants) and its gradient with respect to ``Sigma``."""
+    p = data.p
+    bad = Evaluation(
+        np.inf, np.full(p, np.nan), np.zeros((p, p)), np.zeros((p, p)), np.zeros_like(sigma), False
+    )
+    inv = pattern_inverses(data, sigma)
+    if inv is None:
+        return bad
+    inverses, logdets = inv
+    xtvx = np.zeros((p, p))
+    xtvy = np.zeros(p)
+    yvy = 0.0
+    logdet = 0.0
+    cache = []
+    for pat, a, ld in zip(data.patterns, inverses, logdets, strict=True):
+        m, k = pat.m, pat.k
+        logdet += m * ld
+        axk = a @ pat.xk  # (k, m*p)
+        ayk = a @ pat.yk  # (k, m)
+        ax_rows = axk.reshape(k * m, p)
+        xtvx += pat.xk.reshape(k * m, p).T @ ax_rows
+        xtvy += ax_rows.T @ pat.yk.reshape(-1)
+        yvy += float(np.sum(ayk * pat.yk))
+        cache.append(axk)
+    try:
+        chol = np.linalg.cholesky(xtvx)
+    except np.linalg.LinAlgError:
+        return bad
+    cinv = np.linalg.inv(chol)
+    cov_beta = cinv.T @ cinv
+    beta = cov_beta @ xtvy
+    quad = yvy - float(beta @ xtvy)
+    n = data.n_obs
+    if reml:
+        neg2ll = (n - p) * LOG_2PI + logdet + 2.0 * float(np.sum(np.log(np.diag(chol)))) + quad
+    else:
+        neg2ll = n * LOG_2PI + logdet + quad
+    grad = np.zeros_like(sigma)
+    if need_grad:
+        for pat, a, axk in zip(data.patterns, inverses, cache, strict=True):
+            m, k = pat.m, pat.k
+            r = pat.yk - (pat.xk.reshape(k * m, p) @ beta).reshape(k, m)
+            ar = a @ r
+            block = m * a - ar @ ar.T
+            if reml:
+                axc = (axk.reshape(k * m, p) @ cov_beta).reshape(k, m * p)
+                block -= axc @ axk.T
+            grad[np.ix_(pat.visits, pat.visits)] += block
+    return Evaluation(neg2ll, beta, xtvx, cov_beta, grad, True)
+
+
+def grad_eta(
+    data: Data, structure: CovarianceStructure, eta: np.ndarray, *, reml: bool
+) -> np.ndarray:
+    sigma, d_sigma = structure.sigma_eta(eta)
+    ev = evaluate(data, sigma, reml=reml)
+    return np.einsum("ab,qab->q", ev.grad_sigma, d_sigma)
+
+
+def hessian_eta_numeric(
+    data: Data, structure: CovarianceStructure, eta: np.ndarray, *, reml: bool
+) -> np.ndarray:
+    """Observed Hessian by central differences of the analytic gradient (tests only)."""
+    q = structure.n_params
+    scale = structure.eta_scale(eta)
+    hess = np.empty((q, q))
+    for k in range(q):
+        h = 1e-4 * scale[k]
+        up = eta.copy()
+        dn = eta.copy()
+        up[k] += h
+        dn[k] -= h
+        hess[:, k] = (
+            grad_eta(data, structure, up, reml=reml) - grad_eta(data, structure, dn, reml=reml)
+        ) / (2.0 * h)
+    return 0.5 * (hess + hess.T)
+
+
+@dataclass(frozen=True)
+class Derivatives:
+    """-2 log-likelihood, its gradient and observed Hessian in ``eta``, and the ``P_j`` matrices."""
+
+    evaluation: Evaluation
+    gradient: np.ndarray  # (q,)
+    hessian: np.ndarray  # (q, q)
+    pmat: np.ndarray  # (q, p, p), P_j = -X' V^-1 dV_j V^-1 X
+
+
+def derivatives_eta(
+    data: Data, structure: CovarianceStructure, eta: np.ndarray, *, reml: bool
+) -> Derivatives:
+    """Analytic gradient and observed Hessian of -2 log-likelihood with respect to ``eta``.
+
+    With ``e = V^-1 (y - X beta)``, ``K = V^-1 X C X' V^-1`` and ``U_j = X' V^-1 dV_j e``:
+
+    * REML: ``H_jk = -tr(V^-1 dV_j V^-1 dV_k) + 2 tr(K dV_j V^-1 dV_k) - tr(C P_j C P_k)
+      + 2 (e' dV_j V^-1 dV_k e - U_j' C U_k) + tr((V^-1 - K) d2V_jk) - e' d2V_jk e``;
+    * ML: the same without the two ``K``/``P`` terms and with ``tr(V^-1 d2V_jk)``.
+
+    Every trace reduces to per-pattern ``k x k`` products because ``dV`` is block diagonal.
+    """
+    sigma, d_sigma = structure.sigma_eta(eta)
+    ev = evaluate(data, sigma, reml=reml, need_grad=False)
+    q, p = structure.n_params, data.p
+    if not ev.ok:
+        nan = np.full(q, np.nan)
+        return Derivatives(ev, nan, np.full((q, q), np.nan), np.full((q, p, p), np.nan))
+    nonlinear = not structure.linear
+    d2_sigma = structure.d2sigma_eta(eta) if nonlinear else None
+    inverses, _ = pattern_inverses(data, sigma)  # type: ignore[misc]
+    cov_beta, beta = ev.cov_beta, ev.beta
+    t_a = np.zeros((q, q))
+    t_n = np.zeros((q, q))
+    t_e = np.zeros((q, q))
+    u = np.zeros((q, p))
+    pmat = np.zeros((q, p, p))
+    d2_term = np.zeros((q, q))
+    grad_sigma = np.zeros_like(sigma)
+    for pat, a in zip(data.patterns, inverses, strict=True):
+        m, k, v = pat.m, pat.k, pat.visits
+        ds = d_sigma[:, v][:, :, v]  # (q, k, k)
+        axk = a @ pat.xk  # (k, m*p)
+        ax_rows = axk.reshape(k * m, p)
+        r = pat.yk - (pat.xk.reshape(k * m, p) @ beta).reshape(k, m)
+        e = a @ r  # (k, m)
+        emat = e @ e.T
+        ds_a = ds @ a
+        t_a += m * np.einsum("iab,jba->ij", ds_a, ds_a)
+        t_e += np.einsum("iab,jba->ij", ds_a, ds @ emat)
+        f = np.einsum("ksp,ls->klp", axk.reshape(k, m, p), e)  # sum_s (A X_s)[k, :] e_s[l]
+        u += np.einsum("ikl,klp->ip", ds, f)
+        g = (ds @ axk).reshape(q, k * m, p)
+        pmat -= np.matmul(ax_rows.T[None, :, :], g)
+        block = m * a - emat
+        if reml:
+            nmat = (ax_rows @ cov_beta).reshape(k, m * p) @ axk.T
+            t_n += np.einsum("iab,jba->ij", ds_a, ds @ nmat)
+            block = block - nmat
+        grad_sigma[np.ix_(v, v)] += block
+        if nonlinear:
+            d2 = d2_sigma[:, :, v][:, :, :, v]
+            d2_term += np.einsum("ijab,ba->ij", d2, block)
+    gradient = np.einsum("ab,qab->q", grad_sigma, d_sigma)
+    ucu = u @ cov_beta @ u.T
+    hess = -t_a + 2.0 * (t_e - ucu) + d2_term
+    if reml:
+        cp = np.matmul(cov_beta[None, :, :], pmat)
+        hess += 2.0 * t_n - np.einsum("iab,jba->ij", cp, cp)
+    hess = 0.5 * (hess + hess.T)
+    return Derivatives(ev, gradient, hess, pmat)
+
+
+@dataclass(frozen=True)
+class OptimResult:
+    eta: np.ndarray
+    derivatives: Derivatives
+    converged: bool
+    iterations: int
+    gradient_norm: float
+    message: str
+
+
+def optimise(
+    data: Data,
+    structure: CovarianceStructure,
+    theta0: np.ndarray,
+    *,
+    reml: bool,
+    maxiter: int,
+    gtol: float,
+) -> OptimResult:
+    """Minimise -2 log-likelihood.
+
+    Stage 1: L-BFGS-B over the unconstrained ``theta`` with the analytic gradient. Stage 2:
+    Newton steps in the natural parameters ``eta`` with the analytic observed Hessian (step
+    halving keeps ``Sigma`` positive definite and the objective from increasing). Convergence is
+    judged on the gradient scaled by each parameter's magnitude (variance-like parameters by
+    the mean variance, correlations by 1), i.e. on the relative scale of the parameters.
+    """
+
+    def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        sigma, d_sigma = structure.sigma_theta(theta)
+        ev = evaluate(data, sigma, reml=reml)
+        if not ev.ok or not np.isfinite(ev.neg2ll):
+            return 1e300, np.zeros_like(theta)
+        return ev.neg2ll, np.einsum("ab,qab->q", ev.grad_sigma, d_sigma)
+
+    res = optimize.minimize(
+        fun,
+        theta0,
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": maxiter, "ftol": 1e-13, "gtol": 1e-7, "maxcor": 20},
+    )
+    iterations = int(res.nit)
+    eta = structure.eta_from_theta(np.asarray(res.x, dtype=float))
+    der = derivatives_eta(data, structure, eta, reml=reml)
+
+    def scaled(d: Derivatives, at: np.ndarray) -> float:
+        return float(np.max(np.abs(d.gradient * structure.eta_scale(at)))) if len(at) else 0.0
+
+    for _ in range(50):
+        if not np.all(np.isfinite(der.gradient)) or scaled(der, eta) < gtol * 1e-3:
+            break
+        try:
+            step = -np.linalg.solve(der.hessian, der.gradient)
+        except np.linalg.LinAlgError:
+            break
+        if not np.all(np.isfinite(step)):
+            break
+        value = der.evaluation.neg2ll
+        t = 1.0
+        accepted = False
+        for _ in range(40):
+            cand = eta + t * step
+            cder = derivatives_eta(data, structure, cand, reml=reml)
+            if cder.evaluation.ok and (
+                cder.evaluation.neg2ll <= value - 1e-4 * t * abs(der.gradient @ step)
+                or (
+                    cder.evaluation.neg2ll <= value + 1e-10 * max(1.0, abs(value))
+                    and scaled(cder, cand) < scaled(der, eta)
+                )
+            ):
+                eta, der, accepted = cand, cder, True
+                break
+            t *= 0.5
+        iterations += 1
+        if not accepted:
+            break
+    gnorm = scaled(der, eta)
+    converged = bool(der.evaluation.ok and np.isfinite(gnorm) and gnorm < gtol)
+    if converged:
+        message = f"converged: max scaled |gradient| {gnorm:.2g} < {gtol:g}"
+    else:
+        message = (
+            f"not converged: max scaled |gradient| {gnorm:.3g} >= {gtol:g} "
+            f"(L-BFGS-B: {res.message})"
+        )
+    return OptimResult(eta, der, converged, iterations, gnorm, message)
+
+
+def kr_qr(
+    data: Data, structure: CovarianceStructure, eta: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Kenward-Roger ``Q_jk`` and ``R_jk`` (each ``(q, q, p, p)``) at ``eta``."""
+    sigma, d_sigma = structure.sigma_eta(eta)
+    d2_sigma = None if structure.linear else structure.d2sigma_eta(eta)
+    q, p = structure.n_params, data.p
+    qmat = np.zeros((q, q, p, p))
+    rmat = np.zeros((q, q, p, p))
+    inverses, _ = pattern_inverses(data, sigma)  # type: ignore[misc]
+    for pat, a in zip(data.patterns, inverses, strict=True):
+        m, k, v = pat.m, pat.k, pat.visits
+        ds = d_sigma[:, v][:, :, v]
+        axk = a @ pat.xk
+        g = (ds @ axk).reshape(q, k * m, p)  # dS_j A X
+        ag = np.matmul(a[None, :, :], (ds @ axk)).reshape(q, k * m, p)  # A dS_j A X
+        qmat += np.tensordot(g, ag, axes=([1], [1])).transpose(0, 2, 1, 3)
+        if d2_sigma is not None:
+            d2 = d2_sigma[:, :, v][:, :, :, v]
+            h = (d2 @ axk).reshape(q, q, k * m, p)
+            rmat += np.tensordot(axk.reshape(k * m, p), h, axes=([0], [2])).transpose(1, 2, 0, 3)
+    return qmat, rmat
+
+
+def kr_adjusted_cov(
+    cov_beta: np.ndarray,
+    w: np.ndarray,
+    pmat: np.ndarray,
+    qmat: np.ndarray,
+    rmat: np.ndarray,
+    *,
+    linear: bool,
+) -> np.ndarray:
+    """Kenward-Roger adjusted covariance of the fixed effects.
+
+    ``Phi_A = Phi + 2 Phi [sum_jk W_jk (Q_jk - P_j Phi P_k - R_jk / 4)] Phi``.
+    """
+    ppp = np.einsum("jpr,rs,ksq->jkpq", pmat, cov_beta, pmat)
+    inner = qmat - ppp
+    if not linear:
+        inner = inner - 0.25 * rmat
+    total = np.einsum("jk,jkpq->pq", w, inner)
+    adj = cov_beta + 2.0 * cov_beta @ total @ cov_beta
+    return 0.5 * (adj + adj.T)
+
+
+def kr_df(
+    cov_beta: np.ndarray, w: np.ndarray, pmat: np.ndarray, contrast: np.ndarray
+) -> tuple[float, float]:
+    """Kenward-Roger denominator df ``m`` and scale ``lambda`` for contrast rows ``L`` (l x p)."""
+    lmat = np.atleast_2d(contrast)
+    nl = lmat.shape[0]
+    theta = lmat.T @ np.linalg.solve(lmat @ cov_beta @ lmat.T, lmat)
+    mv = theta @ cov_beta
+    mpv = np.einsum("ab,jbc,cd->jad", mv, pmat, cov_beta)  # (q, p, p)
+    tr = np.einsum("jaa->j", mpv)
+    a1 = float(tr @ w @ tr)
+    a2 = float(np.einsum("jk,jab,kba->", w, mpv, mpv))
+    b = (a1 + 6.0 * a2) / (2.0 * nl)
+    g = ((nl + 1.0) * a1 - (nl + 4.0) * a2) / ((nl + 2.0) * a2)
+    denom = 3.0 * nl + 2.0 * (1.0 - g)
+    c1, c2, c3 = g / denom, (nl - g) / denom, (nl + 2.0 - g) / denom
+    e_star = 1.0 / (1.0 - a2 / nl)
+    v_star = 2.0 / nl * (1.0 + c1 * b) / ((1.0 - c2 * b) ** 2 * (1.0 - c3 * b))
+    rho = v_star / (2.0 * e_star**2)
+    m = 4.0 + (nl + 2.0) / (nl * rho - 1.0)
+    lam = m / (e_star * (m - 2.0))
+    return float(m), float(lam)
+
+
+def satterthwaite_df(
+    cov_beta: np.ndarray, w: np.ndarray, pmat: np.ndarray, contrasts: np.ndarray
+) -> np.ndarray:
+    """Satterthwaite df for each contrast row: ``2 v^2 / (g' W g)`` with ``g_j = -l' C P_j C l``."""
+    lmat = np.atleast_2d(contrasts)
+    cl = cov_beta @ lmat.T  # (p, c)
+    var = np.einsum("pc,pc->c", lmat.T, cl)
+    g = -np.einsum("pc,jpq,qc->cj", cl, pmat, cl)
+    denom = np.einsum("cj,jk,ck->c", g, w, g)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return 2.0 * var**2 / denom

@@ -1,0 +1,1035 @@
+"""Mixed model for repeated measures (MMRM): REML/ML generalised least squares with a
+visit-indexed residual covariance and Satterthwaite or Kenward-Roger degrees of freedom.
+
+The public entry point is :func:`mmrm` (tidy long data in, :class:`MmrmResult` out). The
+lower-level :func:`fit_gls` takes an outcome vector and a design matrix, for mean models that
+:func:`mmrm` does not build (e.g. an arm-only model with visit only in the covariance).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from coaching_trials._audit import audit_frame
+from coaching_trials._errors import ProblemLog, format_values, one_of
+from coaching_trials._results import ResultMixin, effects_frame, format_table
+
+from . import _mmrm_engine as _engine
+from ._mmrm_cov import COVARIANCE_ALIASES, CovarianceStructure, make_structure
+
+__all__ = [
+    "ConvergenceWarning",
+    "GlsFit",
+    "MmrmConvergence",
+    "MmrmResult",
+    "fit_gls",
+    "mmrm",
+]
+
+DF_METHODS = ("satterthwaite", "kenward_roger", "kenward_roger_linear", "residual")
+_CONTROL_DEFAULTS: dict[str, Any] = {"maxiter": 1000, "gtol": 1e-6, "start": None}
+
+
+class ConvergenceWarning(UserWarning):
+    """The REML/ML optimiser stopped before the gradient met the tolerance."""
+
+
+# ----------------------------------------------------------------------------- result types
+@dataclass(frozen=True)
+class MmrmConvergence:
+    """How the optimiser finished (carried as data by every fit).
+
+    Attributes
+    ----------
+    converged : bool
+        Whether the largest scaled gradient of -2 log-likelihood fell below ``gtol``.
+        The gradient is taken in SAS's covariance parameters and multiplied by each
+        parameter's scale (the mean variance for variance/covariance parameters, 1 for
+        correlations), i.e. it is the change in -2 log-likelihood per relative change.
+    iterations : int
+        Quasi-Newton (L-BFGS-B) iterations plus Newton steps.
+    gradient_norm : float
+        That largest scaled gradient at the returned estimate.
+    message : str
+        Human-readable reason for stopping.
+    optimizer : str
+        The algorithm used.
+    """
+
+    converged: bool
+    iterations: int
+    gradient_norm: float
+    message: str
+    optimizer: str = "L-BFGS-B, then Newton with the analytic observed Hessian"
+
+    def to_frame(self) -> pd.DataFrame:
+        """One-row table of the convergence report."""
+        return pd.DataFrame([self.__dict__])
+
+
+def _readonly(arr: np.ndarray) -> np.ndarray:
+    out = np.array(arr, dtype=float, copy=True)
+    out.setflags(write=False)
+    return out
+
+
+@dataclass(frozen=True, repr=False)
+class GlsFit(ResultMixin):
+    """A fitted GLS model with visit-indexed residual covariance (returned by :func:`fit_gls`).
+
+    Attributes
+    ----------
+    coef_names : tuple of str
+        Names of the fixed-effect columns.
+    beta : numpy.ndarray
+        Fixed-effect estimates.
+    vcov : numpy.ndarray
+        Model-based covariance of ``beta``, ``(X' V^-1 X)^-1``.
+    vcov_adjusted : numpy.ndarray
+        Kenward-Roger adjusted covariance when ``df_method`` is a Kenward-Roger method,
+        otherwise equal to ``vcov``.
+    visits : tuple
+        Visit labels in covariance order.
+    sigma : numpy.ndarray
+        Estimated ``T x T`` residual covariance matrix.
+    neg2_log_likelihood : float
+        -2 log-likelihood (restricted for REML) including SAS's constants.
+    """
+
+    coef_names: tuple[str, ...]
+    beta: np.ndarray
+    vcov: np.ndarray
+    vcov_adjusted: np.ndarray
+    visits: tuple[Any, ...]
+    sigma: np.ndarray
+    covariance_structure: str
+    reml: bool
+    df_method: str
+    conf_level: float
+    neg2_log_likelihood: float
+    aic: float
+    aicc: float
+    bic: float
+    n_obs: int
+    n_subjects: int
+    n_cov_params: int
+    convergence: MmrmConvergence
+    eta: np.ndarray = field(repr=False)
+    eta_vcov: np.ndarray = field(repr=False)
+    _param_table: pd.DataFrame = field(repr=False)
+    _p: np.ndarray = field(repr=False)
+    _title = "GLS fit with visit-indexed residual covariance"
+
+    @property
+    def log_likelihood(self) -> float:
+        """Log-likelihood (restricted for REML), ``-neg2_log_likelihood / 2``."""
+        return -0.5 * self.neg2_log_likelihood
+
+    @property
+    def covariance(self) -> pd.DataFrame:
+        """Estimated residual covariance matrix, rows and columns labelled by visit."""
+        labels = pd.Index(list(self.visits), name="visit")
+        return pd.DataFrame(np.array(self.sigma), index=labels, columns=labels)
+
+    @property
+    def correlation(self) -> pd.DataFrame:
+        """Residual correlation matrix implied by :attr:`covariance`."""
+        sd = np.sqrt(np.diag(self.sigma))
+        labels = pd.Index(list(self.visits), name="visit")
+        return pd.DataFrame(np.array(self.sigma) / np.outer(sd, sd), index=labels, columns=labels)
+
+    @property
+    def covariance_parameters(self) -> pd.DataFrame:
+        """Covariance parameters in SAS's parameterisation with asymptotic standard errors."""
+        return self._param_table.copy()
+
+    @property
+    def coefficients(self) -> pd.DataFrame:
+        """Fixed effects with standard errors, degrees of freedom, t tests and CIs."""
+        return self.contrast(np.eye(len(self.beta)), names=list(self.coef_names)).rename(
+            columns={"contrast": "term"}
+        )
+
+    def contrast(
+        self,
+        contrasts: np.ndarray | Sequence[float] | Sequence[Sequence[float]],
+        *,
+        names: Sequence[str] | None = None,
+        conf_level: float | None = None,
+    ) -> pd.DataFrame:
+        """Estimate linear combinations ``L beta`` (one row of ``L`` per contrast).
+
+        Standard errors use :attr:`vcov_adjusted` and the degrees of freedom follow the fit's
+        ``df_method`` (computed separately for every row).
+        """
+        lmat = np.atleast_2d(np.asarray(contrasts, dtype=float))
+        if lmat.shape[1] != len(self.beta):
+            raise ValueError(
+                f"`contrasts` must have {len(self.beta)} columns (one per coefficient); "
+                f"got {lmat.shape[1]}."
+            )
+        level = self.conf_level if conf_level is None else _check_conf_level(conf_level)
+        est = lmat @ self.beta
+        se = np.sqrt(np.einsum("cp,pq,cq->c", lmat, self.vcov_adjusted, lmat))
+        df = self._df(lmat)
+        stat = est / se
+        p_value = 2.0 * stats.t.sf(np.abs(stat), df)
+        crit = stats.t.ppf(0.5 + level / 2.0, df)
+        labels = list(names) if names is not None else [f"c{i + 1}" for i in range(len(est))]
+        return pd.DataFrame(
+            {
+                "contrast": labels,
+                "estimate": est,
+                "std_error": se,
+                "df": df,
+                "statistic": stat,
+                "p_value": p_value,
+                "conf_low": est - crit * se,
+                "conf_high": est + crit * se,
+            }
+        )
+
+    def _df(self, lmat: np.ndarray) -> np.ndarray:
+        w = np.array(self.eta_vcov)
+        if self.df_method == "residual":
+            return np.full(lmat.shape[0], float(self.n_obs - len(self.beta)))
+        if self.df_method == "satterthwaite":
+            return _engine.satterthwaite_df(np.array(self.vcov), w, self._p, lmat)
+        return np.array([_engine.kr_df(np.array(self.vcov), w, self._p, row)[0] for row in lmat])
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.coefficients
+
+    def summary(self, digits: int = 3) -> str:
+        head = (
+            f"{self._title}: {self.covariance_structure}, {'REML' if self.reml else 'ML'}, "
+            f"df {self.df_method}; -2LL {self.neg2_log_likelihood:.4f}, n_obs {self.n_obs}"
+        )
+        return f"{head}\n{format_table(self.to_frame(), digits)}"
+
+
+@dataclass(frozen=True, repr=False)
+class MmrmResult(ResultMixin):
+    """Result of :func:`mmrm`.
+
+    The headline attributes (``estimate``, ``std_error``, ``df``, ``statistic``, ``p_value``,
+    ``conf_low``, ``conf_high``) are the treated-minus-control difference at the LAST visit.
+    ``to_frame()`` gives the difference at every visit in the package's effects schema.
+
+    Attributes
+    ----------
+    lsmeans : pandas.DataFrame
+        Adjusted (least-squares) means per arm x visit.
+    coefficients : pandas.DataFrame
+        Fixed effects with SE, df, t test and CI.
+    covariance, correlation : pandas.DataFrame
+        Estimated residual covariance / correlation, labelled by visit.
+    covariance_parameters : pandas.DataFrame
+        Covariance parameters in SAS's parameterisation.
+    convergence : MmrmConvergence
+        Optimiser report.
+    audit : pandas.DataFrame
+        Rows excluded from the fit, with reasons.
+    fit : GlsFit
+        The underlying GLS fit.
+    """
+
+    outcome: str
+    treated: Any
+    control: Any
+    visits: tuple[Any, ...]
+    covariance_structure: str
+    df_method: str
+    conf_level: float
+    reml: bool
+    estimate: float
+    std_error: float
+    df: float
+    statistic: float
+    p_value: float
+    conf_low: float
+    conf_high: float
+    neg2_log_likelihood: float
+    aic: float
+    aicc: float
+    bic: float
+    n_obs: int
+    n_subjects: int
+    fit: GlsFit = field(repr=False)
+    _effects: pd.DataFrame = field(repr=False)
+    _lsmeans: pd.DataFrame = field(repr=False)
+    _audit: pd.DataFrame = field(repr=False)
+    _title = "MMRM: treatment difference by visit"
+
+    def to_frame(self) -> pd.DataFrame:
+        """Treated-minus-control difference at every visit (effects schema, one row per visit)."""
+        return self._effects.copy()
+
+    @property
+    def log_likelihood(self) -> float:
+        return -0.5 * self.neg2_log_likelihood
+
+    @property
+    def lsmeans(self) -> pd.DataFrame:
+        return self._lsmeans.copy()
+
+    @property
+    def coefficients(self) -> pd.DataFrame:
+        return self.fit.coefficients
+
+    @property
+    def covariance(self) -> pd.DataFrame:
+        return self.fit.covariance
+
+    @property
+    def correlation(self) -> pd.DataFrame:
+        return self.fit.correlation
+
+    @property
+    def covariance_parameters(self) -> pd.DataFrame:
+        return self.fit.covariance_parameters
+
+    @property
+    def convergence(self) -> MmrmConvergence:
+        return self.fit.convergence
+
+    @property
+    def audit(self) -> pd.DataFrame:
+        return self._audit.copy()
+
+
+# ----------------------------------------------------------------------------- helpers
+@contextmanager
+def _single_thread_blas() -> Iterator[None]:
+    """The per-pattern matrices are tiny: multi-threaded BLAS only adds contention.
+
+    Uses ``threadpoolctl`` when it is installed (it is not a dependency); otherwise a no-op.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - optional
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+def _check_conf_level(conf_level: float) -> float:
+    if isinstance(conf_level, bool) or not isinstance(conf_level, (int, float, np.floating)):
+        raise TypeError(f"`conf_level` must be a number between 0 and 1; got {conf_level!r}.")
+    if not 0.0 < float(conf_level) < 1.0:
+        raise ValueError(f"`conf_level` must be strictly between 0 and 1; got {conf_level!r}.")
+    return float(conf_level)
+
+
+def _check_options(
+    covariance: str, df_method: str, reml: bool, conf_level: float
+) -> tuple[str, float]:
+    if not isinstance(covariance, str) or covariance.lower() not in COVARIANCE_ALIASES:
+        raise one_of("covariance", covariance, tuple(COVARIANCE_ALIASES))
+    if df_method not in DF_METHODS:
+        raise one_of("df_method", df_method, DF_METHODS)
+    if not isinstance(reml, (bool, np.bool_)):
+        raise TypeError(f"`reml` must be True or False; got {reml!r}.")
+    if df_method.startswith("kenward_roger") and not reml:
+        raise ValueError(
+            f"`df_method`={df_method!r} requires `reml=True` (Kenward-Roger is defined for REML)."
+        )
+    return COVARIANCE_ALIASES[covariance.lower()], _check_conf_level(conf_level)
+
+
+def _check_control(control: Mapping[str, Any] | None) -> dict[str, Any]:
+    out = dict(_CONTROL_DEFAULTS)
+    if control is None:
+        return out
+    if not isinstance(control, Mapping):
+        raise TypeError(
+            f"`control` must be a mapping with keys {sorted(_CONTROL_DEFAULTS)}; got {control!r}."
+        )
+    for key, value in control.items():
+        if key not in _CONTROL_DEFAULTS:
+            raise one_of("control key", key, tuple(_CONTROL_DEFAULTS))
+        out[key] = value
+    if not isinstance(out["maxiter"], (int, np.integer)) or out["maxiter"] < 1:
+        raise ValueError(
+            f"`control['maxiter']` must be a positive integer; got {out['maxiter']!r}."
+        )
+    if not float(out["gtol"]) > 0:
+        raise ValueError(f"`control['gtol']` must be positive; got {out['gtol']!r}.")
+    return out
+
+
+def _start_sigma(
+    y: np.ndarray, x: np.ndarray, subj: np.ndarray, vis: np.ndarray, n_visits: int
+) -> np.ndarray:
+    """Starting value: pairwise covariance of OLS residuals, shrunk and made positive definite."""
+    beta = np.linalg.lstsq(x, y, rcond=None)[0]
+    resid = y - x @ beta
+    n_subj = int(subj.max()) + 1
+    wide = np.full((n_subj, n_visits), np.nan)
+    wide[subj, vis] = resid
+    cov = pd.DataFrame(wide).cov(min_periods=2).to_numpy()
+    var = np.diag(cov).copy()
+    fallback = float(np.nanmean(resid**2)) if len(resid) else 1.0
+    fallback = fallback if fallback > 0 else 1.0
+    var = np.where(np.isfinite(var) & (var > 0), var, fallback)
+    off = np.where(np.isfinite(cov), cov, 0.0) * 0.5
+    start = off + np.diag(var - np.diag(off))
+    vals, vecs = np.linalg.eigh(start)
+    vals = np.clip(vals, 1e-3 * var.mean(), None)
+    return (vecs * vals) @ vecs.T
+
+
+def _fit_core(*args: Any, **kwargs: Any) -> GlsFit:
+    with _single_thread_blas():
+        return _fit_core_impl(*args, **kwargs)
+
+
+def _fit_core_impl(
+    y: np.ndarray,
+    x: np.ndarray,
+    subj: np.ndarray,
+    vis: np.ndarray,
+    *,
+    coef_names: Sequence[str],
+    visits: Sequence[Any],
+    structure: CovarianceStructure,
+    reml: bool,
+    df_method: str,
+    conf_level: float,
+    control: dict[str, Any],
+    n_subjects_ic: int,
+) -> GlsFit:
+    n_visits = len(visits)
+    rank = np.linalg.matrix_rank(x)
+    if rank < x.shape[1]:
+        # name the aliased columns
+        _, r = np.linalg.qr(x)
+        aliased = [
+            coef_names[i] for i in np.flatnonzero(np.abs(np.diag(r)) < 1e-10 * np.abs(r).max())
+        ]
+        log = ProblemLog("the MMRM design matrix")
+        log.add(
+            "rank_deficient",
+            f"rank {rank} < {x.shape[1]} columns; aliased term(s) {format_values(aliased)}: each "
+            "arm needs observations at every visit and every covariate level must occur",
+            values=aliased,
+            expected="full column rank",
+        )
+        log.raise_if_any()
+    if len(y) <= x.shape[1]:
+        raise ValueError(f"Too few observations ({len(y)}) for {x.shape[1]} fixed effects.")
+    data = _engine.build_patterns(y, x, subj, vis, n_visits)
+    start = control["start"]
+    if start is None:
+        sigma0 = _start_sigma(y, x, subj, vis, n_visits)
+    else:
+        sigma0 = np.asarray(start, dtype=float)
+        if sigma0.shape != (n_visits, n_visits):
+            raise ValueError(
+                f"`control['start']` must be a {n_visits} x {n_visits} covariance matrix."
+            )
+    theta0 = structure.theta_from_sigma(sigma0)
+    opt = _engine.optimise(
+        data,
+        structure,
+        theta0,
+        reml=reml,
+        maxiter=int(control["maxiter"]),
+        gtol=float(control["gtol"]),
+    )
+    convergence = MmrmConvergence(opt.converged, opt.iterations, opt.gradient_norm, opt.message)
+    if not opt.converged:
+        warnings.warn(
+            f"MMRM optimiser did not converge: {opt.message}", ConvergenceWarning, stacklevel=4
+        )
+    eta = opt.eta
+    sigma, _ = structure.sigma_eta(eta)
+    ev = opt.derivatives.evaluation
+    pmat = opt.derivatives.pmat
+    try:
+        w = 2.0 * np.linalg.inv(opt.derivatives.hessian)
+    except np.linalg.LinAlgError:
+        w = np.full_like(opt.derivatives.hessian, np.nan)
+    vcov_adj = ev.cov_beta
+    if df_method.startswith("kenward_roger"):
+        qmat, rmat = _engine.kr_qr(data, structure, eta)
+        vcov_adj = _engine.kr_adjusted_cov(
+            ev.cov_beta, w, pmat, qmat, rmat, linear=df_method == "kenward_roger_linear"
+        )
+    labels = [str(v) for v in visits]
+    params = pd.DataFrame(structure.param_names(labels))
+    params["estimate"] = eta
+    params["std_error"] = np.sqrt(np.clip(np.diag(w), 0, None))
+    q, p, n = structure.n_params, x.shape[1], len(y)
+    d = q if reml else q + p
+    n_star = n - p if reml else n
+    neg2 = float(ev.neg2ll)
+    return GlsFit(
+        coef_names=tuple(coef_names),
+        beta=_readonly(ev.beta),
+        vcov=_readonly(ev.cov_beta),
+        vcov_adjusted=_readonly(vcov_adj),
+        visits=tuple(visits),
+        sigma=_readonly(sigma),
+        covariance_structure=structure.kind,
+        reml=bool(reml),
+        df_method=df_method,
+        conf_level=conf_level,
+        neg2_log_likelihood=neg2,
+        aic=neg2 + 2.0 * d,
+        aicc=neg2 + 2.0 * d * n_star / (n_star - d - 1.0) if n_star - d - 1 > 0 else np.nan,
+        bic=neg2 + d * float(np.log(n_subjects_ic)),
+        n_obs=n,
+        n_subjects=data.n_subjects,
+        n_cov_params=q,
+        convergence=convergence,
+        eta=_readonly(eta),
+        eta_vcov=_readonly(w),
+        _param_table=params,
+        _p=_readonly(pmat),
+    )
+
+
+def _visit_order(values: pd.Series, visits: Sequence[Any] | None, name: str) -> list[Any]:
+    if visits is not None:
+        order = list(visits)
+        if len(set(order)) != len(order):
+            raise ValueError(f"`visits` must not repeat labels; got {format_values(order)}.")
+        return order
+    present = pd.unique(values.dropna())
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return [c for c in values.cat.categories if c in set(present)]
+    try:
+        return sorted(present.tolist())
+    except TypeError as exc:  # mixed types
+        raise TypeError(
+            f"Column '{name}' mixes label types; pass `visits=` to give the order."
+        ) from exc
+
+
+# ----------------------------------------------------------------------------- fit_gls
+def fit_gls(
+    y: Sequence[float] | np.ndarray | pd.Series,
+    X: np.ndarray | pd.DataFrame,
+    subject: Sequence[Any] | np.ndarray | pd.Series,
+    visit: Sequence[Any] | np.ndarray | pd.Series,
+    *,
+    covariance: str = "unstructured",
+    reml: bool = True,
+    df_method: str = "satterthwaite",
+    visits: Sequence[Any] | None = None,
+    conf_level: float = 0.95,
+    control: Mapping[str, Any] | None = None,
+) -> GlsFit:
+    """Fit ``y = X beta + e`` with a visit-indexed within-subject covariance by REML or ML.
+
+    Parameters
+    ----------
+    y : array-like, shape (n,)
+        Outcome; must not contain missing values (drop them first).
+    X : array-like or DataFrame, shape (n, p)
+        Design matrix of full column rank (DataFrame column names become coefficient names).
+    subject, visit : array-like, shape (n,)
+        Subject identifier and visit label of every observation; at most one row per
+        subject x visit.
+    covariance : {"unstructured", "compound_symmetry", "ar1", "toeplitz", "ar1h", "csh"}
+        Residual covariance ("us"/"un", "cs", "toep", "arh1" accepted as aliases). AR(1) and
+        Toeplitz use the position in ``visits`` as time, so a skipped visit counts as a lag.
+    reml : bool
+        Restricted (default) or full maximum likelihood.
+    df_method : {"satterthwaite", "kenward_roger", "kenward_roger_linear", "residual"}
+        Denominator degrees of freedom; the Kenward-Roger methods also adjust the covariance of
+        the fixed effects (``vcov_adjusted``).
+    visits : sequence, optional
+        Visit order; default: categories of a pandas Categorical, else sorted labels.
+    conf_level : float
+        Confidence level for intervals.
+    control : mapping, optional
+        ``maxiter`` (default 1000), ``gtol`` (default 1e-6, on the gradient of -2 log-likelihood)
+        and ``start`` (a ``T x T`` starting covariance matrix).
+
+    Returns
+    -------
+    GlsFit
+        ``coefficients`` (estimate, SE, df, t, p, CI), ``contrast(L)``, ``covariance``,
+        ``covariance_parameters``, likelihood and information criteria, ``convergence``.
+
+    Notes
+    -----
+    Estimation minimises the -2 (restricted) log-likelihood with SAS's constants,
+    ``(n - p) log(2 pi) + sum log|Sigma_i| + log|X'V^-1X| + r'V^-1 r`` for REML, with an analytic
+    gradient; subjects are grouped by their pattern of observed visits. Satterthwaite df use
+    the gradient of the contrast variance in the covariance parameters and the inverse observed
+    information of the (restricted) likelihood; Kenward-Roger (1997) uses the same information
+    and SAS's parameterisation of each structure, so its second-derivative term vanishes for
+    UN, CS and Toeplitz; ``kenward_roger_linear`` drops that term for every structure (SAS's
+    linear/first-order variant). Validated against SAS PROC MIXED on the ``fev_data`` set of the
+    openpharma ``mmrm`` package (see ``tests/reference/mmrm_fev``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from coaching_trials.analysis.mmrm import fit_gls
+    >>> rng = np.random.default_rng(3)
+    >>> subject = np.repeat(np.arange(30), 3)
+    >>> visit = np.tile([1, 2, 3], 30)
+    >>> arm = np.repeat(rng.integers(0, 2, 30), 3)
+    >>> y = 10 + 2 * arm + rng.normal(size=30).repeat(3) + rng.normal(size=90)
+    >>> X = np.column_stack([np.ones(90), arm])
+    >>> fit = fit_gls(y, X, subject, visit, covariance="cs", df_method="kenward_roger")
+    >>> fit.convergence.converged
+    True
+    >>> fit.coefficients["term"].tolist()
+    ['x0', 'x1']
+    """
+    covariance, conf_level = _check_options(covariance, df_method, reml, conf_level)
+    ctrl = _check_control(control)
+    if isinstance(X, pd.DataFrame):
+        names = [str(c) for c in X.columns]
+        xmat = X.to_numpy(dtype=float)
+    else:
+        xmat = np.asarray(X, dtype=float)
+        if xmat.ndim == 1:
+            xmat = xmat[:, None]
+        names = [f"x{i}" for i in range(xmat.shape[1])]
+    yv = np.asarray(y, dtype=float).ravel()
+    subject_s = pd.Series(np.asarray(subject))
+    visit_s = visit if isinstance(visit, pd.Series) else pd.Series(np.asarray(visit))
+    n = len(yv)
+    if not (xmat.shape[0] == len(subject_s) == len(visit_s) == n):
+        raise ValueError(
+            f"`y`, `X`, `subject` and `visit` must have the same number of rows; got {n}, "
+            f"{xmat.shape[0]}, {len(subject_s)}, {len(visit_s)}."
+        )
+    if not np.all(np.isfinite(yv)) or not np.all(np.isfinite(xmat)):
+        raise ValueError(
+            "`y` and `X` must be finite; drop rows with missing values before calling fit_gls."
+        )
+    order = _visit_order(visit_s, visits, "visit")
+    vis_code = pd.Categorical(visit_s.to_numpy(), categories=order).codes.astype(np.int64)
+    if np.any(vis_code < 0):
+        bad = visit_s[vis_code < 0]
+        raise ValueError(
+            f"`visit` has labels not in `visits` {format_values(order)}: "
+            f"{format_values(pd.unique(bad))}."
+        )
+    subj_code = pd.factorize(subject_s)[0].astype(np.int64)
+    dup = pd.DataFrame({"s": subj_code, "v": vis_code}).duplicated()
+    if dup.any():
+        raise ValueError(
+            f"At most one observation per subject x visit is allowed; duplicated rows at positions "
+            f"{format_values(np.flatnonzero(dup.to_numpy()))}."
+        )
+    return _fit_core(
+        yv,
+        xmat,
+        subj_code,
+        vis_code,
+        coef_names=names,
+        visits=order,
+        structure=make_structure(covariance, len(order)),
+        reml=bool(reml),
+        df_method=df_method,
+        conf_level=conf_level,
+        control=ctrl,
+        n_subjects_ic=int(subj_code.max()) + 1,
+    )
+
+
+# ----------------------------------------------------------------------------- mmrm
+def _levels(series: pd.Series) -> list[Any]:
+    present = pd.unique(series.dropna())
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return [c for c in series.cat.categories if c in set(present)]
+    return sorted(present.tolist())
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def mmrm(
+    long_df: pd.DataFrame,
+    *,
+    outcome: str,
+    arm: str,
+    visit: str,
+    subject: str,
+    treated: Any,
+    baseline: str | None = None,
+    covariates: Sequence[str] = (),
+    covariance: str = "unstructured",
+    df_method: str = "satterthwaite",
+    conf_level: float = 0.95,
+    reml: bool = True,
+    visits: Sequence[Any] | None = None,
+    control: Mapping[str, Any] | None = None,
+) -> MmrmResult:
+    """Mixed model for repeated measures: the arm difference at every visit.
+
+    The mean model is ``intercept + arm + visit + arm:visit`` (+ ``baseline +
+    baseline:visit`` when ``baseline`` is given) + ``covariates``; categorical covariates are
+    dummy coded against their first level (the order of a pandas Categorical, otherwise sorted
+    labels), the first visit and the non-treated arm are the references. There are no random
+    effects: the within-subject residual covariance is indexed by visit. All observed visits of
+    every subject are used (valid under missing at random); rows with a missing outcome,
+    baseline or covariate are dropped and counted in ``audit``.
+
+    Parameters
+    ----------
+    long_df : pandas.DataFrame
+        One row per subject x visit.
+    outcome, arm, visit, subject : str
+        Column names.
+    treated : scalar
+        The arm level whose difference from the other arm is reported (``arm`` must have
+        exactly two levels).
+    baseline : str, optional
+        Numeric baseline column (constant within subject), entered with a baseline-by-visit
+        interaction.
+    covariates : sequence of str
+        Additional numeric or categorical columns.
+    covariance : {"unstructured", "compound_symmetry", "ar1", "toeplitz", "ar1h", "csh"}
+        Residual covariance structure ("us", "cs" and "toep" accepted as aliases).
+    df_method : {"satterthwaite", "kenward_roger", "kenward_roger_linear", "residual"}
+        Degrees-of-freedom method (Kenward-Roger also adjusts the standard errors).
+    conf_level : float
+        Confidence level of the intervals.
+    reml : bool
+        REML (default) or maximum likelihood.
+    visits : sequence, optional
+        Visit order (first = reference); defaults to Categorical order or sorted labels.
+    control : mapping, optional
+        Optimiser settings, see :func:`fit_gls`.
+
+    Returns
+    -------
+    MmrmResult
+        Headline attributes for the last visit; ``to_frame()`` has one row per visit.
+
+    Raises
+    ------
+    DataValidationError
+        Listing every data problem at once: missing columns, non-numeric outcome or baseline,
+        missing subject/arm/visit, not exactly two arms, ``treated`` not an arm level, visit
+        labels outside ``visits``, duplicated subject x visit rows, arm changing within a
+        subject, or a rank-deficient design (e.g. an arm never observed at a visit).
+    ValueError, TypeError
+        For invalid options.
+    ConvergenceWarning
+        (warning) when the optimiser stops before the gradient tolerance is met; the result
+        still says so in ``convergence``.
+
+    Notes
+    -----
+    LS-means follow the SAS/emmeans convention: numeric covariates (and baseline) at their
+    mean over the analysed rows, categorical covariates with equal weight on each level.
+    ``-2 log-likelihood`` includes SAS's constants; AIC/AICC/BIC follow SAS (REML counts only
+    covariance parameters; BIC uses the number of subjects in the input as sample size).
+    Validated against SAS PROC MIXED (fev_data from the openpharma ``mmrm`` package:
+    estimates, SEs, Satterthwaite and Kenward-Roger df, -2 REML log-likelihood, LS-means) and
+    against ``nlme::gls`` + ``emmeans`` in R (``tests/reference/mmrm_r``).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import coaching_trials as ct
+    >>> rng = np.random.default_rng(7)
+    >>> n = 60
+    >>> ids = [f"P{i:03d}" for i in range(n)]
+    >>> arm = np.where(np.arange(n) % 2 == 0, "immediate", "delayed")
+    >>> base = rng.normal(2.0, 0.5, n)
+    >>> frames = []
+    >>> for k, wave in enumerate(["month3", "month6"]):
+    ...     y = 0.5 + 0.7 * base - 0.3 * (arm == "immediate") * (k + 1) + rng.normal(0, 0.4, n)
+    ...     frames.append(pd.DataFrame({"participant_id": ids, "arm": arm, "wave": wave,
+    ...                                 "pfi_burnout": y, "pfi_burnout_bl": base}))
+    >>> df = pd.concat(frames, ignore_index=True)
+    >>> res = ct.mmrm(df, outcome="pfi_burnout", arm="arm", visit="wave",
+    ...               subject="participant_id", treated="immediate", baseline="pfi_burnout_bl")
+    >>> res.to_frame()[["contrast", "wave"]].values.tolist()
+    [['immediate - delayed', 'month3'], ['immediate - delayed', 'month6']]
+    >>> bool(res.conf_low < res.estimate < res.conf_high)
+    True
+    """
+    if not isinstance(long_df, pd.DataFrame):
+        raise TypeError(f"`long_df` must be a pandas DataFrame; got {type(long_df).__name__}.")
+    covariance_kind, conf_level = _check_options(covariance, df_method, reml, conf_level)
+    ctrl = _check_control(control)
+    covariates = (covariates,) if isinstance(covariates, str) else tuple(covariates)
+    for name, val in (("outcome", outcome), ("arm", arm), ("visit", visit), ("subject", subject)):
+        if not isinstance(val, str):
+            raise TypeError(f"`{name}` must be a column name (str); got {val!r}.")
+    log = ProblemLog("mmrm input")
+    needed = (
+        [outcome, arm, visit, subject]
+        + ([baseline] if baseline is not None else [])
+        + list(covariates)
+    )
+    missing_cols = [c for c in needed if c not in long_df.columns]
+    if missing_cols:
+        log.add(
+            "missing_column",
+            f"column(s) {format_values(missing_cols)} not found; "
+            f"available: {format_values(list(long_df.columns), 10)}",
+            values=missing_cols,
+            expected="existing column names",
+        )
+        log.raise_if_any()
+    if len(set(needed)) != len(needed):
+        raise ValueError(f"Each column may play only one role; got {format_values(needed)}.")
+    frame = long_df[needed].copy()
+    for col in (outcome,) + ((baseline,) if baseline is not None else ()):
+        if not _is_numeric(frame[col]):
+            log.add(
+                "not_numeric",
+                f"column '{col}' must be numeric; got dtype {frame[col].dtype}",
+                column=col,
+                expected="numeric dtype",
+            )
+    for col in (subject, arm, visit):
+        bad = frame.index[frame[col].isna()]
+        if len(bad):
+            log.add(
+                "missing_value",
+                f"column '{col}' is missing in {len(bad)} row(s) {format_values(bad)}",
+                column=col,
+                rows=list(bad),
+                expected="no missing values",
+            )
+    arm_levels = _levels(frame[arm])
+    if len(arm_levels) != 2:
+        log.add(
+            "arm_levels",
+            f"column '{arm}' must have exactly 2 levels; found {format_values(arm_levels)}",
+            column=arm,
+            values=arm_levels,
+            expected="2 levels",
+        )
+    elif treated not in arm_levels:
+        log.add(
+            "treated_level",
+            f"`treated`={treated!r} is not a level of '{arm}' {format_values(arm_levels)}",
+            column=arm,
+            values=[treated],
+            expected=f"one of {arm_levels}",
+        )
+    visit_order = _visit_order(frame[visit], visits, visit)
+    unknown = frame.index[frame[visit].notna() & ~frame[visit].isin(visit_order)]
+    if len(unknown):
+        log.add(
+            "unknown_visit",
+            f"column '{visit}' has label(s) "
+            f"{format_values(pd.unique(frame.loc[unknown, visit]))} not in `visits`",
+            column=visit,
+            rows=list(unknown),
+            values=list(frame.loc[unknown, visit]),
+            expected=f"one of {visit_order}",
+        )
+    dup = frame.index[frame.duplicated([subject, visit], keep=False) & frame[subject].notna()]
+    if len(dup):
+        log.add(
+            "duplicate_visit",
+            f"{len(dup)} rows share a {subject} x {visit} pair: rows {format_values(dup)}",
+            rows=list(dup),
+            values=list(frame.loc[dup, subject]),
+            expected="one row per subject x visit",
+        )
+    if len(arm_levels) == 2:
+        per_subject = (
+            frame.dropna(subset=[subject, arm])
+            .groupby(subject, sort=False, observed=True)[arm]
+            .nunique()
+        )
+        varying = per_subject.index[per_subject > 1]
+        if len(varying):
+            log.add(
+                "arm_varies",
+                f"'{arm}' changes within subject(s) {format_values(varying)}",
+                column=arm,
+                values=list(varying),
+                expected="one arm per subject",
+            )
+    log.raise_if_any()
+
+    control_level = next(a for a in arm_levels if a != treated)
+    n_subjects_input = int(frame[subject].nunique())
+    audit_rows: list[dict[str, Any]] = []
+    keep = np.ones(len(frame), dtype=bool)
+    checks = [(outcome, "missing outcome")] + ([(baseline, "missing baseline")] if baseline else [])
+    checks += [(c, f"missing covariate '{c}'") for c in covariates]
+    for col, reason in checks:
+        miss = frame[col].isna().to_numpy() & keep
+        if miss.any():
+            audit_rows.append(
+                {
+                    "step": "mmrm",
+                    "reason": reason,
+                    "n_rows": int(miss.sum()),
+                    "detail": f"rows with missing '{col}' excluded from the fit",
+                }
+            )
+            keep &= ~miss
+    data = frame.loc[keep]
+    if data.empty:
+        raise ValueError(
+            f"No rows left to fit after dropping missing values in '{outcome}' / covariates."
+        )
+    n_lost = n_subjects_input - int(data[subject].nunique())
+    if n_lost:
+        audit_rows.append(
+            {
+                "step": "mmrm",
+                "reason": "subject without usable rows",
+                "n_rows": 0,
+                "detail": f"{n_lost} subject(s) have no complete row and do not contribute",
+            }
+        )
+
+    # ---- design matrix
+    vis_code = pd.Categorical(data[visit].to_numpy(), categories=visit_order).codes.astype(np.int64)
+    n_vis = len(visit_order)
+    is_trt = (data[arm] == treated).to_numpy(dtype=float)
+    vis_dummies = (vis_code[:, None] == np.arange(1, n_vis)[None, :]).astype(float)
+    cols = [np.ones(len(data)), is_trt[:, None], vis_dummies, is_trt[:, None] * vis_dummies]
+    names = ["Intercept", f"{arm}[{treated}]"]
+    names += [f"{visit}[{v}]" for v in visit_order[1:]]
+    names += [f"{arm}[{treated}]:{visit}[{v}]" for v in visit_order[1:]]
+    # LS-mean "average" row pieces for the adjustment columns
+    adj_means: list[np.ndarray] = []
+    adj_visit_interaction: list[bool] = []
+    if baseline is not None:
+        b = data[baseline].to_numpy(dtype=float)
+        cols += [b[:, None], b[:, None] * vis_dummies]
+        names += [baseline] + [f"{baseline}:{visit}[{v}]" for v in visit_order[1:]]
+        adj_means.append(np.array([b.mean()]))
+        adj_visit_interaction.append(True)
+    for cov in covariates:
+        series = data[cov]
+        if _is_numeric(series):
+            v = series.to_numpy(dtype=float)
+            cols.append(v[:, None])
+            names.append(cov)
+            adj_means.append(np.array([v.mean()]))
+        else:
+            lv = _levels(series)
+            dummies = (
+                np.column_stack([(series == lev).to_numpy(dtype=float) for lev in lv[1:]])
+                if len(lv) > 1
+                else np.zeros((len(series), 0))
+            )
+            cols.append(dummies)
+            names += [f"{cov}[{lev}]" for lev in lv[1:]]
+            adj_means.append(np.full(len(lv) - 1, 1.0 / len(lv)))
+        adj_visit_interaction.append(False)
+    xmat = np.column_stack([c if c.ndim == 2 else c[:, None] for c in cols])
+    subj_code = pd.factorize(data[subject])[0].astype(np.int64)
+    fit = _fit_core(
+        data[outcome].to_numpy(dtype=float),
+        xmat,
+        subj_code,
+        vis_code,
+        coef_names=names,
+        visits=visit_order,
+        structure=make_structure(covariance_kind, n_vis),
+        reml=bool(reml),
+        df_method=df_method,
+        conf_level=conf_level,
+        control=ctrl,
+        n_subjects_ic=n_subjects_input,
+    )
+
+    # ---- LS-means and visit-wise differences
+    grid_rows = []
+    grid_labels = []
+    for a_val, a_lab in ((1.0, treated), (0.0, control_level)):
+        for j, v in enumerate(visit_order):
+            d = np.zeros(n_vis - 1)
+            if j > 0:
+                d[j - 1] = 1.0
+            row = [np.ones(1), np.array([a_val]), d, a_val * d]
+            for mean_vec, inter in zip(adj_means, adj_visit_interaction, strict=True):
+                row.append(mean_vec)
+                if inter:
+                    row.append(mean_vec[0] * d)
+            grid_rows.append(np.concatenate(row))
+            grid_labels.append((a_lab, v))
+    lgrid = np.vstack(grid_rows)
+    ls = fit.contrast(lgrid, names=[f"{a} {v}" for a, v in grid_labels])
+    counts = data.groupby([arm, visit], observed=True).size()
+    lsmeans = pd.DataFrame(
+        {
+            "arm": [a for a, _ in grid_labels],
+            "visit": [v for _, v in grid_labels],
+            "estimate": ls["estimate"].to_numpy(),
+            "std_error": ls["std_error"].to_numpy(),
+            "df": ls["df"].to_numpy(),
+            "conf_low": ls["conf_low"].to_numpy(),
+            "conf_high": ls["conf_high"].to_numpy(),
+            "conf_level": conf_level,
+            "n_obs": [int(counts.get((a, v), 0)) for a, v in grid_labels],
+        }
+    )
+    ldiff = lgrid[:n_vis] - lgrid[n_vis:]
+    diff = fit.contrast(ldiff, names=[str(v) for v in visit_order])
+    label = f"{treated} - {control_level}"
+    rows = []
+    for j, v in enumerate(visit_order):
+        rows.append(
+            {
+                "outcome": outcome,
+                "analysis": "mmrm",
+                "contrast": label,
+                "wave": str(v),
+                "estimate": diff["estimate"].iloc[j],
+                "std_error": diff["std_error"].iloc[j],
+                "df": diff["df"].iloc[j],
+                "statistic": diff["statistic"].iloc[j],
+                "p_value": diff["p_value"].iloc[j],
+                "conf_low": diff["conf_low"].iloc[j],
+                "conf_high": diff["conf_high"].iloc[j],
+                "conf_level": conf_level,
+                "n_treated": int(counts.get((treated, v), 0)),
+                "n_control": int(counts.get((control_level, v), 0)),
+                "estimand": f"randomized: {treated} vs {control_level} at {v}",
+                "p_adjusted": np.nan,
+            }
+        )
+    effects = effects_frame(rows)
+    last = effects.iloc[-1]
+    return MmrmResult(
+        outcome=outcome,
+        treated=treated,
+        control=control_level,
+        visits=tuple(visit_order),
+        covariance_structure=covariance_kind,
+        df_method=df_method,
+        conf_level=conf_level,
+        reml=bool(reml),
+        estimate=float(last["estimate"]),
+        std_error=float(last["std_error"]),
+        df=float(last["df"]),
+        statistic=float(last["statistic"]),
+        p_value=float(last["p_value"]),
+        conf_low=float(last["conf_low"]),
+        conf_high=float(last["conf_high"]),
+        neg2_log_likelihood=fit.neg2_log_likelihood,
+        aic=fit.aic,
+        aicc=fit.aicc,
+        bic=fit.bic,
+        n_obs=fit.n_obs,
+        n_subjects=fit.n_subjects,
+        fit=fit,
+        _effects=effects,
+        _lsmeans=lsmeans,
+        _audit=audit_frame(audit_rows),
+    )
