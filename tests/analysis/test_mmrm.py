@@ -628,3 +628,22 @@ def test_row_order_and_outcome_shift_invariance(trial3, seed, shift):
     assert (frame["conf_low"] <= frame["estimate"]).all() and (
         frame["estimate"] <= frame["conf_high"]
     ).all()
+
+
+def test_swapping_treated_flips_every_visit_contrast(trial3):
+    model = dict(R_MODEL)
+    arms = sorted(trial3[model["arm"]].unique())
+    other = next(a for a in arms if a != model["treated"])
+    first = mmrm(trial3, **model, covariance="cs").to_frame()
+    swapped = mmrm(trial3, **{**model, "treated": other}, covariance="cs").to_frame()
+    np.testing.assert_allclose(swapped["estimate"], -first["estimate"], rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(swapped["std_error"], first["std_error"], rtol=1e-6)
+    np.testing.assert_allclose(swapped["conf_low"], -first["conf_high"], rtol=1e-6, atol=1e-8)
+    assert (swapped["n_treated"].to_numpy() == first["n_control"].to_numpy()).all()
+
+
+def test_interval_widens_with_conf_level(trial3):
+    narrow = mmrm(trial3, **R_MODEL, covariance="cs", conf_level=0.90).to_frame()
+    wide = mmrm(trial3, **R_MODEL, covariance="cs", conf_level=0.99).to_frame()
+    assert ((wide["conf_high"] - wide["conf_low"]) > (narrow["conf_high"] - narrow["conf_low"])).all()
+    assert (narrow["conf_level"] == 0.90).all() and (wide["conf_level"] == 0.99).all()
