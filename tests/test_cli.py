@@ -253,9 +253,7 @@ def test_demo_runs_the_design_and_matches_the_standalone_ancova(
     responses = score(load_example().responses, "pfi")
     wide = responses.pivot(index="participant_id", columns="wave", values="pfi_burnout")
     arms = responses.groupby("participant_id")["arm"].first()
-    frame = pd.DataFrame(
-        {"arm": arms, "base": wide["baseline"], "follow": wide["month3"]}
-    ).dropna()
+    frame = pd.DataFrame({"arm": arms, "base": wide["baseline"], "follow": wide["month3"]}).dropna()
     fit = ancova(frame, outcome="follow", arm="arm", baseline="base", treated="immediate")
     assert primary["estimate"] == pytest.approx(fit.estimate, abs=1e-6)
     assert primary["conf_low"] == pytest.approx(fit.conf_low, abs=1e-6)
@@ -263,7 +261,10 @@ def test_demo_runs_the_design_and_matches_the_standalone_ancova(
     assert nonrandomized["estimand"].str.startswith("non-randomized:").all()
     flow = pd.read_csv(demo_dirs[0] / "flow.csv")
     randomized = flow[(flow["stage"] == "randomized") & (flow["arm"] != "overall")]
-    assert dict(zip(randomized["arm"], randomized["n"])) == {"immediate": 67, "delayed": 71}
+    assert dict(zip(randomized["arm"], randomized["n"], strict=True)) == {
+        "immediate": 67,
+        "delayed": 71,
+    }
 
 
 def test_summarize_scores_counts_non_missing() -> None:

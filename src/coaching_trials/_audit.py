@@ -11,9 +11,7 @@ AUDIT_COLUMNS = ("step", "reason", "n_rows", "detail")
 def audit_frame(entries: list[dict] | None = None) -> pd.DataFrame:
     """Build an audit table with the fixed columns ``step, reason, n_rows, detail``."""
     entries = entries or []
-    columns = {
-        col: [entry.get(col) for entry in entries] for col in ("step", "reason", "detail")
-    }
+    columns = {col: [entry.get(col) for entry in entries] for col in ("step", "reason", "detail")}
     n_rows = np.array([int(entry.get("n_rows", 0)) for entry in entries], dtype=np.int64)
     return pd.DataFrame(
         {

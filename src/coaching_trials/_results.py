@@ -39,7 +39,9 @@ def effects_frame(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     rows = list(rows)
     unknown = {k for r in rows for k in r} - set(EFFECT_COLUMNS)
     if unknown:
-        raise ValueError(f"Unknown effects-table columns {sorted(unknown)}; allowed: {EFFECT_COLUMNS}")
+        raise ValueError(
+            f"Unknown effects-table columns {sorted(unknown)}; allowed: {EFFECT_COLUMNS}"
+        )
     frame = pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
     for col in EFFECT_COLUMNS:
         if col in _TEXT_COLUMNS:

@@ -377,7 +377,10 @@ def _validate(args: argparse.Namespace) -> int:
 
 COMMANDS: tuple[Command, ...] = (
     Command(
-        "demo", "run the whole analysis on the synthetic example trial and write the tables", _demo_arguments, _demo
+        "demo",
+        "run the whole analysis on the synthetic example trial and write the tables",
+        _demo_arguments,
+        _demo,
     ),
     Command("instruments", "list the shipped instruments", _instruments_arguments, _instruments),
     Command("score", "score a survey export", _score_arguments, _score),

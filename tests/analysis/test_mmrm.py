@@ -645,5 +645,7 @@ def test_swapping_treated_flips_every_visit_contrast(trial3):
 def test_interval_widens_with_conf_level(trial3):
     narrow = mmrm(trial3, **R_MODEL, covariance="cs", conf_level=0.90).to_frame()
     wide = mmrm(trial3, **R_MODEL, covariance="cs", conf_level=0.99).to_frame()
-    assert ((wide["conf_high"] - wide["conf_low"]) > (narrow["conf_high"] - narrow["conf_low"])).all()
+    assert (
+        (wide["conf_high"] - wide["conf_low"]) > (narrow["conf_high"] - narrow["conf_low"])
+    ).all()
     assert (narrow["conf_level"] == 0.90).all() and (wide["conf_level"] == 0.99).all()

@@ -406,7 +406,7 @@ def test_score_result_object():
     assert isinstance(res, ScoreResult)
     assert res.metric == "0-10"
     assert res.instrument == get_instrument("pfi")
-    assert res.to_frame() is res.data
+    pd.testing.assert_frame_equal(res.to_frame(), res.data)
     assert res.scores.columns.tolist() == res.columns
     with pytest.raises(dataclasses.FrozenInstanceError):
         res.metric = "mean"  # type: ignore[misc]

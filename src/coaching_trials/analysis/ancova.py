@@ -19,6 +19,7 @@ from coaching_trials.analysis._common import (
     t_interval,
     t_test,
 )
+from coaching_trials.analysis._frozen import FrameCopies
 
 __all__ = ["AncovaResult", "ancova"]
 
@@ -26,7 +27,7 @@ _ROBUST = (None, "HC3")
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class AncovaResult(ResultMixin):
+class AncovaResult(FrameCopies, ResultMixin):
     """Result of :func:`ancova`.
 
     Attributes
@@ -221,7 +222,9 @@ def ancova(
         Absent columns, not exactly two arms, ``treated`` not an arm, a bad option, a design
         that is not of full rank, or too few rows.
     DataValidationError
-        Non-numeric values in the outcome, baseline or a numeric covariate; an arm left empty.
+        Non-numeric values in the outcome, baseline or a numeric covariate; an arm with fewer
+        than 2 complete rows (one participant fits its own residual exactly, leaving nothing
+        to estimate that arm's contribution to the error variance; HC3 then divides by zero).
 
     Notes
     -----
@@ -289,7 +292,9 @@ def ancova(
         variables.append((cov, "covariate", numeric))
     if cluster is not None:
         variables.append((cluster, "cluster", False))
-    sample = prepare_two_arm(data, arm=arm, treated=treated, variables=variables, step="ancova")
+    sample = prepare_two_arm(
+        data, arm=arm, treated=treated, variables=variables, step="ancova", min_per_arm=2
+    )
     values, treat = sample.values, sample.treat
 
     x, names, grid = _design(values, treat, baseline, covariates)

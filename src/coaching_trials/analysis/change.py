@@ -20,6 +20,7 @@ from coaching_trials.analysis._common import (
     t_test,
     two_sample_t,
 )
+from coaching_trials.analysis._frozen import FrameCopies
 
 __all__ = ["ChangeScoreResult", "PercentChangeResult", "change_score", "percent_change"]
 
@@ -28,7 +29,7 @@ _CI = ("delta", "bootstrap")
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class ChangeScoreResult(ResultMixin):
+class ChangeScoreResult(FrameCopies, ResultMixin):
     """Result of :func:`change_score`.
 
     Attributes
@@ -217,7 +218,7 @@ def change_score(
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class PercentChangeResult(ResultMixin):
+class PercentChangeResult(FrameCopies, ResultMixin):
     """Result of :func:`percent_change` (descriptive).
 
     Attributes

@@ -18,6 +18,7 @@ from coaching_trials.analysis._common import (
     pooled_sd,
     prepare_two_arm,
 )
+from coaching_trials.analysis._frozen import FrameCopies
 
 __all__ = [
     "EffectSizeResult",
@@ -125,7 +126,7 @@ def morris_ppc2(
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class EffectSizeResult(ResultMixin):
+class EffectSizeResult(FrameCopies, ResultMixin):
     """Result of :func:`effect_size`.
 
     Attributes
@@ -271,7 +272,7 @@ def effect_size(
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class PPCEffectSizeResult(ResultMixin):
+class PPCEffectSizeResult(FrameCopies, ResultMixin):
     """Result of :func:`ppc_effect_size` (Morris 2008 d_ppc2).
 
     Attributes

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from coaching_trials._errors import one_of
+from coaching_trials._errors import DataValidationWarning, one_of
 from coaching_trials._results import ResultMixin, effects_frame
 from coaching_trials.analysis._common import (
     check_conf_level,
@@ -20,6 +20,7 @@ from coaching_trials.analysis._common import (
     normal_interval,
     prepare_two_arm,
 )
+from coaching_trials.analysis._frozen import FrameCopies
 
 __all__ = ["RespondersResult", "nnt_interval", "responders", "wilson_interval"]
 
@@ -76,7 +77,7 @@ def nnt_interval(rd_low: float, rd_high: float, *, event_is: str = "good") -> st
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class RespondersResult(ResultMixin):
+class RespondersResult(FrameCopies, ResultMixin):
     """Result of :func:`responders`.
 
     Attributes
@@ -152,14 +153,27 @@ class RespondersResult(ResultMixin):
         return effects_frame(rows)
 
 
-def _logistic(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Maximum-likelihood logistic regression: coefficients and their Wald standard errors."""
-    import statsmodels.api as sm
+def _logistic(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, str | None]:
+    """Maximum-likelihood logistic regression: coefficients, Wald standard errors and a problem.
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    The problem is ``None`` for a usable fit, otherwise why the maximum-likelihood estimate
+    does not exist (complete or quasi-complete separation) or was not reached.
+    """
+    import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         fit = sm.GLM(y, x, family=sm.families.Binomial()).fit(tol=1e-13, maxiter=200)
-    return np.asarray(fit.params), np.asarray(fit.bse)
+    params, bse = np.asarray(fit.params), np.asarray(fit.bse)
+    problem = None
+    if any(issubclass(w.category, PerfectSeparationWarning) for w in caught):
+        problem = "perfect separation: the events are predicted exactly by arm and baseline"
+    elif not fit.converged:
+        problem = "the logistic regression did not converge"
+    elif not (np.all(np.isfinite(params)) and np.all(np.isfinite(bse))):
+        problem = "the logistic regression gave non-finite estimates"
+    return params, bse, problem
 
 
 def responders(
@@ -315,15 +329,26 @@ def responders(
         design = np.column_stack(
             [np.ones_like(y), sample.treat, sample.values[baseline].to_numpy()]
         )
-        beta, se = _logistic(y, design)
-        comparisons.append(
-            wald_log(
-                "odds_ratio_adjusted",
-                float(beta[1]),
-                float(se[1]),
-                f"logistic regression on arm + {baseline}, Wald interval",
+        method = f"logistic regression on arm + {baseline}, Wald interval"
+        problem = None
+        if not np.all(cells > 0):
+            problem = (
+                "an arm has no events or only events (quasi-complete separation), so the "
+                "adjusted odds ratio is infinite or zero"
             )
-        )
+            beta = se = np.full(3, np.nan)
+        else:
+            beta, se, problem = _logistic(y, design)
+        if problem is not None:
+            warnings.warn(
+                f"responders: adjusted odds ratio for '{outcome}' not estimable: {problem}; "
+                "reported as NaN (see `comparisons['method']`).",
+                DataValidationWarning,
+                stacklevel=2,
+            )
+            beta, se = np.full(3, np.nan), np.full(3, np.nan)
+            method = f"{method}; not estimable: {problem}"
+        comparisons.append(wald_log("odds_ratio_adjusted", float(beta[1]), float(se[1]), method))
     benefit = rd if event_is == "good" else -rd
     return RespondersResult(
         outcome=outcome,

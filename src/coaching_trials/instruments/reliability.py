@@ -44,6 +44,7 @@ from coaching_trials._errors import (
     one_of,
 )
 from coaching_trials._results import ResultMixin
+from coaching_trials.analysis._frozen import FrameCopies
 
 if TYPE_CHECKING:  # pragma: no cover
     from coaching_trials.instruments.registry import Instrument
@@ -465,7 +466,7 @@ def _bootstrap_weights(rng: np.random.Generator, n: int, n_boot: int) -> np.ndar
 # results
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True, repr=False)
-class AlphaResult(ResultMixin):
+class AlphaResult(FrameCopies, ResultMixin):
     """Cronbach's alpha with its Feldt confidence interval.
 
     Attributes
@@ -514,7 +515,7 @@ class AlphaResult(ResultMixin):
 
 
 @dataclass(frozen=True, repr=False)
-class OmegaResult(ResultMixin):
+class OmegaResult(FrameCopies, ResultMixin):
     """McDonald's omega total from a one-factor minres model, with a bootstrap interval.
 
     Attributes

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from coaching_trials._errors import ProblemLog, format_values
+from coaching_trials.analysis._frozen import FrameCopies
 
 __all__ = [
     "ValidationReport",
@@ -262,7 +263,7 @@ def check_instrument_items(df: pd.DataFrame, instrument: _InstrumentLike, log: P
 
 
 @dataclass(frozen=True, eq=False)
-class ValidationReport:
+class ValidationReport(FrameCopies):
     """The outcome of :func:`validate_responses`.
 
     Attributes

@@ -46,6 +46,7 @@ import pandas as pd
 from scipy import special
 
 from coaching_trials._errors import one_of
+from coaching_trials.analysis._frozen import FrameCopies
 
 __all__ = [
     "CONSTRUCTS",
@@ -209,7 +210,7 @@ _OUTCOMES: dict[str, tuple[tuple[tuple[str, tuple[int, ...] | None], ...], str]]
 
 
 @dataclass(frozen=True)
-class TrialTruth:
+class TrialTruth(FrameCopies):
     """The parameters a trial was simulated from, and the population means they imply.
 
     All effects, means, SDs and trends are on each construct's item metric (item mean 0-4 for
