@@ -230,6 +230,8 @@ def run(
         adjust=None if adjust in (None, "none") else adjust,
         primary=analysis["primary"],
         covariates=tuple(analysis.get("covariates", ())),
+        cluster=analysis.get("cluster") or None,
+        partially_nested=bool(analysis.get("partially_nested", True)),
         conf_level=float(analysis.get("conf_level", 0.95)),
     )
     immediate, delayed = trial.arms

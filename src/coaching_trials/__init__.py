@@ -64,6 +64,7 @@ _EXPORTS: dict[str, str] = {
     "TrialEffects": "coaching_trials.design.delayed",
     "TrialComparison": "coaching_trials.design.delayed",
     "BaselineTable": "coaching_trials.design.delayed",
+    "TrialResponders": "coaching_trials.design.delayed",
     # simulate / data
     "simulate_trial": "coaching_trials.simulate.trial",
     "SimulatedTrial": "coaching_trials.simulate.trial",

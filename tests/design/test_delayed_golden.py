@@ -152,3 +152,9 @@ def test_exported_sample_is_current(sample, reference_dir):
         equal_nan=True,
     )
     assert current["sessions_attended"].tolist() == sample["sessions_attended"].tolist()
+    participants = pd.read_csv(reference_dir / "design" / "sample_participants.csv")
+    pd.testing.assert_frame_equal(
+        module.participants_sample().astype(str).reset_index(drop=True),
+        participants.astype(str),
+        check_dtype=False,
+    )

@@ -4,6 +4,9 @@
   ``t.test(post, pre, paired = TRUE)``).
 * :func:`ols_slope` — the OLS slope of one regressor (optionally adjusting for others) with a
   t-based CI (identical to R's ``lm`` + ``confint``).
+* :func:`ols_cluster` — the same coefficient with cluster-robust CR1 standard errors and
+  ``G - 1`` df (identical to R's ``sandwich::vcovCL(type = "HC1")`` +
+  ``lmtest::coeftest(df = G - 1)``).
 """
 
 from __future__ import annotations
@@ -11,9 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
-__all__ = ["paired_t", "ols_slope"]
+__all__ = ["paired_t", "ols_slope", "ols_cluster"]
 
 
 def _t_row(estimate: float, se: float, df: float, conf_level: float) -> dict[str, float]:
@@ -81,4 +85,43 @@ def ols_slope(
     se = float(np.sqrt(sigma2 * xtx_inv[1, 1]))
     row = _t_row(float(beta[1]), se, float(df), conf_level)
     row["n"] = n
+    return row
+
+
+def ols_cluster(
+    y: np.ndarray,
+    x: np.ndarray,
+    clusters: np.ndarray,
+    others: np.ndarray | None = None,
+    *,
+    conf_level: float = 0.95,
+) -> dict[str, Any]:
+    """OLS coefficient of ``x`` with CR1 cluster-robust SE and ``G - 1`` df.
+
+    CR1: ``G/(G-1) * (n-1)/(n-p) * (X'X)^-1 (sum_g X_g' e_g e_g' X_g) (X'X)^-1`` (Cameron &
+    Miller 2015, eq. 11; R ``sandwich::vcovCL(fit, cluster = ~g, type = "HC1")``). Rows must be
+    complete. Returns effects-table fields plus ``n`` and ``n_clusters``.
+    """
+    y = np.asarray(y, dtype=float)
+    cols = [np.ones_like(y), np.asarray(x, dtype=float)]
+    if others is not None and np.size(others):
+        cols += list(np.asarray(others, dtype=float).reshape(len(y), -1).T)
+    design = np.column_stack(cols)
+    n, p = design.shape
+    codes, uniques = pd.factorize(pd.Series(np.asarray(clusters, dtype=object)), sort=True)
+    g = len(uniques)
+    if n <= p or g < 2 or np.linalg.matrix_rank(design) < p:
+        row = _t_row(float("nan"), float("nan"), float(g - 1), conf_level)
+        row.update(n=n, n_clusters=g)
+        return row
+    xtx_inv = np.linalg.inv(design.T @ design)
+    beta = xtx_inv @ design.T @ y
+    resid = y - design @ beta
+    scores = np.zeros((g, p))
+    np.add.at(scores, codes, design * resid[:, None])
+    meat = scores.T @ scores
+    factor = g / (g - 1) * (n - 1) / (n - p)
+    vcov = factor * xtx_inv @ meat @ xtx_inv
+    row = _t_row(float(beta[1]), float(np.sqrt(vcov[1, 1])), float(g - 1), conf_level)
+    row.update(n=n, n_clusters=g)
     return row

@@ -404,22 +404,50 @@ def _validate_participants(
             )
 
 
+def subscale_info(column: str) -> tuple[str, str] | None:
+    """``(instrument_id, higher_is)`` when ``column`` is a scored subscale column, else None."""
+    from coaching_trials.instruments.registry import _registry
+
+    for inst_id, inst in _registry().items():
+        for sub_id, col in inst.subscale_columns().items():
+            if col == column:
+                return inst_id, inst.subscales[sub_id].higher_is
+    return None
+
+
+def _is_item(name: str) -> bool:
+    head, _, tail = str(name).rpartition("_")
+    return bool(head) and tail.isdigit()
+
+
 def raise_missing_outcomes(responses: pd.DataFrame, names: Sequence[str], *, what: str) -> None:
     """Raise one error naming every requested column that is absent or not numeric."""
     log = ProblemLog(f"the requested {what}")
-    scored = [
+    numeric = [
         c
         for c in responses.columns
         if pd.api.types.is_numeric_dtype(responses[c])
         and not pd.api.types.is_bool_dtype(responses[c])
     ]
+    scored = [c for c in numeric if not _is_item(c)]
     for name in names:
         if name not in responses.columns:
+            info = subscale_info(name)
+            hint = (
+                f"it is a score of instrument {info[0]!r}: score the items first with "
+                f"ct.score(responses, {info[0]!r}) and build the trial from the result"
+                if info is not None
+                else "score the items first (e.g. ct.score(responses, 'pfi'))"
+            )
+            have = (
+                f"scored columns present: {format_values(scored, 8)}"
+                if scored
+                else "no scored column is present (only item or design columns)"
+            )
             log.add(
                 "missing_column",
                 f"{what.removesuffix('s')} {name!r} is not a column of the trial's "
-                f"responses; score the items first (e.g. ct.score(df, 'pfi')) or pick one of the "
-                f"numeric columns {format_values(scored, 8)}.",
+                f"responses; {hint}; {have}.",
                 column=name,
                 values=[name],
                 expected="a scored numeric column of responses",
@@ -437,4 +465,4 @@ def raise_missing_outcomes(responses: pd.DataFrame, names: Sequence[str], *, wha
     log.raise_if_any()
 
 
-__all__ += ["raise_missing_outcomes", "DataValidationError"]
+__all__ += ["raise_missing_outcomes", "subscale_info", "DataValidationError"]

@@ -12,8 +12,9 @@ BMC Med Res Methodol 2013: regression to the mean, secular trend, wait-list bias
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any, ClassVar
 
@@ -23,16 +24,24 @@ import pandas as pd
 from coaching_trials._audit import audit_frame
 from coaching_trials._errors import ProblemLog, format_values, one_of
 from coaching_trials._results import EFFECT_COLUMNS, ResultMixin, effects_frame, format_table
-from coaching_trials.design._prepost import ols_slope, paired_t
+from coaching_trials.analysis.responders import RespondersResult
+from coaching_trials.design._prepost import ols_cluster, ols_slope, paired_t
 from coaching_trials.design._tables import baseline_summary, flow_table
 from coaching_trials.design._validate import (
     as_name_tuple,
     check_design_options,
     raise_missing_outcomes,
+    subscale_info,
     validate_design,
 )
 
-__all__ = ["DelayedInterventionTrial", "TrialEffects", "TrialComparison", "BaselineTable"]
+__all__ = [
+    "DelayedInterventionTrial",
+    "TrialEffects",
+    "TrialComparison",
+    "TrialResponders",
+    "BaselineTable",
+]
 
 SEP = "__"  # wide columns are named f"{outcome}{SEP}{wave}", as in ``ct.to_wide``
 _ADMIN_COLUMNS = (
@@ -90,6 +99,17 @@ class TrialEffects(ResultMixin):
         """The effects table (a copy)."""
         return self.effects.copy()
 
+    def _repr_html_(self) -> str:
+        parts = [f"<strong>{html.escape(self.title)}</strong>", _html_table(self.to_frame())]
+        parts += [
+            f"<p><em>{html.escape(caption)}</em></p>{_html_table(frame)}"
+            for caption, frame in self._html_sections()
+        ]
+        return f"<div>{''.join(parts)}</div>"
+
+    def _html_sections(self) -> list[tuple[str, pd.DataFrame]]:
+        return [("Exclusions (audit)", self.audit)] if len(self.audit) else []
+
     def _first(self, col: str) -> float:
         return float(self.effects[col].iloc[0]) if len(self.effects) else float("nan")
 
@@ -133,7 +153,51 @@ class TrialComparison(TrialEffects):
 
     def summary(self, digits: int = 3) -> str:
         base = super().summary(digits)
-        return f"{base}\n\nPer-arm descriptives\n{format_table(self.descriptives, digits)}"
+        return (
+            f"{base}\n\nPer-arm descriptives\n{format_table(self.descriptives, digits)}"
+            f"\n\nStandardized effect sizes\n{format_table(self.standardized, digits)}"
+        )
+
+    def _html_sections(self) -> list[tuple[str, pd.DataFrame]]:
+        return [
+            ("Per-arm descriptives", self.descriptives),
+            ("Standardized effect sizes", self.standardized),
+            *super()._html_sections(),
+        ]
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class TrialResponders(RespondersResult):
+    """:class:`~coaching_trials.analysis.responders.RespondersResult` of a trial's endpoint.
+
+    Adds ``wave`` (the endpoint) to every effects-table row; ``outcome`` is the score name and
+    ``event`` names the endpoint (e.g. ``"pfi_burnout >= 1.33 at month3"``).
+    """
+
+    wave: str | None = None
+
+    @property
+    def _title(self) -> str:  # type: ignore[override]
+        return f"Responders: {self.event} ({self.event_is} event)"
+
+    def to_frame(self) -> pd.DataFrame:
+        out = super().to_frame()
+        out["wave"] = self.wave
+        return out
+
+    def _repr_html_(self) -> str:
+        title = self._title
+        nnt = f"{self.nnt_label} {self.nnt:.1f} ({self.nnt_conf_text})"
+        return (
+            f"<div><strong>{html.escape(title)}</strong>{_html_table(self.to_frame())}"
+            f"<p><em>Proportions by arm</em></p>{_html_table(self.proportions)}"
+            f"<p>{html.escape(nnt)}</p></div>"
+        )
+
+
+def _html_table(frame: pd.DataFrame) -> str:
+    keep = [c for c in frame.columns if not frame[c].isna().all()]
+    return frame[keep].to_html(index=False, float_format=lambda x: f"{x:.3f}", na_rep="")
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -170,7 +234,8 @@ class BaselineTable:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        return f"<div><strong>{self._title}</strong>{self.formatted.to_html(index=False)}</div>"
+        title = html.escape(self._title)
+        return f"<div><strong>{title}</strong>{self.formatted.to_html(index=False)}</div>"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -466,6 +531,30 @@ class DelayedInterventionTrial:
             f"waves {list(self._waves)})"
         )
 
+    def _repr_html_(self) -> str:
+        n = self._participants[self._arm].value_counts()
+        rows = [
+            (
+                "immediate arm",
+                f"{self._immediate} (n={int(n.get(self._immediate, 0))}), coached "
+                f"{self._baseline} -> {self._endpoint}",
+            ),
+            (
+                "delayed arm",
+                f"{self._delayed} (n={int(n.get(self._delayed, 0))}), waiting until "
+                f"{self._endpoint}, then coached",
+            ),
+            ("waves", ", ".join(self._waves)),
+            ("randomized comparison", f"{self._immediate} vs {self._delayed} at {self._endpoint}"),
+            ("follow-up waves", ", ".join(self._followups) or "none"),
+            ("response rows", str(len(self._responses))),
+        ]
+        body = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+            for k, v in rows
+        )
+        return f"<div><strong>Delayed-intervention trial</strong><table>{body}</table></div>"
+
     # -- data alignment -------------------------------------------------------------------------
     def _outcomes(self, outcomes: str | Sequence[str], what: str = "outcomes") -> tuple[str, ...]:
         names = as_name_tuple(outcomes, what)
@@ -525,9 +614,9 @@ class DelayedInterventionTrial:
             if cov in (s, self._arm, self._wave):
                 log.add("bad_covariate", f"covariate {cov!r} is a design column.", column=cov)
             elif cov in self._participants.columns:
-                out[cov] = self._participants[cov].to_numpy()
+                out[cov] = self._participants[cov]  # same index: keeps a Categorical's levels
             elif cov in base.columns:
-                out[cov] = base[cov].reindex(out[s]).to_numpy()
+                out[cov] = base[cov].reindex(out[s]).set_axis(out.index)
             else:
                 log.add(
                     "missing_column",
@@ -648,9 +737,9 @@ class DelayedInterventionTrial:
             if v in (s, a):
                 log.add("bad_variable", f"variable {v!r} is a design column.", column=v)
             elif v in part.columns:
-                frame[v] = part[v].to_numpy()
+                frame[v] = part[v]  # same index; keeps a Categorical's level order
             elif v in base.columns:
-                frame[v] = base[v].reindex(frame[s]).to_numpy()
+                frame[v] = base[v].reindex(frame[s]).set_axis(frame.index)
             else:
                 log.add(
                     "missing_column",
@@ -680,6 +769,8 @@ class DelayedInterventionTrial:
         adjust: str | None = "holm",
         primary: str | None = None,
         covariates: Sequence[str] = (),
+        cluster: str | None = None,
+        partially_nested: bool = True,
         conf_level: float = 0.95,
     ) -> TrialComparison:
         """The randomized comparison at the end of the waiting period, for many outcomes.
@@ -702,6 +793,19 @@ class DelayedInterventionTrial:
             family.
         covariates : sequence of str
             Extra adjustment covariates from ``participants`` or the baseline responses.
+        cluster : str, optional
+            Column of ``participants`` (or of the baseline responses) identifying clusters, e.g.
+            ``"coach_id"`` or a coaching-group id. Standard errors are then cluster-robust CR1
+            with ``G - 1`` df (``G`` clusters among the analysed participants) and ``analysis``
+            reads ``"ancova_cr1"`` / ``"change_score_cr1"``. Participants with no cluster id
+            count as their own cluster (reported in ``audit``). Not available for
+            ``method="mmrm"``. For ``method="change"`` the clustered fit is an OLS of the change
+            on arm, and ``fits[outcome]`` is its one-row :class:`TrialEffects`.
+        partially_nested : bool, default True
+            With ``cluster``: the wait-list arm is not coached before the endpoint, so by default
+            each of its participants is its own cluster (the partially nested design; Candlish
+            et al., BMC Med Res Methodol 2018;18:105). ``False`` uses the given ids in both arms
+            (for clusters that exist in both arms, such as a clinic or department).
         conf_level : float
 
         Returns
@@ -717,7 +821,11 @@ class DelayedInterventionTrial:
         per randomized participant; participants without the endpoint or baseline score are
         counted per arm in ``audit``. ANCOVA rows, adjusted means, change scores, percent change
         and Holm-adjusted p were validated against R (``lm`` + ``emmeans``, ``t.test``,
-        ``p.adjust``) on the sample trial to 1e-6 (``tests/reference/design/make_golden.R``).
+        ``p.adjust``) on the sample trial to 1e-6 (``tests/reference/design/make_golden.R``);
+        the clustered ANCOVA and change rows against ``sandwich::vcovCL(type = "HC1")`` with
+        ``lmtest::coeftest(df = G - 1)`` to 1e-6 and the MMRM rows against ``nlme::gls``
+        (``corSymm`` + ``varIdent``, REML) + ``emmeans`` to 1e-4 for estimates and SEs
+        (``tests/reference/design/make_golden_extra.R``).
 
         Examples
         --------
@@ -751,19 +859,32 @@ class DelayedInterventionTrial:
             )
         covs = as_name_tuple(covariates, "covariates")
         conf_level = _check_conf_level(conf_level)
+        if not isinstance(partially_nested, bool):
+            raise TypeError(f"`partially_nested` must be True or False; got {partially_nested!r}.")
+        if cluster is not None and method == "mmrm":
+            raise ValueError(
+                "`cluster` is not supported with method='mmrm' (cluster-robust standard errors "
+                "for the MMRM are not implemented); use method='ancova' or 'change' with "
+                "`cluster`, or method='mmrm' without it."
+            )
+        if cluster is not None and method == "change" and covs:
+            raise ValueError("`covariates` are not used by method='change'; use 'ancova'.")
         from coaching_trials.analysis.change import percent_change
         from coaching_trials.analysis.effect_size import ppc_effect_size
 
         s, a = self._subject, self._arm
         imm, dly, b, e = self._immediate, self._delayed, self._baseline, self._endpoint
         cov_frame = self._covariate_frame(covs)
+        audit_rows: list[dict[str, Any]] = []
+        if cluster is not None:
+            cov_frame[cluster] = self._cluster_labels(cluster, covs, partially_nested, audit_rows)
         post = [w for w in self._waves if self._waves.index(b) < self._waves.index(w)]
         post = post[: post.index(e) + 1]
         wide = self.wide(names, waves=[b, *post])
         rows: list[dict[str, Any]] = []
         desc: list[dict[str, Any]] = []
         std: list[dict[str, Any]] = []
-        audit: list[dict[str, Any]] = []
+        audit: list[dict[str, Any]] = list(audit_rows)
         fits: dict[str, Any] = {}
         for name in names:
             yb, ye = f"{name}{SEP}{b}", f"{name}{SEP}{e}"
@@ -796,7 +917,7 @@ class DelayedInterventionTrial:
             if method == "mmrm":
                 fit, effect_rows = self._fit_mmrm(name, wide, cov_frame, covs, post, conf_level)
             else:
-                fit, effect_rows = self._fit_wide(name, data, method, covs, conf_level)
+                fit, effect_rows = self._fit_wide(name, data, method, covs, cluster, conf_level)
             fits[name] = fit
             for r in effect_rows:
                 r.update(outcome=name)
@@ -849,7 +970,8 @@ class DelayedInterventionTrial:
             effects=effects,
             audit=audit_frame(audit),
             conf_level=conf_level,
-            title=f"Randomized comparison at {e} ({method})",
+            title=f"Randomized comparison at {e} ({method}"
+            + (f", CR1 clustered by {cluster})" if cluster is not None else ")"),
             descriptives=descriptives,
             standardized=standardized,
             fits=MappingProxyType(fits),
@@ -864,10 +986,13 @@ class DelayedInterventionTrial:
         data: pd.DataFrame,
         method: str,
         covs: tuple[str, ...],
+        cluster: str | None,
         conf_level: float,
     ) -> tuple[Any, list[dict[str, Any]]]:
         a, b, e, imm = self._arm, self._baseline, self._endpoint, self._immediate
         yb, ye = f"{name}{SEP}{b}", f"{name}{SEP}{e}"
+        if method == "change" and cluster is not None:
+            return self._fit_change_clustered(name, data, cluster, conf_level)
         if method == "ancova":
             from coaching_trials.analysis.ancova import ancova
 
@@ -878,6 +1003,7 @@ class DelayedInterventionTrial:
                 baseline=yb,
                 treated=imm,
                 covariates=covs,
+                cluster=cluster,
                 conf_level=conf_level,
             )
         else:
@@ -896,7 +1022,109 @@ class DelayedInterventionTrial:
             )
         frame = fit.to_frame()
         rows = [_effect_row(frame.iloc[0], wave=e, analysis=method)]
+        if cluster is not None:
+            rows[0]["analysis"] = "ancova_cr1"
         return fit, rows
+
+    def _fit_change_clustered(
+        self, name: str, data: pd.DataFrame, cluster: str, conf_level: float
+    ) -> tuple[Any, list[dict[str, Any]]]:
+        """Difference in mean change (OLS of change on arm) with CR1 standard errors."""
+        a, b, e = self._arm, self._baseline, self._endpoint
+        imm, dly = self._immediate, self._delayed
+        change = (data[f"{name}{SEP}{e}"] - data[f"{name}{SEP}{b}"]).to_numpy(dtype=float)
+        ok = np.isfinite(change)
+        is_imm = (data[a] == imm).to_numpy()
+        res = ols_cluster(
+            change[ok],
+            is_imm[ok].astype(float),
+            data[cluster].to_numpy(dtype=object)[ok],
+            conf_level=conf_level,
+        )
+        res.pop("n")
+        n_clusters = res.pop("n_clusters")
+        row = dict(
+            outcome=name,
+            analysis="change_score_cr1",
+            contrast=f"{imm} - {dly}",
+            wave=e,
+            conf_level=conf_level,
+            n_treated=int((ok & is_imm).sum()),
+            n_control=int((ok & ~is_imm).sum()),
+            **res,
+        )
+        fit = TrialEffects(
+            effects=effects_frame([dict(row, estimand=f"randomized: {imm} vs {dly} at {e}")]),
+            audit=audit_frame(
+                [
+                    dict(
+                        step="change_score_cr1",
+                        reason="clusters",
+                        n_rows=int(ok.sum()),
+                        detail=f"{n_clusters} clusters of {cluster!r}; df = {n_clusters - 1}",
+                    )
+                ]
+            ),
+            conf_level=conf_level,
+            title=f"Change score, CR1 clustered by {cluster} ({name})",
+        )
+        return fit, [row]
+
+    def _cluster_labels(
+        self,
+        cluster: Any,
+        covs: tuple[str, ...],
+        partially_nested: bool,
+        audit: list[dict[str, Any]],
+    ) -> pd.Series:
+        """Cluster id per participant (participants order); singletons where documented."""
+        if not isinstance(cluster, str):
+            raise TypeError(f"`cluster` must be a column name (str) or None; got {cluster!r}.")
+        if cluster in covs:
+            raise ValueError(f"`cluster` {cluster!r} is also listed in `covariates`.")
+        s, a = self._subject, self._arm
+        ids = self._covariate_frame((cluster,))[cluster].astype("string")
+        no_id = ids.isna().to_numpy()
+        subj = self._participants[s].astype("string").to_numpy(dtype=object)
+        is_dly = (self._participants[a] == self._delayed).to_numpy()
+        nested_out = is_dly if partially_nested else np.zeros(len(subj), dtype=bool)
+        own = no_id | nested_out
+        labels = np.array(
+            [f"(own cluster) {i}" if o else str(c) for i, c, o in zip(subj, ids, own, strict=True)],
+            dtype=object,
+        )
+        if partially_nested:
+            audit.append(
+                dict(
+                    step="cluster",
+                    reason=f"partially nested: {self._delayed} arm participants are their own "
+                    "cluster",
+                    n_rows=int(is_dly.sum()),
+                    detail=f"{self._delayed} arm not coached before {self._endpoint}; "
+                    f"{cluster!r} not used in that arm",
+                )
+            )
+        lone = no_id & ~nested_out
+        if lone.any():
+            audit.append(
+                dict(
+                    step="cluster",
+                    reason=f"no {cluster!r}: analysed as its own cluster",
+                    n_rows=int(lone.sum()),
+                    detail=f"ids {format_values(subj[lone])}",
+                )
+            )
+        n_given = len(set(labels[~own]))
+        audit.append(
+            dict(
+                step="cluster",
+                reason=f"CR1 standard errors clustered by {cluster!r}",
+                n_rows=len(subj),
+                detail=f"{n_given} clusters from {cluster!r} + {int(own.sum())} single-participant "
+                "clusters before exclusions; df = analysed clusters - 1",
+            )
+        )
+        return pd.Series(labels, index=self._participants.index, dtype=object)
 
     def _fit_mmrm(
         self,
@@ -1180,30 +1408,84 @@ class DelayedInterventionTrial:
         cutpoint: float,
         direction: str = ">=",
         adjust_baseline: bool = False,
+        event_is: str | None = None,
         conf_level: float = 0.95,
-    ) -> Any:
+    ) -> TrialResponders:
         """Proportion meeting a cut-point at the endpoint, by arm (randomized).
 
         Delegates to :func:`coaching_trials.analysis.responders.responders` on one row per
-        participant with ``{outcome}__{endpoint}`` and ``{outcome}__{baseline}`` columns; see
-        there for the risk difference (Newcombe), ratios and NNT.
+        participant (endpoint score, baseline score); see there for the risk difference
+        (Newcombe), ratios and NNT. Participants without the baseline score are left out of
+        every measure so that the unadjusted and adjusted analyses use the same rows (counted
+        in ``audit``).
+
+        Parameters
+        ----------
+        outcome : str
+            A scored outcome column.
+        cutpoint : float
+            Threshold on the endpoint score; an event is ``outcome <direction> cutpoint``.
+        direction : {">=", ">", "<=", "<"}
+        adjust_baseline : bool
+            Also report the baseline-adjusted odds ratio (logistic regression).
+        event_is : {"good", "bad"}, optional
+            Whether an event is desirable (decides NNTB versus NNTH). Default: inferred from the
+            instrument when ``outcome`` is a registered score (``higher_is`` of the subscale and
+            ``direction``), else ``"good"``.
+        conf_level : float
+
+        Returns
+        -------
+        TrialResponders
+            The analysis layer's responders result with ``outcome`` set to the score name,
+            ``wave`` (the endpoint) in every row and the endpoint in ``event``/``estimand``.
+
+        Examples
+        --------
+        >>> import coaching_trials as ct
+        >>> ex = ct.load_example("delayed_intervention")
+        >>> trial = ct.DelayedInterventionTrial(
+        ...     ct.score(ex.responses, "pfi"), participants=ex.participants, **ex.design)
+        >>> res = trial.responders("pfi_burnout", cutpoint=1.33)
+        >>> res.event, res.event_is, res.nnt_label
+        ('pfi_burnout >= 1.33 at month3', 'bad', 'NNTB')
+        >>> res.to_frame()[["outcome", "analysis", "wave"]].iloc[0].tolist()
+        ['pfi_burnout', 'risk_difference', 'month3']
         """
         from coaching_trials.analysis.responders import responders
 
         name = self._outcomes(outcome, "outcome")[0]
+        if event_is is None:
+            info = subscale_info(name)
+            event_is = "good"
+            if info is not None and direction in (">=", ">", "<=", "<"):
+                high_event = direction in (">=", ">")
+                event_is = "good" if (info[1] == "better") == high_event else "bad"
         b, e = self._baseline, self._endpoint
         wide = self.wide(name, waves=[b, e])
-        return responders(
-            wide,
-            outcome=f"{name}{SEP}{e}",
+        data = pd.DataFrame(
+            {
+                self._arm: wide[self._arm].to_numpy(),
+                name: wide[f"{name}{SEP}{e}"].to_numpy(),
+                f"{name} at {b}": wide[f"{name}{SEP}{b}"].to_numpy(),
+            },
+            index=pd.Index(wide[self._subject].to_numpy(), name=self._subject),
+        )  # indexed by participant so the audit names participants, not row numbers
+        res = responders(
+            data,
+            outcome=name,
             arm=self._arm,
             treated=self._immediate,
             cutpoint=cutpoint,
             direction=direction,
-            baseline=f"{name}{SEP}{b}",
+            baseline=f"{name} at {b}",
             adjust_baseline=adjust_baseline,
+            event_is=event_is,
             conf_level=conf_level,
         )
+        values = {f.name: getattr(res, f.name) for f in fields(res)}
+        values["event"] = f"{res.event} at {e}"
+        return TrialResponders(**values, wave=e)
 
     def dose_response(
         self,
@@ -1236,6 +1518,11 @@ class DelayedInterventionTrial:
             One row per outcome: the OLS slope (change per session), t-based CI, residual df;
             ``estimand`` starts with ``"non-randomized (observational):"`` because attendance
             is not randomized.
+
+        Notes
+        -----
+        Validated against R ``lm`` + ``confint`` on the sample trial to 1e-6 for every
+        ``period`` and with ``adjust_baseline=True`` (``tests/reference/design/``).
         """
         names = self._outcomes(outcome, "outcome")
         if period not in ("pooled", "immediate", "delayed"):

@@ -7,8 +7,11 @@ Run from the repository root:
 
 Writes ``sample_scored.csv``: one row per participant x wave with the scored outcomes of the
 Kiser 2024 analysis plan (item means / totals from ``coaching_trials.score``) and the
-participant's ``sessions_attended``. ``tests/design/test_delayed_golden.py`` checks that this file
-still equals the scored sample (so the golden numbers cannot silently drift from the data).
+participant's ``sessions_attended``; and ``sample_participants.csv``: one row per randomized
+participant with ``arm``, ``coach_id`` (empty when the participant left before coaching began)
+and ``sessions_attended`` (read by ``make_golden_extra.R``).
+``tests/design/test_delayed_golden.py`` checks that both files still equal the sample (so the
+golden numbers cannot silently drift from the data).
 """
 
 from __future__ import annotations
@@ -45,5 +48,14 @@ def scored_sample() -> pd.DataFrame:
     return out.sort_values(["participant_id", "wave"]).reset_index(drop=True)
 
 
+def participants_sample() -> pd.DataFrame:
+    import coaching_trials as ct
+
+    part = ct.load_example("delayed_intervention").participants
+    out = part[["participant_id", "arm", "coach_id", "sessions_attended"]].copy()
+    return out.sort_values("participant_id").reset_index(drop=True)
+
+
 if __name__ == "__main__":
     scored_sample().to_csv(HERE / "sample_scored.csv", index=False, float_format="%.10g")
+    participants_sample().to_csv(HERE / "sample_participants.csv", index=False)
