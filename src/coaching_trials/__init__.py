@@ -65,6 +65,12 @@ _EXPORTS: dict[str, str] = {
     "TrialComparison": "coaching_trials.design.delayed",
     "BaselineTable": "coaching_trials.design.delayed",
     "TrialResponders": "coaching_trials.design.delayed",
+    # plots
+    "plot_trajectories": "coaching_trials.plots.trajectories",
+    "plot_forest": "coaching_trials.plots.forest",
+    "plot_percent_change": "coaching_trials.plots.bars",
+    "plot_responders": "coaching_trials.plots.bars",
+    "plot_consort": "coaching_trials.plots.consort",
     # simulate / data
     "simulate_trial": "coaching_trials.simulate.trial",
     "SimulatedTrial": "coaching_trials.simulate.trial",

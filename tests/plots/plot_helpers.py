@@ -1,0 +1,41 @@
+"""Helpers shared by the plots tests: read back what an Axes shows."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
+from matplotlib.text import Text
+
+
+def all_texts(ax: Axes) -> list[str]:
+    """Every visible non-empty text on the Axes' figure (titles, ticks, legend, annotations)."""
+    return [t.get_text() for t in ax.figure.findobj(Text) if t.get_text() and t.get_visible()]
+
+
+def errorbar_segments(ax: Axes) -> list[tuple[float, float, float]]:
+    """(x, low, high) of every vertical segment in the Axes' line collections."""
+    out = []
+    for coll in ax.collections:
+        if not isinstance(coll, LineCollection):
+            continue
+        for seg in coll.get_segments():
+            seg = np.asarray(seg)
+            if len(seg) == 2 and np.isclose(seg[0, 0], seg[1, 0]):
+                lo, hi = sorted(seg[:, 1])
+                out.append((float(seg[0, 0]), float(lo), float(hi)))
+    return sorted(out)
+
+
+def horizontal_segments(ax: Axes) -> list[tuple[float, float, float]]:
+    """(y, low, high) of every horizontal segment in the Axes' line collections."""
+    out = []
+    for coll in ax.collections:
+        if not isinstance(coll, LineCollection):
+            continue
+        for seg in coll.get_segments():
+            seg = np.asarray(seg)
+            if len(seg) == 2 and np.isclose(seg[0, 1], seg[1, 1]):
+                lo, hi = sorted(seg[:, 0])
+                out.append((float(seg[0, 1]), float(lo), float(hi)))
+    return sorted(out)
