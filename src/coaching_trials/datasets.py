@@ -152,6 +152,11 @@ def load_example(name: str = "delayed_intervention") -> ExampleData:
     ValueError
         If ``name`` is not a known example (the message lists the names).
 
+    Notes
+    -----
+    ``tests/test_datasets.py`` checks that the shipped CSV files are byte-identical to a fresh
+    :func:`~coaching_trials.simulate_trial` run with the documented seed.
+
     Examples
     --------
     >>> import coaching_trials as ct

@@ -130,7 +130,8 @@ def test_categorical_dtype_uses_category_order_for_reference(trials):
     [
         ("third_arm", {}, ValueError, "exactly two arms"),
         ("none", {"treated": "coached"}, ValueError, "`treated` must be one of"),
-        ("empty_arm", {}, DataValidationError, "at least 1 complete row"),
+        ("empty_arm", {}, DataValidationError, "at least 2 complete row"),
+        ("one_left", {}, DataValidationError, r"at least 2 complete row.*'delayed': 1"),
         ("text_outcome", {}, DataValidationError, "non-numeric"),
         ("none", {"outcome": "nope"}, ValueError, "not found"),
         ("none", {"robust": "HC1"}, ValueError, "`robust` must be one of"),
@@ -146,6 +147,9 @@ def test_errors(trials, change, kwargs, error, match):
         frame.loc[frame.index[:3], "arm"] = "other"
     elif change == "empty_arm":
         frame.loc[frame["arm"] == "delayed", "followup"] = np.nan
+    elif change == "one_left":  # a single participant would fit its own residual exactly
+        delayed = frame.index[frame["arm"] == "delayed"]
+        frame.loc[delayed[1:], "followup"] = np.nan
     elif change == "text_outcome":
         frame["followup"] = frame["followup"].astype(object)
         frame.loc[frame.index[2], "followup"] = "n/a"

@@ -134,3 +134,34 @@ def test_errors(trials, kw, error, match):
     args = {"outcome": "followup", "arm": "arm", "treated": "immediate", "cutpoint": 1.5, **kw}
     with pytest.raises(error, match=match):
         ct.responders(trials["a"], **args)
+
+
+@pytest.mark.parametrize("case", ["arm_all_events", "baseline_separates"])
+def test_adjusted_odds_ratio_not_estimable_is_nan_with_a_warning(case):
+    """Separation used to give an 'odds ratio' of ~1e15 (and an overflow) without a word."""
+    rng = np.random.default_rng(11)
+    base = rng.normal(2.0, 0.5, size=40)
+    arm = np.array(["immediate"] * 20 + ["delayed"] * 20)
+    if case == "arm_all_events":
+        y = np.r_[np.zeros(20), rng.uniform(0, 3, size=20)]  # immediate: every y < 1.33
+    else:
+        y = np.where(base < 2.0, 0.5, 2.5)  # baseline decides the event exactly
+        y[:3], y[20:23] = 0.5, 2.5  # both arms have events and non-events
+        base[:3], base[20:23] = 1.5, 2.5
+    frame = pd.DataFrame({"arm": arm, "base": base, "y": y})
+    with pytest.warns(ct.DataValidationWarning, match="adjusted odds ratio .* not estimable"):
+        res = ct.responders(
+            frame,
+            outcome="y",
+            arm="arm",
+            treated="immediate",
+            cutpoint=1.33,
+            direction="<",
+            baseline="base",
+            adjust_baseline=True,
+        )
+    row = res.comparisons.set_index("measure").loc["odds_ratio_adjusted"]
+    assert np.isnan(row["estimate"]) and np.isnan(row["conf_low"]) and np.isnan(row["conf_high"])
+    assert "not estimable" in row["method"]
+    assert "not estimable" in res.to_frame()["estimand"].iloc[-1]
+    assert np.isfinite(res.estimate)  # the risk difference is still reported

@@ -248,3 +248,51 @@ def test_row_order_changes_nothing_but_the_order(case, rnd):
     a = to_long(wide, waves=waves).sort_values(key, ignore_index=True)
     b = to_long(shuffled, waves=waves).sort_values(key, ignore_index=True)
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_to_long_drop_empty_makes_long_wide_long_an_identity_on_unbalanced_data():
+    long = pd.DataFrame(
+        {
+            "participant_id": ["P1", "P1", "P2", "P3", "P3"],
+            "arm": ["immediate", "immediate", "delayed", "delayed", "delayed"],
+            "wave": ["baseline", "month3", "baseline", "baseline", "month6"],
+            "pfi_01": [3.0, 2.0, 4.0, np.nan, 1.0],  # P3 baseline answered only qol_01
+            "qol_01": [7.0, 8.0, 5.0, 6.0, np.nan],
+        }
+    )
+    wide = to_wide(long, constant=["arm"])
+    kept = to_long(wide)
+    assert len(kept) == 9  # default: every participant x wave, nothing dropped
+    back = to_long(wide, drop_empty=True)
+    expected = long.assign(
+        wave=pd.Categorical(long["wave"], categories=WAVES, ordered=True)
+    ).reset_index(drop=True)
+    pd.testing.assert_frame_equal(back, expected, check_dtype=False)
+    assert back.attrs["audit"] == [
+        {
+            "step": "to_long",
+            "reason": "wave not answered: every wave-specific column missing",
+            "n_rows": 4,
+            "detail": "rows dropped per wave: month3: 2, month6: 2",
+        }
+    ]
+
+
+def test_reshaping_keeps_the_reader_audit_and_source(tmp_path):
+    wide = pd.DataFrame(
+        {"participant_id": ["P1", "P2"], "pfi_01__baseline": [1, 2], "pfi_01__month3": [3, None]}
+    )
+    earlier = {"step": "read_qualtrics", "reason": "preview response", "n_rows": 2, "detail": ""}
+    wide.attrs = {"source": {"path": "x.csv", "format": "csv"}, "audit": [earlier]}
+    long = to_long(wide, waves=("baseline", "month3"), drop_empty=True)
+    assert long.attrs["source"] == {"path": "x.csv", "format": "csv"}
+    assert long.attrs["audit"][0] == earlier
+    assert [r["n_rows"] for r in long.attrs["audit"]] == [2, 1]
+    assert wide.attrs["audit"] == [earlier]  # the input's audit list is not extended in place
+    again = to_wide(long)
+    assert again.attrs["audit"] == long.attrs["audit"]
+
+
+def test_to_long_drop_empty_must_be_boolean(wide):
+    with pytest.raises(TypeError, match="`drop_empty` must be True or False"):
+        to_long(wide, drop_empty="yes")

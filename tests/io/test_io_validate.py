@@ -271,6 +271,17 @@ def test_report_is_frozen(clean):
         report.ok = False  # type: ignore[misc]
 
 
+def test_report_problems_table_cannot_be_edited_in_place(clean):
+    bad = clean.copy()
+    bad = pd.concat([bad, bad.iloc[[0]]], ignore_index=True)
+    report = _validate(bad)
+    assert not report.problems.empty
+    before = report.problems.copy(deep=True)
+    problems = report.problems
+    problems["check"] = "edited"
+    pd.testing.assert_frame_equal(report.problems, before)
+
+
 def test_check_functions_are_reusable_on_their_own(clean):
     log = ProblemLog("design")
     frame = _two_arms(clean.copy())

@@ -186,3 +186,21 @@ def test_result_table_and_rendering() -> None:
 def test_invalid_arguments(kwargs: dict, error: type, match: str) -> None:
     with pytest.raises(error, match=match):
         power(**({"n_sims": 10} | kwargs))
+
+
+def test_power_result_tables_cannot_be_edited_in_place() -> None:
+    res = power(n_sims=40, seed=5)
+    before = res.simulations.copy(deep=True)
+    summary = res.summary()
+    sims = res.simulations
+    sims[sims.columns[0]] = None
+    pd.testing.assert_frame_equal(res.simulations, before)
+    assert res.summary() == summary
+
+
+def test_trial_truth_table_cannot_be_edited_in_place() -> None:
+    truth = simulate_trial(n_immediate=5, n_delayed=5, seed=2).truth
+    before = truth.construct_correlation.copy(deep=True)
+    corr = truth.construct_correlation
+    corr.iloc[0, 0] = -1.0
+    pd.testing.assert_frame_equal(truth.construct_correlation, before)

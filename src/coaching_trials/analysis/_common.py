@@ -18,13 +18,17 @@ from scipy import stats
 
 from coaching_trials._audit import audit_frame
 from coaching_trials._errors import DataValidationError, ProblemLog, format_values
+from coaching_trials._results import ResultMixin, format_table
 
 __all__ = [
     "TwoArmSample",
     "check_conf_level",
     "check_frame",
     "normal_interval",
+    "html_with_tables",
     "prepare_two_arm",
+    "require_variation",
+    "summary_with_tables",
     "t_interval",
     "t_test",
 ]
@@ -230,6 +234,40 @@ def prepare_two_arm(
     return TwoArmSample(frame, treat, treated_label, control_label, audit_frame(entries))
 
 
+def require_variation(values: Any, *, column: str, role: str, step: str) -> None:
+    """Raise ``DataValidationError`` when ``values`` (the analysed rows) are all equal.
+
+    A constant outcome (usually the wrong column, or a wave that was not filled in) has no
+    variance to estimate from: t statistics become 0/0 or round-off, so it is an error rather
+    than a table of NaN or of spurious p-values. Values equal up to round-off (range at most
+    ``1000 * eps * max|value|``) count as constant.
+    """
+    arr = np.asarray(values, dtype="float64")
+    if arr.size == 0:
+        return
+    # equal up to round-off (e.g. a follow-up that is the baseline plus a constant)
+    scale = float(np.max(np.abs(arr)))
+    if float(np.ptp(arr)) > 1e3 * np.finfo("float64").eps * scale:
+        return
+    message = (
+        f"{step}: {role} '{column}' is constant ({arr[0]:g}) in all {arr.size} analysed rows; "
+        "expected values that vary (check the column name and the wave)."
+    )
+    raise DataValidationError(
+        message,
+        pd.DataFrame(
+            {
+                "check": ["constant"],
+                "column": [column],
+                "rows": [[]],
+                "values": [[float(arr[0])]],
+                "expected": ["values that vary"],
+                "n": [int(arr.size)],
+            }
+        ),
+    )
+
+
 def pooled_sd(sd: np.ndarray, n: np.ndarray) -> float:
     """Pooled standard deviation of groups with standard deviations ``sd`` and sizes ``n``."""
     sd, n = np.asarray(sd, dtype=float), np.asarray(n, dtype=float)
@@ -259,3 +297,21 @@ def two_sample_t(
 def label(value: Hashable) -> str:
     """Text form of an arm label for contrast names."""
     return str(value)
+
+
+def summary_with_tables(
+    result: ResultMixin, digits: int, tables: Sequence[tuple[str, pd.DataFrame]]
+) -> str:
+    """``ResultMixin.summary`` followed by secondary tables (adjusted means, per-arm rows)."""
+    parts = [ResultMixin.summary(result, digits)]
+    parts += [f"\n{title}\n{format_table(frame, digits)}" for title, frame in tables]
+    return "\n".join(parts)
+
+
+def html_with_tables(result: ResultMixin, tables: Sequence[tuple[str, pd.DataFrame]]) -> str:
+    """``ResultMixin._repr_html_`` followed by secondary tables, for Jupyter."""
+    parts = [ResultMixin._repr_html_(result)]
+    for title, frame in tables:
+        body = frame.to_html(index=False, float_format=lambda x: f"{x:.3f}", na_rep="")
+        parts.append(f"<div><em>{title}</em>{body}</div>")
+    return "".join(parts)

@@ -14,8 +14,11 @@ from coaching_trials._results import ResultMixin, effects_frame
 from coaching_trials.analysis._common import (
     check_conf_level,
     check_frame,
+    html_with_tables,
     label,
     prepare_two_arm,
+    require_variation,
+    summary_with_tables,
     t_interval,
     t_test,
 )
@@ -78,6 +81,16 @@ class AncovaResult(FrameCopies, ResultMixin):
     @property
     def contrast(self) -> str:
         return f"{label(self.treated)} - {label(self.control)}"
+
+    def summary(self, digits: int = 3) -> str:
+        return summary_with_tables(
+            self, digits, [(f"Adjusted means ({self.conf_level:.0%} CI)", self.adjusted_means)]
+        )
+
+    def _repr_html_(self) -> str:
+        return html_with_tables(
+            self, [(f"Adjusted means ({self.conf_level:.0%} CI)", self.adjusted_means)]
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """The headline contrast as one row of the effects table."""
@@ -220,9 +233,11 @@ def ancova(
     ------
     ValueError
         Absent columns, not exactly two arms, ``treated`` not an arm, a bad option, a design
-        that is not of full rank, or too few rows.
+        that is not of full rank, an outcome fitted exactly (no residual variance), or too few
+        rows.
     DataValidationError
-        Non-numeric values in the outcome, baseline or a numeric covariate; an arm with fewer
+        Non-numeric values in the outcome, baseline or a numeric covariate; a constant
+        outcome; an arm with fewer
         than 2 complete rows (one participant fits its own residual exactly, leaving nothing
         to estimate that arm's contribution to the error variance; HC3 then divides by zero).
 
@@ -309,9 +324,16 @@ def ancova(
             "collinear with the arm or baseline in the complete rows."
         )
     y = values[outcome].to_numpy(dtype="float64")
+    require_variation(y, column=outcome, role="outcome", step="ancova")
     xtx_inv = np.linalg.inv(x.T @ x)
     beta = xtx_inv @ (x.T @ y)
     resid = y - x @ beta
+    if float(resid @ resid) <= 1e-24 * float(np.sum((y - y.mean()) ** 2)):
+        raise ValueError(
+            f"ancova: outcome '{outcome}' is fitted exactly by {names[1:]} (no residual "
+            "variance), so standard errors and p-values are undefined; check that the outcome "
+            "and baseline columns are not the same score."
+        )
     clusters = None if cluster is None else values[cluster].to_numpy()
     kind = "CR1" if cluster is not None else (robust or "classical")
     vcov = _vcov(x, resid, xtx_inv, kind=kind, clusters=clusters)

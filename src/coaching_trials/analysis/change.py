@@ -13,9 +13,12 @@ from coaching_trials._errors import one_of
 from coaching_trials._results import ResultMixin, effects_frame
 from coaching_trials.analysis._common import (
     check_conf_level,
+    html_with_tables,
     label,
     normal_interval,
     prepare_two_arm,
+    require_variation,
+    summary_with_tables,
     t_interval,
     t_test,
     two_sample_t,
@@ -66,6 +69,16 @@ class ChangeScoreResult(FrameCopies, ResultMixin):
     audit: pd.DataFrame
 
     _title: ClassVar[str] = "Change from baseline: difference in mean change"
+
+    def summary(self, digits: int = 3) -> str:
+        return summary_with_tables(
+            self, digits, [(f"Mean change within each arm ({self.conf_level:.0%} CI)", self.within)]
+        )
+
+    def _repr_html_(self) -> str:
+        return html_with_tables(
+            self, [(f"Mean change within each arm ({self.conf_level:.0%} CI)", self.within)]
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """The difference in mean change as one row of the effects table."""
@@ -168,6 +181,8 @@ def change_score(
     )
     frame = sample.values
     change = (frame[outcome] - frame[baseline]).to_numpy()
+    require_variation(frame[outcome], column=outcome, role="outcome", step="change_score")
+    require_variation(change, column=f"{outcome} - {baseline}", role="change", step="change_score")
     groups = [sample.treat == 1.0, sample.treat == 0.0]
     n = np.array([g.sum() for g in groups], dtype=float)
     mean = np.array([change[g].mean() for g in groups])
@@ -256,6 +271,12 @@ class PercentChangeResult(FrameCopies, ResultMixin):
 
     _title: ClassVar[str] = "Percent change of arm means (descriptive)"
 
+    def summary(self, digits: int = 3) -> str:
+        return summary_with_tables(self, digits, [("Arm means and percent change", self.per_arm)])
+
+    def _repr_html_(self) -> str:
+        return html_with_tables(self, [("Arm means and percent change", self.per_arm)])
+
     def to_frame(self) -> pd.DataFrame:
         """The difference in percent change as one row of the effects table."""
         return effects_frame(
@@ -334,6 +355,11 @@ def percent_change(
     lists the rows used. The ratio is unstable when the baseline mean is near zero; a baseline
     mean of exactly zero raises ``ValueError``.
 
+    The delta-method interval is validated against the same formula written out in R on two data
+    sets, one with dropout (``tests/reference/analysis/golden_percent.csv``, 1e-6); the
+    bootstrap interval is checked for reproducibility by seed and closeness to the delta
+    interval.
+
     Examples
     --------
     >>> import pandas as pd
@@ -371,6 +397,7 @@ def percent_change(
     groups = [sample.treat == 1.0, sample.treat == 0.0]
     base_all = sample.values[baseline].to_numpy()
     follow_all = sample.values[outcome].to_numpy()
+    require_variation(follow_all, column=outcome, role="outcome", step="percent_change")
     stats_rows = []
     boot = []
     rng = np.random.default_rng(seed) if ci == "bootstrap" else None

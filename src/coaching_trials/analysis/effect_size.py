@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from coaching_trials._errors import one_of
+from coaching_trials._errors import DataValidationWarning, one_of
 from coaching_trials._results import ResultMixin, effects_frame
 from coaching_trials.analysis._common import (
     check_conf_level,
@@ -17,6 +18,7 @@ from coaching_trials.analysis._common import (
     normal_interval,
     pooled_sd,
     prepare_two_arm,
+    require_variation,
 )
 from coaching_trials.analysis._frozen import FrameCopies
 
@@ -107,7 +109,7 @@ def morris_ppc2(
     d = c_p * change_diff / sd_baseline
     k = n / (n_treated * n_control)
     rho = correlation
-    if np.isnan(rho) or n <= 4:
+    if np.isnan(rho) or n <= 4 or rho >= 1.0 - 1e-12:  # perfect correlation, up to round-off
         var = np.nan
     else:
         var = (
@@ -251,6 +253,7 @@ def effect_size(
         min_per_arm=2,
     )
     y = sample.values[outcome].to_numpy()
+    require_variation(y, column=outcome, role="outcome", step="effect_size")
     groups = [sample.treat == 1.0, sample.treat == 0.0]
     n = np.array([g.sum() for g in groups], dtype=float)
     sd = pooled_sd([y[g].std(ddof=1) for g in groups], n)
@@ -401,6 +404,7 @@ def ppc_effect_size(
     )
     pre = sample.values[baseline].to_numpy()
     post = sample.values[outcome].to_numpy()
+    require_variation(post, column=outcome, role="outcome", step="ppc_effect_size")
     groups = [sample.treat == 1.0, sample.treat == 0.0]
     n = np.array([g.sum() for g in groups], dtype=float)
     change = [post[g].mean() - pre[g].mean() for g in groups]
@@ -414,6 +418,22 @@ def ppc_effect_size(
     if sd_pre == 0:
         raise ValueError(f"The pooled SD of '{baseline}' is 0; d_ppc2 is undefined.")
     out = morris_ppc2(change[0] - change[1], sd_pre, n[0], n[1], rho, conf_level=conf_level)
+    if np.isnan(out["std_error"]):
+        reason = (
+            f"only {int(n.sum())} participants (the variance needs more than 4)"
+            if n.sum() <= 4
+            else "the pre-post correlation is undefined"
+            if np.isnan(rho)
+            else "follow-up and baseline are perfectly correlated within arms"
+            if rho >= 1.0 - 1e-12
+            else "the variance formula is negative for these data"
+        )
+        warnings.warn(
+            f"ppc_effect_size: no standard error or interval for d_ppc2 of '{outcome}': "
+            f"{reason}; reported as NaN.",
+            DataValidationWarning,
+            stacklevel=2,
+        )
     return PPCEffectSizeResult(
         outcome=outcome,
         baseline=baseline,

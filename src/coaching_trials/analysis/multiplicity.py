@@ -136,6 +136,11 @@ def adjust_effects(
         A copy of ``effects`` with ``p_adjusted`` filled; rows with a missing ``p_value`` keep a
         missing ``p_adjusted``.
 
+    Notes
+    -----
+    Adjusted p-values come from :func:`adjust_pvalues`, validated against R ``p.adjust``
+    (``tests/reference/analysis/golden_padjust.csv``, 1e-12).
+
     Examples
     --------
     >>> import coaching_trials as ct

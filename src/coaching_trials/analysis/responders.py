@@ -16,9 +16,11 @@ from coaching_trials._errors import DataValidationWarning, one_of
 from coaching_trials._results import ResultMixin, effects_frame
 from coaching_trials.analysis._common import (
     check_conf_level,
+    html_with_tables,
     label,
     normal_interval,
     prepare_two_arm,
+    summary_with_tables,
 )
 from coaching_trials.analysis._frozen import FrameCopies
 
@@ -124,6 +126,18 @@ class RespondersResult(FrameCopies, ResultMixin):
     audit: pd.DataFrame
 
     _title: ClassVar[str] = "Responders"
+
+    def summary(self, digits: int = 3) -> str:
+        return summary_with_tables(
+            self,
+            digits,
+            [(f"Proportions per arm (Wilson {self.conf_level:.0%} CI)", self.proportions)],
+        )
+
+    def _repr_html_(self) -> str:
+        return html_with_tables(
+            self, [(f"Proportions per arm (Wilson {self.conf_level:.0%} CI)", self.proportions)]
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """One effects-table row per measure (risk difference first)."""

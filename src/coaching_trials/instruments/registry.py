@@ -928,6 +928,12 @@ def load_instrument(source: str | Path | Mapping[str, Any]) -> Instrument:
     FileNotFoundError
         When ``source`` is a path that does not exist.
 
+    Notes
+    -----
+    Every rule of the definition schema (unknown keys, an item in two subscales, bad ranges, bad
+    cut-points) is tested in ``tests/instruments/test_registry.py``; all problems of a
+    definition are reported in one error.
+
     Examples
     --------
     >>> import coaching_trials as ct
@@ -993,6 +999,12 @@ def get_instrument(instrument_id: str) -> Instrument:
     ValueError
         For an unknown id; the message lists the known ids.
 
+    Notes
+    -----
+    The shipped definitions are checked against the facts and sources collected in
+    ``shared/INSTRUMENTS.md`` (item counts, keys, ranges, cut-points) in
+    ``tests/instruments/test_registry.py``.
+
     Examples
     --------
     >>> import coaching_trials as ct
@@ -1019,6 +1031,12 @@ def list_instruments() -> pd.DataFrame:
     pandas.DataFrame
         Columns ``id, name, n_items, subscales, range, licence``; one row per instrument,
         sorted by id.
+
+    Notes
+    -----
+    The shipped definitions are checked against the facts and sources collected in
+    ``shared/INSTRUMENTS.md`` (item counts, keys, ranges, cut-points) in
+    ``tests/instruments/test_registry.py``.
 
     Examples
     --------

@@ -132,9 +132,10 @@ class ScoreResult(FrameCopies, ResultMixin):
         inst = self.instrument
         rows = []
         audit = self.audit
+        data = self.data  # one (copy-on-write) read, not one per subscale
         for sid, col in inst.subscale_columns().items():
             lo, hi = inst.score_range(sid, self.metric)
-            values = self.data[col]
+            values = data[col]
 
             def count(reason_prefix: str, col: str = col) -> int:
                 sel = (audit["subscale"] == col) & audit["reason"].str.startswith(reason_prefix)
@@ -199,9 +200,14 @@ def _resolve_min_answered(
             raise TypeError(f"`min_answered` must be an integer, got {k!r} for subscale {sid!r}.")
         n = subs[sid].n_items
         if not 1 <= int(k) <= n:
+            hint = (
+                "; pass a dict {subscale_id: k} to set it per subscale"
+                if not isinstance(min_answered, Mapping)
+                else ""
+            )
             raise ValueError(
                 f"`min_answered` for subscale {sid!r} must be between 1 and {n} (its number of "
-                f"items), got {int(k)}."
+                f"items), got {int(k)}{hint}."
             )
         out[sid] = int(k)
     return out
@@ -549,6 +555,12 @@ def score_with_audit(
 
     Same parameters as :func:`score`.
 
+    Notes
+    -----
+    Scores and flags agree to 1e-12 with an independent base-R implementation of the rules
+    (``tests/reference/instruments/make_golden.R``) for the PFI (all metrics), CBI (reverse key)
+    and MBI (sums, composite flag); see :func:`score`.
+
     Examples
     --------
     >>> import pandas as pd
@@ -627,7 +639,10 @@ def score(
     -----
     Reverse keys are applied as ``min + max - r``. Cut-points are evaluated on the metric
     they were declared on, so flags are identical whatever the reporting metric. Scores
-    are checked against hand-computed examples in ``tests/instruments/test_scoring.py``.
+    are checked against hand-computed examples in ``tests/instruments/test_scoring.py`` and,
+    to 1e-12, against an independent base-R implementation of the rules (reverse keys,
+    ``rowMeans`` with the minimum-answered rule, prorated sums, metric transforms, cut-point
+    flags) for the PFI (every metric), CBI and MBI: ``tests/reference/instruments/``.
 
     Examples
     --------

@@ -381,6 +381,12 @@ def validate_responses(
     TypeError
         If ``df`` is not a DataFrame.
 
+    Notes
+    -----
+    Each check (duplicates, unknown levels, ranges, text in item columns, missing columns) is
+    tested on hand-built frames in ``tests/io/test_io_validate.py``, including that all problems
+    of a frame are reported in one error.
+
     Examples
     --------
     >>> import pandas as pd
