@@ -181,3 +181,23 @@ def test_text_outcome_error_names_rows_and_values(trials):
 def test_not_a_dataframe():
     with pytest.raises(TypeError, match="pandas DataFrame"):
         ct.ancova({"a": [1]}, outcome="a", arm="b", baseline="c", treated="x")
+
+
+def test_row_with_missing_arm_is_excluded_and_audited():
+    import numpy as np
+    import pandas as pd
+
+    import coaching_trials as ct
+
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame(
+        {
+            "arm": ["a", "b"] * 10 + [None],
+            "base": rng.normal(size=21),
+            "follow": rng.normal(size=21),
+        }
+    )
+    fit = ct.ancova(frame, outcome="follow", arm="arm", baseline="base", treated="a")
+    audit = fit.audit.set_index("reason")["n_rows"]
+    assert audit["missing arm 'arm'"] == 1
+    assert fit.n_treated + fit.n_control == 20

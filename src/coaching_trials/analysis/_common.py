@@ -196,7 +196,7 @@ def prepare_two_arm(
             columns[column] = numeric_values(data, column, role) if numeric else data[column]
     frame = pd.DataFrame(columns, index=data.index)
 
-    keep = data[arm].notna().to_numpy().copy()
+    keep = np.ones(len(data), dtype=bool)
     entries = []
     checks = [(arm, "arm", data[arm])] + [(c, r, frame[c]) for c, r, _ in variables]
     for column, role, series in checks:
