@@ -1,0 +1,210 @@
+"""Figures for the report, embedded as base64 PNG (private helpers of :mod:`report.html`).
+
+The figures come from :mod:`coaching_trials.plots` when it provides the function; otherwise (or
+if it fails) a minimal matplotlib figure is drawn here. Counts printed by a figure are either
+the same as a table's (already suppressed the same way) or removed.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["png_data_uri", "trajectory_figure", "forest_figure", "percent_change_figure"]
+
+_RC = {
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "svg.hashsalt": "coaching_trials",
+    "path.simplify": True,
+}
+_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7")  # Okabe-Ito
+_COUNT_TEXT = re.compile(r"^\s*(n\s.*|n=.*|<\d+|\d+)\s*$")
+
+
+def _plots_function(name: str) -> Callable[..., Any] | None:
+    try:
+        import importlib
+
+        module = importlib.import_module("coaching_trials.plots")
+        fn = getattr(module, name, None)
+        if fn is None:
+            for sub in ("trajectories", "forest", "bars", "consort"):
+                try:
+                    fn = getattr(importlib.import_module(f"coaching_trials.plots.{sub}"), name)
+                    break
+                except (ImportError, AttributeError):
+                    continue
+        return fn
+    except ImportError:
+        return None
+
+
+def png_data_uri(draw: Callable[[Any], Any], *, figsize: tuple[float, float]) -> str:
+    """Draw on a fresh figure and return it as a ``data:image/png;base64,...`` URI.
+
+    The PNG carries no software/date metadata, so the bytes are the same for the same input.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    with matplotlib.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=figsize)
+        try:
+            draw(ax)
+            fig.tight_layout()
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", metadata={"Software": None})
+        finally:
+            plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _try_plots(name: str, *args: Any, **kwargs: Any) -> bool:
+    fn = _plots_function(name)
+    if fn is None:
+        return False
+    try:
+        fn(*args, **kwargs)
+    except Exception as exc:  # a plots bug must not lose the whole report
+        warnings.warn(
+            f"coaching_trials.plots.{name} failed ({type(exc).__name__}: {exc}); the report "
+            "uses a simpler figure instead.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        kwargs["ax"].clear()
+        return False
+    return True
+
+
+def _strip_counts(ax: Any) -> None:
+    """Remove printed counts (``n ...``, ``<5``, bare integers) from an axes' texts."""
+    for text in list(ax.texts):
+        if _COUNT_TEXT.match(text.get_text()):
+            text.remove()
+
+
+def trajectory_figure(
+    trial: Any, outcome: str, label: str, *, min_cell: int, conf_level: float
+) -> str:
+    """Mean outcome per arm at each wave (cells below ``min_cell`` not drawn; no counts)."""
+
+    def draw(ax: Any) -> None:
+        if _try_plots(
+            "plot_trajectories",
+            trial,
+            outcome=outcome,
+            conf_level=conf_level,
+            ax=ax,
+            min_cell=min_cell,
+        ):
+            _strip_counts(ax)
+            ax.xaxis.labelpad = 4.0  # the counts under the axis are gone
+            ax.set_title(label, fontsize=10)
+            return
+        from scipy import stats
+
+        design = trial.design
+        resp = trial.responses
+        waves = list(trial.waves)
+        for k, arm_label in enumerate(trial.arms):
+            sub = resp[resp[design["arm"]] == arm_label]
+            g = sub.groupby(design["wave"], observed=False)[outcome]
+            n = g.count().reindex(waves).to_numpy(dtype=float)
+            m = g.mean().reindex(waves).to_numpy(dtype=float)
+            s = g.std(ddof=1).reindex(waves).to_numpy(dtype=float)
+            ok = n >= min_cell
+            with np.errstate(invalid="ignore", divide="ignore"):
+                half = stats.t.ppf(0.5 + conf_level / 2, np.maximum(n - 1, 1)) * s / np.sqrt(n)
+            x = np.arange(len(waves), dtype=float) + (k - 0.5) * 0.06
+            m = np.where(ok, m, np.nan)
+            half = np.where(ok, half, np.nan)
+            ax.errorbar(
+                x, m, yerr=half, marker="o", capsize=3, color=_COLORS[k], label=str(arm_label)
+            )
+        ax.set_xticks(range(len(waves)), waves)
+        ax.set_ylabel(f"{label}: mean ({round(conf_level * 100)}% CI)")
+        ax.set_title(label, fontsize=10)
+        ax.legend(frameon=False)
+        ax.grid(axis="y", alpha=0.3)
+
+    return png_data_uri(draw, figsize=(6.4, 3.8))
+
+
+def forest_figure(effects: pd.DataFrame, *, min_cell: int) -> str:
+    """Effects with their confidence intervals; rows with hidden counts are not drawn."""
+
+    def draw(ax: Any) -> None:
+        if _try_plots("plot_forest", effects, ax=ax, min_cell=min_cell):
+            return
+        rows = effects.dropna(subset=["estimate", "conf_low", "conf_high"])
+        y = np.arange(len(rows))[::-1]
+        est = rows["estimate"].to_numpy(float)
+        ax.errorbar(
+            est,
+            y,
+            xerr=np.vstack(
+                [est - rows["conf_low"].to_numpy(float), rows["conf_high"].to_numpy(float) - est]
+            ),
+            fmt="s",
+            color=_COLORS[0],
+            capsize=3,
+        )
+        ax.axvline(0, color="#555555", lw=1)
+        ax.set_yticks(y, rows["outcome"].astype(str).tolist())
+        ax.set_ylim(-0.7, len(rows) - 0.3)
+        ax.set_xlabel("Difference (immediate - delayed) with CI")
+        ax.grid(axis="x", alpha=0.3)
+
+    height = 1.2 + 0.45 * max(len(effects), 1)
+    return png_data_uri(draw, figsize=(7.0, height))
+
+
+def percent_change_figure(
+    descriptives: pd.DataFrame, *, outcomes: Sequence[str], min_cell: int
+) -> str:
+    """Each arm's percent change of the mean with CI; arms below ``min_cell`` not drawn."""
+
+    def draw(ax: Any) -> None:
+        if _try_plots(
+            "plot_percent_change", descriptives, ax=ax, outcomes=list(outcomes), min_cell=min_cell
+        ):
+            return
+        arms = list(pd.unique(descriptives["arm"]))
+        width = 0.8 / max(len(arms), 1)
+        for k, arm_label in enumerate(arms):
+            t = descriptives[descriptives["arm"] == arm_label].set_index("outcome")
+            t = t.reindex(list(outcomes))
+            n = pd.to_numeric(t["percent_change_n"], errors="coerce").to_numpy(float)
+            pc = np.where(n >= min_cell, t["percent_change"].to_numpy(float), np.nan)
+            lo = t["percent_change_conf_low"].to_numpy(float)
+            hi = t["percent_change_conf_high"].to_numpy(float)
+            x = np.arange(len(outcomes)) + (k - (len(arms) - 1) / 2) * width
+            ok = np.isfinite(pc)
+            ax.bar(x[ok], pc[ok], width=width * 0.9, color=_COLORS[k % 4], label=str(arm_label))
+            ax.errorbar(
+                x[ok],
+                pc[ok],
+                yerr=np.vstack([pc[ok] - lo[ok], hi[ok] - pc[ok]]),
+                fmt="none",
+                ecolor="#333333",
+                capsize=3,
+            )
+        ax.axhline(0, color="#555555", lw=1)
+        ax.set_xticks(range(len(outcomes)), list(outcomes))
+        ax.set_ylabel("Percent change of the arm mean (%)")
+        ax.legend(frameon=False)
+
+    return png_data_uri(draw, figsize=(max(5.0, 1.6 * len(outcomes) + 2.5), 4.2))
