@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -58,7 +60,7 @@ def responses_csv(tmp_path: Path) -> Path:
 def test_commands_are_registered_once() -> None:
     names = [c.name for c in COMMANDS]
     assert len(names) == len(set(names))
-    assert {"demo", "instruments", "score", "validate"} <= set(names)
+    assert {"demo", "analyze", "power", "instruments", "score", "validate"} <= set(names)
     help_text = build_parser().format_help()
     for name in names:
         assert name in help_text
@@ -199,6 +201,35 @@ def test_demo_writes_files_deterministically(demo_dirs: tuple[Path, Path, str]) 
     first, second, _ = demo_dirs
     for name in DEMO_FILES:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
+    # everything else too: figures, the report and the manifest itself
+    manifest = json.loads((first / "manifest.json").read_text(encoding="utf-8"))
+    for name in [*manifest["outputs"], "manifest.json"]:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_demo_manifest_covers_tables_figures_and_report(
+    demo_dirs: tuple[Path, Path, str],
+) -> None:
+    first = demo_dirs[0]
+    manifest = json.loads((first / "manifest.json").read_text(encoding="utf-8"))
+    outputs = manifest["outputs"]
+    assert set(DEMO_FILES) <= set(outputs)
+    assert "report.html" in outputs
+    assert "figures/forest.png" in outputs and "figures/consort.png" in outputs
+    assert "figures/trajectory_pfi_burnout.png" in outputs
+    for name, digest in outputs.items():
+        assert hashlib.sha256((first / name).read_bytes()).hexdigest() == digest, name
+    assert manifest["config_file"]["name"] == "demo.toml"
+    assert manifest["overrides"] == {"analysis.n_boot": 50}
+    assert manifest["config"]["analysis"]["n_boot"] == 50
+    assert manifest["inputs"]["example"]["name"] == "delayed_intervention"
+    assert (
+        (first / "report.html")
+        .read_text(encoding="utf-8")
+        .lstrip()
+        .lower()
+        .startswith("<!doctype html")
+    )
 
 
 def test_demo_summary_matches_hand_computation(demo_dirs: tuple[Path, Path, str]) -> None:
@@ -274,3 +305,132 @@ def test_summarize_scores_counts_non_missing() -> None:
     table = summarize_scores(df, ["s"])
     assert table["n"].tolist() == [2, 1]
     assert table["mean"].tolist() == [2.0, 2.0]
+
+
+# --- analyze ----------------------------------------------------------------------------------
+
+ANALYZE_PLAN = """
+[data]
+example = "delayed_intervention"
+
+[[instruments]]
+id = "pfi"
+
+[analysis]
+outcomes = ["pfi_pf", "pfi_burnout"]
+primary = "pfi_burnout"
+method = "change"
+reliability = false
+
+[report]
+title = "Tables-only plan"
+figures = false
+html = false
+"""
+
+
+def test_analyze_runs_a_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from coaching_trials.analysis.change import change_score
+
+    plan = tmp_path / "plan.toml"
+    plan.write_text(ANALYZE_PLAN, encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["analyze", str(plan), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("Tables-only plan: mean (SD) by wave and arm:")
+    assert "Primary outcome pfi_burnout" in printed and "Difference in mean change" in printed
+    assert "manifest.json" in printed
+    effects = pd.read_csv(out / "effects.csv")
+    assert effects["outcome"].tolist() == ["pfi_burnout", "pfi_pf"]
+    assert (effects["analysis"] == "change_score").all()
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert sorted(manifest["outputs"]) == sorted(p.name for p in out.glob("*.csv"))
+    # the same number from the standalone estimator on a hand-built wide frame
+    responses = pd.read_csv(out / "scores.csv")
+    wide = responses.pivot(index="participant_id", columns="wave", values="pfi_burnout")
+    arms = responses.groupby("participant_id")["arm"].first()
+    frame = pd.DataFrame({"arm": arms, "b": wide["baseline"], "e": wide["month3"]}).dropna()
+    fit = change_score(frame, outcome="e", baseline="b", arm="arm", treated="immediate")
+    assert effects.loc[0, "estimate"] == pytest.approx(fit.estimate, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (None, "config file not found"),
+        (
+            '[data]\nexample = "delayed_intervention"\n[analysis]\nmetod = "x"\n',
+            "unknown key `analysis.metod`; allowed keys in [analysis]:",
+        ),
+        (
+            '[data]\nresponses = "absent.csv"\n[design]\nimmediate = "a"\ndelayed = "b"\n'
+            'baseline_wave = "w0"\nendpoint_wave = "w1"\n[[instruments]]\nid = "pfi"\n',
+            "`data.responses`: file not found:",
+        ),
+        ("[data\n", "not valid TOML"),
+    ],
+)
+def test_analyze_errors_are_friendly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str | None, message: str
+) -> None:
+    plan = tmp_path / "plan.toml"
+    if text is not None:
+        plan.write_text(text, encoding="utf-8")
+    assert main(["analyze", str(plan), "--out", str(tmp_path / "out")]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith("coaching-trials analyze: error:")
+    assert message in captured.err
+    assert "Traceback" not in captured.err
+    assert not (tmp_path / "out" / "manifest.json").exists()
+
+
+# --- power ------------------------------------------------------------------------------------
+
+
+def test_power_prints_power_with_its_monte_carlo_interval(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from coaching_trials.simulate.power import power
+
+    out = tmp_path / "power.csv"
+    argv = ["power", "--n-per-arm", "40", "--effect", "-0.3", "--n-sims", "60", "--seed", "5"]
+    assert main([*argv, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    # the same call made directly (burnout = mean of the WE and ID items: both constructs)
+    res = power(n_immediate=40, n_delayed=40, effects={"pfi_we": -0.3, "pfi_id": -0.3},
+                n_sims=60, seed=5)  # fmt: skip
+    assert f"power {res.power:.3f} (95% Monte Carlo CI {res.power_conf_low:.3f} to " in printed
+    assert "(40 vs 40 randomized)" in printed and "60 simulated trials, seed 5" in printed
+    table = pd.read_csv(out)
+    assert table.loc[0, "power"] == pytest.approx(res.power)
+    assert table.loc[0, "power_conf_low"] == pytest.approx(res.power_conf_low, abs=1e-6)
+
+
+def test_power_options_reach_the_simulation(capsys: pytest.CaptureFixture[str]) -> None:
+    from coaching_trials.simulate.power import power
+
+    argv = ["power", "--n-immediate", "30", "--n-delayed", "35", "--outcome", "pfi_pf",
+            "--effect", "pfi_pf=0.5", "--analysis", "change", "--n-sims", "40", "--seed", "2",
+            "--dropout", "0.1", "--alternative", "greater", "--conf-level", "0.9"]  # fmt: skip
+    assert main(argv) == 0
+    res = power(n_immediate=30, n_delayed=35, outcome="pfi_pf", effects={"pfi_pf": 0.5},
+                analysis="change", n_sims=40, seed=2, alternative="greater", conf_level=0.9,
+                dropout={"immediate": 0.1, "delayed": 0.1})  # fmt: skip
+    printed = capsys.readouterr().out
+    assert f"power {res.power:.3f} (90% Monte Carlo CI" in printed
+    assert f"true difference {res.true_effect:.3f}" in printed
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--effect", "big"], "--effect must be VALUE or CONSTRUCT=VALUE"),
+        (["--effect", "nope=0.2"], "`effects key` must be one of"),
+        (["--outcome", "mbi_ee"], "`outcome` must be one of"),
+        (["--analysis", "mmrm"], "`analysis` must be one of"),
+        (["--n-sims", "0"], "`n_sims` must be a positive integer"),
+    ],
+)
+def test_power_errors(capsys: pytest.CaptureFixture[str], extra: list[str], message: str) -> None:
+    assert main(["power", "--n-sims", "10", *extra]) == 1
+    assert message in capsys.readouterr().err

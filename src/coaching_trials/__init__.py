@@ -59,6 +59,12 @@ _EXPORTS: dict[str, str] = {
     "adjust_pvalues": "coaching_trials.analysis.multiplicity",
     "adjust_effects": "coaching_trials.analysis.multiplicity",
     "from_summary": "coaching_trials.analysis.summary_stats",
+    "multiple_imputation": "coaching_trials.analysis.imputation",
+    "pool_rubin": "coaching_trials.analysis.imputation",
+    "tipping_point": "coaching_trials.analysis.imputation",
+    "MultipleImputationResult": "coaching_trials.analysis.imputation",
+    "PooledEstimates": "coaching_trials.analysis.imputation",
+    "TippingPointResult": "coaching_trials.analysis.imputation",
     # design
     "DelayedInterventionTrial": "coaching_trials.design.delayed",
     "TrialEffects": "coaching_trials.design.delayed",
@@ -71,6 +77,16 @@ _EXPORTS: dict[str, str] = {
     "plot_percent_change": "coaching_trials.plots.bars",
     "plot_responders": "coaching_trials.plots.bars",
     "plot_consort": "coaching_trials.plots.consort",
+    # report
+    "build_report": "coaching_trials.report.html",
+    "ReportResult": "coaching_trials.report.html",
+    "suppress_small_cells": "coaching_trials.report.suppress",
+    "export_table": "coaching_trials.report.tables",
+    # pipeline
+    "run_analysis": "coaching_trials.pipeline",
+    "AnalysisRun": "coaching_trials.pipeline",
+    "load_config": "coaching_trials.pipeline",
+    "ConfigError": "coaching_trials.pipeline",
     # simulate / data
     "simulate_trial": "coaching_trials.simulate.trial",
     "SimulatedTrial": "coaching_trials.simulate.trial",

@@ -3,9 +3,16 @@
 Commands
 --------
 ``demo [--out DIR] [--n-boot N]``
-    Score the synthetic example trial (PFI, self-valuation, UWES-9, QOL, IWPR) and write
-    ``scores.csv``, ``summary.csv`` (n, mean, SD per outcome, wave and arm) and
-    ``reliability.csv`` (alpha and omega with intervals per multi-item subscale and wave).
+    Run the shipped analysis plan ``coaching_trials/configs/demo.toml`` on the synthetic
+    example trial (PFI, self-valuation, UWES-9, QOL, IWPR): scores, mean (SD) summary,
+    reliability, CONSORT flow, Table 1, the randomized comparison, non-randomized estimands,
+    responders, audit, figures, the HTML report and ``manifest.json``; prints the mean (SD)
+    table and the primary outcome.
+``analyze CONFIG [--out DIR]``
+    The same pipeline on any analysis plan (:mod:`coaching_trials.pipeline` documents the
+    TOML schema).
+``power [--n-per-arm N] [--effect [CONSTRUCT=]VALUE] [--n-sims N] [--seed S] ...``
+    Power of the randomized comparison by simulation, with its Monte Carlo interval.
 ``instruments``
     List the shipped instruments.
 ``score FILE --instrument ID [--instrument ID ...] [--metric M] --out FILE``
@@ -39,24 +46,17 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from coaching_trials.pipeline import AnalysisRun
+
 __all__ = ["COMMANDS", "Command", "build_parser", "main"]
 
-DEMO_INSTRUMENTS: tuple[str, ...] = ("pfi", "svs", "uwes9", "qol", "iwpr")
-RELIABILITY_INSTRUMENTS: tuple[str, ...] = ("pfi", "svs", "uwes9")  # multi-item only
-DEMO_SEED = 2024  # seed of the bootstrap intervals for omega in reliability.csv
+DEMO_CONFIG = "demo.toml"  # shipped in coaching_trials/configs/
 DEMO_N_BOOT = 500
 KEYS = ("participant_id", "arm", "wave")
-DEMO_PRIMARY = "pfi_burnout"
-DEMO_OUTCOMES: tuple[str, ...] = (
-    "pfi_burnout",
-    "pfi_pf",
-    "pfi_id",
-    "iwpr_score",
-    "qol_score",
-    "uwes9_total",
-    "svs_total",
+DEMO_HEADING = (
+    "Synthetic example trial (coaching_trials.load_example('delayed_intervention')); "
+    "mean (SD) by wave and arm:"
 )
-FLOAT_DIGITS = 6
 
 
 class CommandError(Exception):
@@ -80,17 +80,9 @@ class Command:
 
 def _write_table(frame: pd.DataFrame, path: Path) -> None:
     """Write a table deterministically; the format follows the extension (default CSV)."""
-    frame = frame.round(FLOAT_DIGITS)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        frame.to_parquet(path, index=False)
-    elif suffix in (".xlsx", ".xls"):
-        frame.to_excel(path, index=False)
-    elif suffix == ".tsv":
-        frame.to_csv(path, index=False, sep="\t", lineterminator="\n")
-    else:
-        frame.to_csv(path, index=False, lineterminator="\n")
+    from coaching_trials.pipeline import write_table
+
+    write_table(frame, path)
 
 
 def _read(path: str) -> pd.DataFrame:
@@ -132,7 +124,7 @@ def _format_table(frame: pd.DataFrame) -> str:
 def summarize_scores(
     scores: pd.DataFrame, outcomes: Sequence[str], *, by: Sequence[str] = ("wave", "arm")
 ) -> pd.DataFrame:
-    """n, mean and SD of each outcome per group, one row per outcome x group (long format).
+    """n, mean and SD of each outcome per group (``coaching_trials.pipeline.summarize_scores``).
 
     Examples
     --------
@@ -143,18 +135,9 @@ def summarize_scores(
     0       s    b   x  2   2.0  1.414214
     1       s    b   y  1   2.0       NaN
     """
-    import pandas as pd
+    from coaching_trials.pipeline import summarize_scores as _summarize
 
-    long = scores.melt(id_vars=list(by), value_vars=list(outcomes), var_name="outcome")
-    long["outcome"] = pd.Categorical(long["outcome"], categories=list(outcomes), ordered=True)
-    table = (
-        long.groupby(["outcome", *by], observed=True, sort=True)["value"]
-        .agg(n="count", mean="mean", sd="std")
-        .reset_index()
-    )
-    table["outcome"] = table["outcome"].astype(str)
-    table["n"] = table["n"].astype("int64")
-    return table
+    return _summarize(scores, outcomes, by=by)
 
 
 # --------------------------------------------------------------------------------------------
@@ -176,81 +159,82 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    import pandas as pd
+    from importlib import resources
 
-    from coaching_trials.datasets import load_example
-    from coaching_trials.design.delayed import DelayedInterventionTrial
-    from coaching_trials.instruments.reliability import reliability
+    from coaching_trials.pipeline import run_analysis
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    example = load_example("delayed_intervention")
-    responses = example.responses
-
-    scored = _score_all(responses, DEMO_INSTRUMENTS, None)
-    score_cols = [c for c in scored.columns if c not in responses.columns]
-    scores = scored[[*KEYS, *score_cols]]
-    written = {"scores.csv": scores}
-
-    outcomes = _score_columns(DEMO_INSTRUMENTS)
-    numeric = [c for c in outcomes if c in scores.columns]
-    summary = summarize_scores(scores, numeric)
-    written["summary.csv"] = summary
-
-    tables = [
-        reliability(responses, inst, by="wave", n_boot=args.n_boot, seed=DEMO_SEED)
-        for inst in RELIABILITY_INSTRUMENTS
-    ]
-    written["reliability.csv"] = pd.concat(tables, ignore_index=True)
-
-    # the delayed-intervention design: flow, Table 1, randomized and non-randomized estimands
-    trial = DelayedInterventionTrial(scored, participants=example.participants, **example.design)
-    comparison = trial.compare(list(DEMO_OUTCOMES), method="ancova", primary=DEMO_PRIMARY)
-    nonrandomized = pd.concat(
-        [
-            trial.delayed_arm_prepost(list(DEMO_OUTCOMES)).to_frame(),
-            trial.pooled_prepost(list(DEMO_OUTCOMES)).to_frame(),
-            trial.durability(list(DEMO_OUTCOMES)).to_frame(),
-        ],
-        ignore_index=True,
-    )
-    written.update(
-        {
-            "flow.csv": trial.flow(DEMO_PRIMARY),
-            "baseline_table.csv": trial.baseline_table().table,
-            "effects.csv": comparison.effects,
-            "descriptives.csv": comparison.descriptives,
-            "standardized.csv": comparison.standardized,
-            "nonrandomized.csv": nonrandomized,
-            "audit.csv": trial.audit,
-        }
-    )
-    for name, frame in written.items():
-        _write_table(frame, out / name)
-
-    wide = summary.assign(
-        cell=summary["mean"].map("{:.2f}".format) + " (" + summary["sd"].map("{:.2f}".format) + ")"
-    ).pivot(index="outcome", columns=["wave", "arm"], values="cell")
-    wide = wide.reindex(index=[o for o in numeric if o in wide.index])
-    print(
-        "Synthetic example trial (coaching_trials.load_example('delayed_intervention')); "
-        "mean (SD) by wave and arm:"
-    )
-    with pd.option_context("display.width", 200, "display.max_columns", 50):
-        print(wide.to_string())
-    print()
-    print(_primary_summary(comparison, DEMO_PRIMARY))
-    print(f"\nWrote {len(written)} tables to {out}: {', '.join(written)}")
+    if args.n_boot < 1:
+        raise CommandError(f"--n-boot must be a positive integer; got {args.n_boot}.")
+    config = resources.files("coaching_trials") / "configs" / DEMO_CONFIG
+    with resources.as_file(config) as path:
+        run = run_analysis(path, out=args.out, overrides={"analysis.n_boot": args.n_boot})
+    _print_run(run, heading=DEMO_HEADING)
     return 0
 
 
-def _primary_summary(comparison: object, primary: str) -> str:
+def _print_run(run: AnalysisRun, *, heading: str) -> None:
+    """The mean (SD) table, the primary outcome in plain words and the files written."""
+    import pandas as pd
+
+    tables = run.tables
+    config = run.config
+    summary = tables["summary"]
+    outcomes = list(dict.fromkeys(summary["outcome"]))
+    wide = summary.assign(
+        cell=summary["mean"].map("{:.2f}".format) + " (" + summary["sd"].map("{:.2f}".format) + ")"
+    ).pivot(index="outcome", columns=["wave", "arm"], values="cell")
+    wide = wide.reindex(index=outcomes)
+    waves = list(dict.fromkeys(summary["wave"]))
+    wide = wide.reindex(columns=sorted(wide.columns, key=lambda c: (waves.index(c[0]), c[1])))
+    print(heading)
+    with pd.option_context("display.width", 200, "display.max_columns", 50):
+        print(wide.to_string())
+    print()
+    analysis = config["analysis"]
+    print(
+        _primary_summary(
+            tables["effects"],
+            tables["descriptives"],
+            analysis["primary"],
+            method=analysis["method"],
+            endpoint=config["design"]["endpoint_wave"],
+        )
+    )
+    for note in run.notes:
+        print(f"Note: {note}")
+    files = list(run.paths)
+    csvs = [name for name in files if name.endswith(".csv")]
+    parts = [f"{len(csvs)} tables ({', '.join(csvs)})"]
+    n_figures = sum(name.endswith(".png") for name in files)
+    if n_figures:
+        parts.append(f"{n_figures} figures (figures/)")
+    parts += [name for name in files if name.endswith(".html")]
+    parts.append("manifest.json")
+    print(f"\nWrote {', '.join(parts)} to {run.out}")
+
+
+_METHOD_LABEL = {
+    "ancova": "ANCOVA difference",
+    "change": "Difference in mean change",
+    "mmrm": "MMRM difference",
+}
+
+
+def _primary_summary(
+    effects: pd.DataFrame,
+    descriptives: pd.DataFrame,
+    primary: str,
+    *,
+    method: str = "ancova",
+    endpoint: str | None = None,
+) -> str:
     """A few plain lines on the primary outcome: per-arm change and the adjusted difference."""
-    effects = comparison.effects  # type: ignore[attr-defined]
-    desc = comparison.descriptives  # type: ignore[attr-defined]
-    row = effects.loc[effects["outcome"] == primary].iloc[0]
+    rows = effects.loc[effects["outcome"] == primary]
+    if endpoint is not None and (rows["wave"] == endpoint).any():
+        rows = rows.loc[rows["wave"] == endpoint]
+    row = rows.iloc[0]
     lines = [f"Primary outcome {primary} ({row['estimand']}):"]
-    for _, arm_row in desc.loc[desc["outcome"] == primary].iterrows():
+    for _, arm_row in descriptives.loc[descriptives["outcome"] == primary].iterrows():
         lines.append(
             f"  {arm_row['arm']:>10}: baseline {arm_row['baseline_mean']:.2f} "
             f"(n={int(arm_row['baseline_n'])}), endpoint {arm_row['endpoint_mean']:.2f} "
@@ -258,11 +242,183 @@ def _primary_summary(comparison: object, primary: str) -> str:
         )
     level = int(round(100 * row["conf_level"]))
     lines.append(
-        f"  ANCOVA difference {row['contrast']}: {row['estimate']:.2f} "
+        f"  {_METHOD_LABEL.get(method, 'Difference')} {row['contrast']}: {row['estimate']:.2f} "
         f"({level}% CI {row['conf_low']:.2f} to {row['conf_high']:.2f}), "
         f"t({row['df']:.0f}) = {row['statistic']:.2f}, p = {row['p_value']:.2g}"
     )
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# analyze
+# --------------------------------------------------------------------------------------------
+
+
+def _analyze_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("config", help="analysis plan (TOML; see coaching_trials.pipeline)")
+    parser.add_argument(
+        "--out", default="results", help="output directory (default: results/)", metavar="DIR"
+    )
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from coaching_trials.pipeline import run_analysis
+
+    if not Path(args.config).is_file():
+        raise CommandError(f"config file not found: {args.config}")
+    run = run_analysis(args.config, out=args.out)
+    _print_run(run, heading=f"{run.config['report']['title']}: mean (SD) by wave and arm:")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# power
+# --------------------------------------------------------------------------------------------
+
+POWER_N_SIMS = 1000
+POWER_SEED = 1
+
+
+def _power_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--n-per-arm", type=int, default=None, metavar="N", help="participants in each arm"
+    )
+    parser.add_argument(
+        "--n-immediate", type=int, default=None, metavar="N", help="immediate arm (default 67)"
+    )
+    parser.add_argument(
+        "--n-delayed", type=int, default=None, metavar="N", help="delayed arm (default 71)"
+    )
+    parser.add_argument(
+        "--outcome", default="pfi_burnout", help="scored outcome (default: pfi_burnout)"
+    )
+    parser.add_argument("--wave", default="month3", help="wave compared (default: month3)")
+    parser.add_argument(
+        "--analysis",
+        default="ancova",
+        help="ancova (default), change or difference",
+    )
+    parser.add_argument(
+        "--effect",
+        action="append",
+        default=None,
+        metavar="[CONSTRUCT=]VALUE",
+        help="coaching effect on the latent item metric; a bare number applies to the "
+        "construct(s) behind --outcome (e.g. --effect -0.3), CONSTRUCT=VALUE to one construct "
+        "(pfi_pf, pfi_we, pfi_id, svs, uwes, qol, iwpr); repeatable. Default: the effects "
+        "that roughly reproduce Kiser et al. 2024",
+    )
+    parser.add_argument(
+        "--dropout",
+        type=float,
+        default=None,
+        metavar="P",
+        help="probability of leaving before each follow-up wave, both arms "
+        "(default: 0.06 immediate, 0.12 delayed)",
+    )
+    parser.add_argument(
+        "--n-sims",
+        type=int,
+        default=POWER_N_SIMS,
+        metavar="N",
+        help=f"simulated trials (default: {POWER_N_SIMS})",
+    )
+    parser.add_argument("--conf-level", type=float, default=0.95, help="default 0.95")
+    parser.add_argument(
+        "--alternative", default="two-sided", help="two-sided (default), less or greater"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=POWER_SEED, help=f"random seed (default: {POWER_SEED})"
+    )
+    parser.add_argument(
+        "--out", default=None, metavar="FILE", help="also write the result table (.csv)"
+    )
+
+
+def _outcome_constructs(outcome: str) -> list[str]:
+    """The simulator's constructs whose items make up ``outcome`` (e.g. burnout: WE and ID)."""
+    from coaching_trials.instruments.registry import get_instrument, list_instruments
+    from coaching_trials.simulate.trial import _CONSTRUCTS
+
+    for iid in list_instruments()["id"]:
+        inst = get_instrument(iid)
+        for sub_id, column in inst.subscale_columns().items():
+            if column == outcome:
+                items = set(inst.subscales[sub_id].items)
+                return [c for c, spec in _CONSTRUCTS.items() if items & set(spec.items)]
+    return []
+
+
+def _parse_effects(values: Sequence[str] | None, outcome: str) -> dict[str, float] | None:
+    if not values:
+        return None
+    effects: dict[str, float] = {}
+    for text in values:
+        key, sep, number = text.rpartition("=")
+        try:
+            value = float(number)
+        except ValueError:
+            raise CommandError(
+                f"--effect must be VALUE or CONSTRUCT=VALUE with a number; got {text!r}."
+            ) from None
+        if sep:
+            effects[key.strip()] = value
+            continue
+        constructs = _outcome_constructs(outcome)
+        if not constructs:
+            raise CommandError(
+                f"--effect {text}: no simulated construct behind outcome {outcome!r}; use "
+                "CONSTRUCT=VALUE."
+            )
+        effects.update(dict.fromkeys(constructs, value))
+    return effects
+
+
+def _power(args: argparse.Namespace) -> int:
+    from coaching_trials.simulate.power import power
+
+    n_imm = args.n_immediate if args.n_immediate is not None else args.n_per_arm
+    n_dly = args.n_delayed if args.n_delayed is not None else args.n_per_arm
+    kwargs = {"n_immediate": n_imm, "n_delayed": n_dly}
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    effects = _parse_effects(args.effect, args.outcome)
+    dropout = None
+    if args.dropout is not None:
+        dropout = {"immediate": args.dropout, "delayed": args.dropout}
+    res = power(
+        **kwargs,
+        outcome=args.outcome,
+        wave=args.wave,
+        analysis=args.analysis,
+        n_sims=args.n_sims,
+        conf_level=args.conf_level,
+        alternative=args.alternative,
+        effects=effects,
+        dropout=dropout,
+        seed=args.seed,
+    )
+    level = int(round(100 * res.conf_level)) if res.conf_level * 100 % 1 == 0 else res.conf_level
+    print(
+        f"Simulated power: {res.analysis} of {res.outcome} at {res.wave}, immediate vs delayed "
+        f"({res.n_immediate} vs {res.n_delayed} randomized), {res.alternative} test at "
+        f"alpha = {1 - res.conf_level:.3g}, {res.n_sims} simulated trials, seed {res.seed}"
+    )
+    if effects:
+        shown = ", ".join(f"{k} = {v:g}" for k, v in effects.items())
+        print(f"  coaching effects (latent item metric): {shown}")
+    print(
+        f"  power {res.power:.3f} ({level}% Monte Carlo CI {res.power_conf_low:.3f} to "
+        f"{res.power_conf_high:.3f})"
+    )
+    print(
+        f"  true difference {res.true_effect:.3f}; mean estimate {res.mean_estimate:.3f} "
+        f"(bias {res.bias:+.3f}); empirical SE {res.empirical_se:.3f}, mean model SE "
+        f"{res.mean_std_error:.3f}; CI coverage {res.coverage:.3f}; failed fits {res.n_failed}"
+    )
+    if args.out is not None:
+        _write_table(res.to_frame(), Path(args.out))
+        print(f"Wrote {args.out}")
+    return 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -378,9 +534,18 @@ def _validate(args: argparse.Namespace) -> int:
 COMMANDS: tuple[Command, ...] = (
     Command(
         "demo",
-        "run the whole analysis on the synthetic example trial and write the tables",
+        "run the whole analysis on the synthetic example trial (tables, figures, report)",
         _demo_arguments,
         _demo,
+    ),
+    Command(
+        "analyze",
+        "run a pre-specified analysis from a config file (tables, figures, report, manifest)",
+        _analyze_arguments,
+        _analyze,
+    ),
+    Command(
+        "power", "power of a delayed-intervention trial by simulation", _power_arguments, _power
     ),
     Command("instruments", "list the shipped instruments", _instruments_arguments, _instruments),
     Command("score", "score a survey export", _score_arguments, _score),
@@ -394,7 +559,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="coaching-trials",
-        description="Analyse randomized coaching trials: scoring, validation, demo analysis.",
+        description=(
+            "Analyse randomized coaching trials: scoring, validation, pre-specified analyses "
+            "from a config file, the demo analysis and power by simulation."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
