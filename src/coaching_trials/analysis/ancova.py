@@ -22,7 +22,6 @@ from coaching_trials.analysis._common import (
     t_interval,
     t_test,
 )
-from coaching_trials.analysis._frozen import FrameCopies
 
 __all__ = ["AncovaResult", "ancova"]
 
@@ -30,7 +29,7 @@ _ROBUST = (None, "HC3")
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class AncovaResult(FrameCopies, ResultMixin):
+class AncovaResult(ResultMixin):
     """Result of :func:`ancova`.
 
     Attributes

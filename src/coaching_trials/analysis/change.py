@@ -23,7 +23,6 @@ from coaching_trials.analysis._common import (
     t_test,
     two_sample_t,
 )
-from coaching_trials.analysis._frozen import FrameCopies
 
 __all__ = ["ChangeScoreResult", "PercentChangeResult", "change_score", "percent_change"]
 
@@ -32,7 +31,7 @@ _CI = ("delta", "bootstrap")
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class ChangeScoreResult(FrameCopies, ResultMixin):
+class ChangeScoreResult(ResultMixin):
     """Result of :func:`change_score`.
 
     Attributes
@@ -233,7 +232,7 @@ def change_score(
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class PercentChangeResult(FrameCopies, ResultMixin):
+class PercentChangeResult(ResultMixin):
     """Result of :func:`percent_change` (descriptive).
 
     Attributes

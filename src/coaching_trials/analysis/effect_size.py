@@ -20,7 +20,6 @@ from coaching_trials.analysis._common import (
     prepare_two_arm,
     require_variation,
 )
-from coaching_trials.analysis._frozen import FrameCopies
 
 __all__ = [
     "EffectSizeResult",
@@ -128,7 +127,7 @@ def morris_ppc2(
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class EffectSizeResult(FrameCopies, ResultMixin):
+class EffectSizeResult(ResultMixin):
     """Result of :func:`effect_size`.
 
     Attributes
@@ -275,7 +274,7 @@ def effect_size(
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class PPCEffectSizeResult(FrameCopies, ResultMixin):
+class PPCEffectSizeResult(ResultMixin):
     """Result of :func:`ppc_effect_size` (Morris 2008 d_ppc2).
 
     Attributes

@@ -35,7 +35,6 @@ from coaching_trials.analysis._common import (
     numeric_values,
     prepare_two_arm,
 )
-from coaching_trials.analysis._frozen import FrameCopies
 from coaching_trials.analysis._impute_norm import impute_pair, least_squares
 
 __all__ = [
@@ -546,7 +545,7 @@ def _ancova_stack(
 
 # --------------------------------------------------------------------------- results
 @dataclass(frozen=True, eq=False, repr=False)
-class MultipleImputationResult(FrameCopies, ResultMixin):
+class MultipleImputationResult(ResultMixin):
     """Result of :func:`multiple_imputation`.
 
     Attributes
@@ -669,7 +668,7 @@ class MultipleImputationResult(FrameCopies, ResultMixin):
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class TippingPointResult(FrameCopies, ResultMixin):
+class TippingPointResult(ResultMixin):
     """Result of :func:`tipping_point`.
 
     Attributes

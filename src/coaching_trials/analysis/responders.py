@@ -22,7 +22,6 @@ from coaching_trials.analysis._common import (
     prepare_two_arm,
     summary_with_tables,
 )
-from coaching_trials.analysis._frozen import FrameCopies
 
 __all__ = ["RespondersResult", "nnt_interval", "responders", "wilson_interval"]
 
@@ -79,7 +78,7 @@ def nnt_interval(rd_low: float, rd_high: float, *, event_is: str = "good") -> st
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class RespondersResult(FrameCopies, ResultMixin):
+class RespondersResult(ResultMixin):
     """Result of :func:`responders`.
 
     Attributes

@@ -19,7 +19,6 @@ from coaching_trials.analysis._common import (
     t_test,
     two_sample_t,
 )
-from coaching_trials.analysis._frozen import FrameCopies
 from coaching_trials.analysis.effect_size import morris_ppc2, standardized_difference
 
 __all__ = ["SummaryResult", "from_summary"]
@@ -29,7 +28,7 @@ Pair = Sequence[float]
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class SummaryResult(FrameCopies, ResultMixin):
+class SummaryResult(ResultMixin):
     """Result of :func:`from_summary`.
 
     Attributes

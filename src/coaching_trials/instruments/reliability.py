@@ -44,7 +44,6 @@ from coaching_trials._errors import (
     one_of,
 )
 from coaching_trials._results import ResultMixin
-from coaching_trials.analysis._frozen import FrameCopies
 
 if TYPE_CHECKING:  # pragma: no cover
     from coaching_trials.instruments.registry import Instrument
@@ -466,7 +465,7 @@ def _bootstrap_weights(rng: np.random.Generator, n: int, n_boot: int) -> np.ndar
 # results
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True, repr=False)
-class AlphaResult(FrameCopies, ResultMixin):
+class AlphaResult(ResultMixin):
     """Cronbach's alpha with its Feldt confidence interval.
 
     Attributes
@@ -515,7 +514,7 @@ class AlphaResult(FrameCopies, ResultMixin):
 
 
 @dataclass(frozen=True, repr=False)
-class OmegaResult(FrameCopies, ResultMixin):
+class OmegaResult(ResultMixin):
     """McDonald's omega total from a one-factor minres model, with a bootstrap interval.
 
     Attributes

@@ -30,7 +30,6 @@ import pandas as pd
 
 from coaching_trials._errors import DataValidationWarning, ProblemLog, format_values, one_of
 from coaching_trials._results import ResultMixin, format_table
-from coaching_trials.analysis._frozen import FrameCopies
 from coaching_trials.instruments.registry import (
     Instrument,
     Subscale,
@@ -91,7 +90,7 @@ class ScoreAudit(tuple):
 
 
 @dataclass(frozen=True, repr=False)
-class ScoreResult(FrameCopies, ResultMixin):
+class ScoreResult(ResultMixin):
     """Scores of one instrument with the audit of prorated and unscorable rows.
 
     Attributes

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from coaching_trials._errors import ProblemLog, format_values
-from coaching_trials.analysis._frozen import FrameCopies
+from coaching_trials._results import FrameCopies
 
 __all__ = [
     "ValidationReport",

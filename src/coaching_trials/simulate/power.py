@@ -19,7 +19,6 @@ from scipy import stats
 
 from coaching_trials._errors import one_of
 from coaching_trials._results import ResultMixin
-from coaching_trials.analysis._frozen import FrameCopies
 from coaching_trials.simulate.trial import (
     _OUTCOMES,
     _configure,
@@ -41,7 +40,7 @@ _SIM_COLUMNS = ("estimate", "std_error", "df", "statistic", "p_value", "conf_low
 
 
 @dataclass(frozen=True, repr=False)
-class PowerResult(FrameCopies, ResultMixin):
+class PowerResult(ResultMixin):
     """Simulated power of one design and analysis.
 
     Attributes

@@ -46,7 +46,7 @@ import pandas as pd
 from scipy import special
 
 from coaching_trials._errors import one_of
-from coaching_trials.analysis._frozen import FrameCopies
+from coaching_trials._results import FrameCopies
 
 __all__ = [
     "CONSTRUCTS",
