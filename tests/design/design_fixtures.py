@@ -60,6 +60,19 @@ def make_trial_frames(
     return long, participants
 
 
+#: Scored outcomes of the sample trial compared with R in the golden tests.
+OUTCOMES = [
+    "pfi_burnout",
+    "pfi_pf",
+    "pfi_id",
+    "iwpr_score",
+    "qol_score",
+    "uwes9_total",
+    "svs_total",
+]
+#: Effects-table columns checked against R.
+FIELDS = ["estimate", "std_error", "df", "statistic", "p_value", "conf_low", "conf_high"]
+
 DESIGN = dict(
     immediate="immediate",
     delayed="delayed",

@@ -12,21 +12,11 @@ import importlib.util
 import numpy as np
 import pandas as pd
 import pytest
-from design_fixtures import DESIGN
+from design_fixtures import DESIGN, FIELDS, OUTCOMES
 
 from coaching_trials.design.delayed import DelayedInterventionTrial
 
 TOL = 1e-6
-OUTCOMES = [
-    "pfi_burnout",
-    "pfi_pf",
-    "pfi_id",
-    "iwpr_score",
-    "qol_score",
-    "uwes9_total",
-    "svs_total",
-]
-FIELDS = ["estimate", "std_error", "df", "statistic", "p_value", "conf_low", "conf_high"]
 
 
 @pytest.fixture(scope="module")

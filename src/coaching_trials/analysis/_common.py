@@ -21,17 +21,50 @@ from coaching_trials._errors import DataValidationError, ProblemLog, format_valu
 from coaching_trials._results import ResultMixin, format_table
 
 __all__ = [
+    "INTERVAL_FIELDS",
+    "STAT_FIELDS",
+    "TEST_FIELDS",
     "TwoArmSample",
+    "arm_contrast",
     "check_conf_level",
     "check_frame",
+    "covariate_levels",
+    "headline_row",
     "normal_interval",
     "html_with_tables",
     "prepare_two_arm",
     "require_variation",
     "summary_with_tables",
+    "t_headline",
     "t_interval",
     "t_test",
 ]
+
+#: The t-test statistics of one contrast (as returned by :func:`t_headline`).
+STAT_FIELDS: tuple[str, ...] = (
+    "estimate",
+    "std_error",
+    "df",
+    "statistic",
+    "p_value",
+    "conf_low",
+    "conf_high",
+)
+
+#: Headline attributes of a result with a t test, copied as they are into its effects row.
+TEST_FIELDS: tuple[str, ...] = (*STAT_FIELDS, "conf_level", "n_treated", "n_control")
+
+#: Headline attributes of a result with an interval but no test (``df``, ``statistic`` and
+#: ``p_value`` are left NaN in its effects row).
+INTERVAL_FIELDS: tuple[str, ...] = (
+    "estimate",
+    "std_error",
+    "conf_low",
+    "conf_high",
+    "conf_level",
+    "n_treated",
+    "n_control",
+)
 
 
 def check_frame(data: Any, columns: Sequence[str | None], *, name: str = "data") -> None:
@@ -78,6 +111,55 @@ def t_test(estimate: Any, std_error: Any, df: Any) -> tuple[np.ndarray, np.ndarr
     with np.errstate(divide="ignore", invalid="ignore"):
         statistic = np.divide(estimate, std_error)
     return statistic, 2.0 * stats.t.sf(np.abs(statistic), df)
+
+
+def t_headline(estimate: Any, std_error: Any, df: Any, conf_level: float) -> dict[str, float]:
+    """The headline t-test attributes of one contrast, as plain floats.
+
+    Returns ``estimate, std_error, df, statistic, p_value, conf_low, conf_high`` computed with
+    :func:`t_test` and :func:`t_interval`, ready to pass as keywords to a result dataclass.
+    """
+    statistic, p_value = t_test(estimate, std_error, df)
+    low, high = t_interval(estimate, std_error, df, conf_level)
+    return {
+        "estimate": float(estimate),
+        "std_error": float(std_error),
+        "df": float(df),
+        "statistic": float(statistic),
+        "p_value": float(p_value),
+        "conf_low": float(low),
+        "conf_high": float(high),
+    }
+
+
+def headline_row(
+    result: object, *, fields: Sequence[str] = TEST_FIELDS, **columns: Any
+) -> dict[str, Any]:
+    """One effects-table row: the attributes ``fields`` of ``result``, then ``columns``.
+
+    ``fields`` is :data:`TEST_FIELDS` (default) or :data:`INTERVAL_FIELDS`; ``columns`` holds
+    the row's own entries (``outcome``, ``analysis``, ``contrast``, ``estimand``, ...) and wins
+    over an attribute of the same name. Pass the rows to
+    :func:`coaching_trials._results.effects_frame`.
+    """
+    return {**{name: getattr(result, name) for name in fields}, **columns}
+
+
+def arm_contrast(treated: Hashable, control: Hashable, sep: str = " - ") -> str:
+    """Contrast name of two arms, e.g. ``"immediate - delayed"`` (``sep=" / "`` for ratios)."""
+    return f"{label(treated)}{sep}{label(control)}"
+
+
+def covariate_levels(column: pd.Series) -> list[Any]:
+    """Levels of a non-numeric covariate, the reference level first.
+
+    Categorical columns keep their category order (levels absent from ``column`` are dropped);
+    other columns (text, boolean) are sorted by their text form. The model codes one dummy
+    column per level after the first.
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return [lv for lv in column.cat.categories if (column == lv).any()]
+    return sorted(pd.unique(column), key=str)
 
 
 def numeric_values(data: pd.DataFrame, column: str, role: str) -> pd.Series:
@@ -155,6 +237,16 @@ class TwoArmSample:
     @property
     def n_control(self) -> int:
         return int(self.treat.size - self.treat.sum())
+
+    def result_fields(self) -> dict[str, Any]:
+        """``treated, control, n_treated, n_control, audit``: keywords for a result dataclass."""
+        return {
+            "treated": self.treated,
+            "control": self.control,
+            "n_treated": self.n_treated,
+            "n_control": self.n_control,
+            "audit": self.audit,
+        }
 
 
 def prepare_two_arm(

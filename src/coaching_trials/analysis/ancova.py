@@ -12,8 +12,11 @@ import pandas as pd
 from coaching_trials._errors import one_of
 from coaching_trials._results import ResultMixin, effects_frame
 from coaching_trials.analysis._common import (
+    arm_contrast,
     check_conf_level,
     check_frame,
+    covariate_levels,
+    headline_row,
     html_with_tables,
     label,
     prepare_two_arm,
@@ -79,7 +82,7 @@ class AncovaResult(ResultMixin):
 
     @property
     def contrast(self) -> str:
-        return f"{label(self.treated)} - {label(self.control)}"
+        return arm_contrast(self.treated, self.control)
 
     def summary(self, digits: int = 3) -> str:
         return summary_with_tables(
@@ -96,25 +99,16 @@ class AncovaResult(ResultMixin):
         adjusted = ", ".join([self.baseline, *self.covariates])
         return effects_frame(
             [
-                {
-                    "outcome": self.outcome,
-                    "analysis": "ancova",
-                    "contrast": self.contrast,
-                    "estimate": self.estimate,
-                    "std_error": self.std_error,
-                    "df": self.df,
-                    "statistic": self.statistic,
-                    "p_value": self.p_value,
-                    "conf_low": self.conf_low,
-                    "conf_high": self.conf_high,
-                    "conf_level": self.conf_level,
-                    "n_treated": self.n_treated,
-                    "n_control": self.n_control,
-                    "estimand": (
+                headline_row(
+                    self,
+                    outcome=self.outcome,
+                    analysis="ancova",
+                    contrast=self.contrast,
+                    estimand=(
                         f"randomized: {label(self.treated)} vs {label(self.control)}, "
                         f"{self.outcome} adjusted for {adjusted}"
                     ),
-                }
+                )
             ]
         )
 
@@ -141,10 +135,7 @@ def _design(
             names.append(cov)
             grid.append(x.mean())
             continue
-        if isinstance(col.dtype, pd.CategoricalDtype):
-            levels = [lv for lv in col.cat.categories if (col == lv).any()]
-        else:
-            levels = sorted(pd.unique(col), key=str)
+        levels = covariate_levels(col)
         for lv in levels[1:]:
             blocks.append((col == lv).to_numpy(dtype="float64")[:, None])
             names.append(f"{cov}[{lv}]")
@@ -377,8 +368,7 @@ def ancova(
         outcome=outcome,
         baseline=baseline,
         arm=arm,
-        treated=sample.treated,
-        control=sample.control,
+        **sample.result_fields(),
         covariates=covariates,
         estimate=float(beta[1]),
         std_error=float(se[1]),
@@ -388,11 +378,8 @@ def ancova(
         conf_low=float(low[1]),
         conf_high=float(high[1]),
         conf_level=conf_level,
-        n_treated=sample.n_treated,
-        n_control=sample.n_control,
         n_clusters=n_clusters,
         vcov_type=kind,
         adjusted_means=adjusted_means,
         coefficients=coefficients,
-        audit=sample.audit,
     )

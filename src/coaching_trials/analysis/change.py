@@ -12,13 +12,17 @@ import pandas as pd
 from coaching_trials._errors import one_of
 from coaching_trials._results import ResultMixin, effects_frame
 from coaching_trials.analysis._common import (
+    INTERVAL_FIELDS,
+    arm_contrast,
     check_conf_level,
+    headline_row,
     html_with_tables,
     label,
     normal_interval,
     prepare_two_arm,
     require_variation,
     summary_with_tables,
+    t_headline,
     t_interval,
     t_test,
     two_sample_t,
@@ -84,25 +88,16 @@ class ChangeScoreResult(ResultMixin):
         test = "pooled-variance t" if self.method == "pooled" else "Welch t"
         return effects_frame(
             [
-                {
-                    "outcome": self.outcome,
-                    "analysis": "change_score",
-                    "contrast": f"{label(self.treated)} - {label(self.control)}",
-                    "estimate": self.estimate,
-                    "std_error": self.std_error,
-                    "df": self.df,
-                    "statistic": self.statistic,
-                    "p_value": self.p_value,
-                    "conf_low": self.conf_low,
-                    "conf_high": self.conf_high,
-                    "conf_level": self.conf_level,
-                    "n_treated": self.n_treated,
-                    "n_control": self.n_control,
-                    "estimand": (
+                headline_row(
+                    self,
+                    outcome=self.outcome,
+                    analysis="change_score",
+                    contrast=arm_contrast(self.treated, self.control),
+                    estimand=(
                         f"randomized: {label(self.treated)} vs {label(self.control)}, mean change "
                         f"in {self.outcome} from {self.baseline} ({test})"
                     ),
-                }
+                )
             ]
         )
 
@@ -187,8 +182,6 @@ def change_score(
     mean = np.array([change[g].mean() for g in groups])
     sd = np.array([change[g].std(ddof=1) for g in groups])
     diff, se, df = two_sample_t(mean, sd, n, method=method)
-    stat, pval = t_test(diff, se, df)
-    low, high = t_interval(diff, se, df, conf_level)
 
     w_se = sd / np.sqrt(n)
     w_stat, w_p = t_test(mean, w_se, n - 1)
@@ -213,21 +206,11 @@ def change_score(
         outcome=outcome,
         baseline=baseline,
         arm=arm,
-        treated=sample.treated,
-        control=sample.control,
+        **sample.result_fields(),
         method=method,
-        estimate=diff,
-        std_error=se,
-        df=df,
-        statistic=float(stat),
-        p_value=float(pval),
-        conf_low=float(low),
-        conf_high=float(high),
+        **t_headline(diff, se, df, conf_level),
         conf_level=conf_level,
-        n_treated=sample.n_treated,
-        n_control=sample.n_control,
         within=within,
-        audit=sample.audit,
     )
 
 
@@ -280,23 +263,18 @@ class PercentChangeResult(ResultMixin):
         """The difference in percent change as one row of the effects table."""
         return effects_frame(
             [
-                {
-                    "outcome": self.outcome,
-                    "analysis": "percent_change",
-                    "contrast": f"{label(self.treated)} - {label(self.control)}",
-                    "estimate": self.estimate,
-                    "std_error": self.std_error,
-                    "conf_low": self.conf_low,
-                    "conf_high": self.conf_high,
-                    "conf_level": self.conf_level,
-                    "n_treated": self.n_treated,
-                    "n_control": self.n_control,
-                    "estimand": (
+                headline_row(
+                    self,
+                    fields=INTERVAL_FIELDS,
+                    outcome=self.outcome,
+                    analysis="percent_change",
+                    contrast=arm_contrast(self.treated, self.control),
+                    estimand=(
                         f"descriptive: difference in percent change of mean {self.outcome} from "
                         f"mean {self.baseline}, {label(self.treated)} vs {label(self.control)} "
                         f"({self.ci} CI)"
                     ),
-                }
+                )
             ]
         )
 
@@ -452,18 +430,14 @@ def percent_change(
         outcome=outcome,
         baseline=baseline,
         arm=arm,
-        treated=sample.treated,
-        control=sample.control,
+        **sample.result_fields(),
         ci=ci,
         estimate=estimate,
         std_error=d_se,
         conf_low=float(d_low),
         conf_high=float(d_high),
         conf_level=conf_level,
-        n_treated=sample.n_treated,
-        n_control=sample.n_control,
         n_boot=n_boot if ci == "bootstrap" else None,
         per_arm=per_arm,
         rows=sample.values.index,
-        audit=sample.audit,
     )

@@ -13,7 +13,10 @@ from scipy import optimize, special, stats
 from coaching_trials._errors import DataValidationWarning, one_of
 from coaching_trials._results import ResultMixin, effects_frame
 from coaching_trials.analysis._common import (
+    INTERVAL_FIELDS,
+    arm_contrast,
     check_conf_level,
+    headline_row,
     label,
     normal_interval,
     pooled_sd,
@@ -165,25 +168,16 @@ class EffectSizeResult(ResultMixin):
         """The effect size as one row of the effects table."""
         return effects_frame(
             [
-                {
-                    "outcome": self.outcome,
-                    "analysis": self.kind,
-                    "contrast": f"{label(self.treated)} - {label(self.control)}",
-                    "estimate": self.estimate,
-                    "std_error": self.std_error,
-                    "df": self.df,
-                    "statistic": self.statistic,
-                    "p_value": self.p_value,
-                    "conf_low": self.conf_low,
-                    "conf_high": self.conf_high,
-                    "conf_level": self.conf_level,
-                    "n_treated": self.n_treated,
-                    "n_control": self.n_control,
-                    "estimand": (
+                headline_row(
+                    self,
+                    outcome=self.outcome,
+                    analysis=self.kind,
+                    contrast=arm_contrast(self.treated, self.control),
+                    estimand=(
                         f"randomized: {label(self.treated)} vs {label(self.control)}, "
                         f"standardized difference in {self.outcome} (pooled SD)"
                     ),
-                }
+                )
             ]
         )
 
@@ -261,14 +255,10 @@ def effect_size(
     return EffectSizeResult(
         outcome=outcome,
         arm=arm,
-        treated=sample.treated,
-        control=sample.control,
+        **sample.result_fields(),
         kind=kind,
         conf_level=conf_level,
-        n_treated=sample.n_treated,
-        n_control=sample.n_control,
         sd_pooled=sd,
-        audit=sample.audit,
         **{k: float(v) for k, v in out.items()},
     )
 
@@ -312,22 +302,17 @@ class PPCEffectSizeResult(ResultMixin):
         """d_ppc2 as one row of the effects table."""
         return effects_frame(
             [
-                {
-                    "outcome": self.outcome,
-                    "analysis": "d_ppc2",
-                    "contrast": f"{label(self.treated)} - {label(self.control)}",
-                    "estimate": self.estimate,
-                    "std_error": self.std_error,
-                    "conf_low": self.conf_low,
-                    "conf_high": self.conf_high,
-                    "conf_level": self.conf_level,
-                    "n_treated": self.n_treated,
-                    "n_control": self.n_control,
-                    "estimand": (
+                headline_row(
+                    self,
+                    fields=INTERVAL_FIELDS,
+                    outcome=self.outcome,
+                    analysis="d_ppc2",
+                    contrast=arm_contrast(self.treated, self.control),
+                    estimand=(
                         f"randomized: {label(self.treated)} vs {label(self.control)}, difference "
                         f"in mean change of {self.outcome} / pooled baseline SD"
                     ),
-                }
+                )
             ]
         )
 
@@ -437,13 +422,9 @@ def ppc_effect_size(
         outcome=outcome,
         baseline=baseline,
         arm=arm,
-        treated=sample.treated,
-        control=sample.control,
+        **sample.result_fields(),
         conf_level=conf_level,
-        n_treated=sample.n_treated,
-        n_control=sample.n_control,
         correlation=rho,
         sd_baseline=sd_pre,
-        audit=sample.audit,
         **{k: float(v) for k, v in out.items()},
     )

@@ -23,17 +23,23 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize
 
 from coaching_trials._audit import audit_frame
 from coaching_trials._errors import DataValidationError, format_values, one_of
 from coaching_trials._results import ResultMixin, effects_frame, format_table
 from coaching_trials.analysis._common import (
+    STAT_FIELDS,
+    arm_contrast,
     check_conf_level,
     check_frame,
+    covariate_levels,
+    headline_row,
     label,
     numeric_values,
     prepare_two_arm,
+    t_interval,
+    t_test,
 )
 from coaching_trials.analysis._impute_norm import impute_pair, least_squares
 
@@ -185,17 +191,16 @@ def _pool_arrays(
         df = _barnard_rubin(m, b, t, df_complete)
         fmi = (riv + 2.0 / (df + 3.0)) / (riv + 1.0)
         se = np.sqrt(t)
-        stat = qbar / se
-    p_value = 2.0 * stats.t.sf(np.abs(stat), df)
-    q = stats.t.ppf(0.5 + conf_level / 2.0, df)
+    stat, p_value = t_test(qbar, se, df)
+    low, high = t_interval(qbar, se, df, conf_level)
     return {
         "estimate": qbar,
         "std_error": se,
         "df": df,
         "statistic": stat,
         "p_value": p_value,
-        "conf_low": qbar - q * se,
-        "conf_high": qbar + q * se,
+        "conf_low": low,
+        "conf_high": high,
         "within": ubar,
         "between": b,
         "total": t,
@@ -357,10 +362,7 @@ def _covariate_design(values: pd.DataFrame, covariates: Sequence[str]) -> tuple[
             blocks.append(col.to_numpy(dtype="float64")[:, None])
             names.append(cov)
             continue
-        if isinstance(col.dtype, pd.CategoricalDtype):
-            levels = [lv for lv in col.cat.categories if (col == lv).any()]
-        else:
-            levels = sorted(pd.unique(col), key=str)
+        levels = covariate_levels(col)
         for lv in levels[1:]:
             blocks.append((col == lv).to_numpy(dtype="float64")[:, None])
             names.append(f"{cov}[{lv}]")
@@ -615,32 +617,23 @@ class MultipleImputationResult(ResultMixin):
 
     @property
     def contrast(self) -> str:
-        return f"{label(self.treated)} - {label(self.control)}"
+        return arm_contrast(self.treated, self.control)
 
     def to_frame(self) -> pd.DataFrame:
         """The pooled contrast as one row of the effects table (``analysis="ancova_mi"``)."""
         adjusted = ", ".join([self.baseline, *self.covariates])
         return effects_frame(
             [
-                {
-                    "outcome": self.outcome,
-                    "analysis": "ancova_mi",
-                    "contrast": self.contrast,
-                    "estimate": self.estimate,
-                    "std_error": self.std_error,
-                    "df": self.df,
-                    "statistic": self.statistic,
-                    "p_value": self.p_value,
-                    "conf_low": self.conf_low,
-                    "conf_high": self.conf_high,
-                    "conf_level": self.conf_level,
-                    "n_treated": self.n_treated,
-                    "n_control": self.n_control,
-                    "estimand": (
+                headline_row(
+                    self,
+                    outcome=self.outcome,
+                    analysis="ancova_mi",
+                    contrast=self.contrast,
+                    estimand=(
                         f"randomized (MAR, multiple imputation): {label(self.treated)} vs "
                         f"{label(self.control)}, {self.outcome} adjusted for {adjusted}"
                     ),
-                }
+                )
             ]
         )
 
@@ -719,19 +712,8 @@ class TippingPointResult(ResultMixin):
                 {
                     "outcome": self.outcome,
                     "analysis": "ancova_mi_delta",
-                    "contrast": f"{label(self.treated)} - {label(self.control)}",
-                    **{
-                        k: rec[k]
-                        for k in (
-                            "estimate",
-                            "std_error",
-                            "df",
-                            "statistic",
-                            "p_value",
-                            "conf_low",
-                            "conf_high",
-                        )
-                    },
+                    "contrast": arm_contrast(self.treated, self.control),
+                    **{k: rec[k] for k in STAT_FIELDS},
                     "conf_level": self.conf_level,
                     "n_treated": self.mar.n_treated,
                     "n_control": self.mar.n_control,
@@ -872,13 +854,7 @@ def _run(
 
 
 _HEADLINE = (
-    "estimate",
-    "std_error",
-    "df",
-    "statistic",
-    "p_value",
-    "conf_low",
-    "conf_high",
+    *STAT_FIELDS,
     "within",
     "between",
     "total",

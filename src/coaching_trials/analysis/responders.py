@@ -15,6 +15,7 @@ from scipy import stats
 from coaching_trials._errors import DataValidationWarning, one_of
 from coaching_trials._results import ResultMixin, effects_frame
 from coaching_trials.analysis._common import (
+    arm_contrast,
     check_conf_level,
     html_with_tables,
     label,
@@ -147,7 +148,7 @@ class RespondersResult(ResultMixin):
                 {
                     "outcome": self.outcome,
                     "analysis": r.measure,
-                    "contrast": f"{label(self.treated)}{sep[r.scale]}{label(self.control)}",
+                    "contrast": arm_contrast(self.treated, self.control, sep[r.scale]),
                     "estimate": r.estimate,
                     "std_error": r.std_error if r.scale == "difference" else np.nan,
                     "statistic": r.statistic,
@@ -366,8 +367,7 @@ def responders(
     return RespondersResult(
         outcome=outcome,
         arm=arm,
-        treated=sample.treated,
-        control=sample.control,
+        **sample.result_fields(),
         event=f"{outcome} {direction} {cutpoint:g}",
         event_is=event_is,
         estimate=rd,
@@ -377,12 +377,9 @@ def responders(
         conf_low=float(rd_low),
         conf_high=float(rd_high),
         conf_level=conf_level,
-        n_treated=sample.n_treated,
-        n_control=sample.n_control,
         nnt=float(np.inf) if rd == 0 else float(1 / abs(rd)),
         nnt_label="NNTB" if benefit >= 0 else "NNTH",
         nnt_conf_text=nnt_interval(float(rd_low), float(rd_high), event_is=event_is),
         proportions=proportions,
         comparisons=pd.DataFrame(comparisons),
-        audit=sample.audit,
     )

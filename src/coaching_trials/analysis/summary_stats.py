@@ -13,10 +13,11 @@ import pandas as pd
 from coaching_trials._errors import one_of
 from coaching_trials._results import ResultMixin, effects_frame
 from coaching_trials.analysis._common import (
+    arm_contrast,
     check_conf_level,
+    headline_row,
     pooled_sd,
-    t_interval,
-    t_test,
+    t_headline,
     two_sample_t,
 )
 from coaching_trials.analysis.effect_size import morris_ppc2, standardized_difference
@@ -66,7 +67,7 @@ class SummaryResult(ResultMixin):
 
     def to_frame(self) -> pd.DataFrame:
         """The mean difference, then one row per standardized effect size."""
-        contrast = f"{self.arms[0]} - {self.arms[1]}"
+        contrast = arm_contrast(*self.arms)
         base = {
             "outcome": self.outcome,
             "contrast": contrast,
@@ -76,20 +77,12 @@ class SummaryResult(ResultMixin):
         }
         test = "pooled-variance t" if self.method == "pooled" else "Welch t"
         rows = [
-            {
+            headline_row(
+                self,
                 **base,
-                "analysis": "summary_change",
-                "estimate": self.estimate,
-                "std_error": self.std_error,
-                "df": self.df,
-                "statistic": self.statistic,
-                "p_value": self.p_value,
-                "conf_low": self.conf_low,
-                "conf_high": self.conf_high,
-                "estimand": (
-                    f"randomized: difference in mean change from summary statistics ({test})"
-                ),
-            }
+                analysis="summary_change",
+                estimand=f"randomized: difference in mean change from summary statistics ({test})",
+            )
         ]
         for r in self.effect_sizes.itertuples(index=False):
             rows.append(
@@ -228,8 +221,6 @@ def from_summary(
         c_sd = np.sqrt(b_sd**2 + f_sd**2 - 2 * rho * b_sd * f_sd)
 
     diff, se, df = two_sample_t(c_mean, c_sd, ns, method=method)
-    stat, pval = t_test(diff, se, df)
-    low, high = t_interval(diff, se, df, conf_level)
 
     g = standardized_difference(
         diff, pooled_sd(c_sd, ns), ns[0], ns[1], kind="hedges_g", conf_level=conf_level
@@ -260,13 +251,7 @@ def from_summary(
         outcome=outcome,
         arms=(str(arms[0]), str(arms[1])),
         method=method,
-        estimate=diff,
-        std_error=se,
-        df=df,
-        statistic=float(stat),
-        p_value=float(pval),
-        conf_low=float(low),
-        conf_high=float(high),
+        **t_headline(diff, se, df, conf_level),
         conf_level=conf_level,
         n_treated=int(ns[0]),
         n_control=int(ns[1]),

@@ -13,7 +13,7 @@ BMC Med Res Methodol 2013: regression to the mean, secular trend, wait-list bias
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -120,6 +120,22 @@ class TrialEffects(ResultMixin):
     p_value = property(lambda self: self._first("p_value"))
     conf_low = property(lambda self: self._first("conf_low"))
     conf_high = property(lambda self: self._first("conf_high"))
+
+
+def _trial_effects(
+    rows: Sequence[Mapping[str, Any]],
+    audit: Sequence[Mapping[str, Any]],
+    *,
+    conf_level: float,
+    title: str,
+) -> TrialEffects:
+    """A :class:`TrialEffects` from effects-table rows and audit entries (dicts)."""
+    return TrialEffects(
+        effects=effects_frame(rows),
+        audit=audit_frame(audit),
+        conf_level=conf_level,
+        title=title,
+    )
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -1053,18 +1069,16 @@ class DelayedInterventionTrial:
             n_control=int((ok & ~is_imm).sum()),
             **res,
         )
-        fit = TrialEffects(
-            effects=effects_frame([dict(row, estimand=f"randomized: {imm} vs {dly} at {e}")]),
-            audit=audit_frame(
-                [
-                    dict(
-                        step="change_score_cr1",
-                        reason="clusters",
-                        n_rows=int(ok.sum()),
-                        detail=f"{n_clusters} clusters of {cluster!r}; df = {n_clusters - 1}",
-                    )
-                ]
-            ),
+        fit = _trial_effects(
+            [dict(row, estimand=f"randomized: {imm} vs {dly} at {e}")],
+            [
+                dict(
+                    step="change_score_cr1",
+                    reason="clusters",
+                    n_rows=int(ok.sum()),
+                    detail=f"{n_clusters} clusters of {cluster!r}; df = {n_clusters - 1}",
+                )
+            ],
             conf_level=conf_level,
             title=f"Change score, CR1 clustered by {cluster} ({name})",
         )
@@ -1305,9 +1319,9 @@ class DelayedInterventionTrial:
                     step="delayed_arm_prepost",
                 )
             )
-        return TrialEffects(
-            effects=effects_frame(rows),
-            audit=audit_frame(audit),
+        return _trial_effects(
+            rows,
+            audit,
             conf_level=conf_level,
             title="Delayed arm before/after coaching (non-randomized)",
         )
@@ -1354,9 +1368,9 @@ class DelayedInterventionTrial:
                     step="pooled_prepost",
                 )
             )
-        return TrialEffects(
-            effects=effects_frame(rows),
-            audit=audit_frame(audit),
+        return _trial_effects(
+            rows,
+            audit,
             conf_level=conf_level,
             title="Pooled pre/post coaching, both arms (non-randomized)",
         )
@@ -1394,9 +1408,9 @@ class DelayedInterventionTrial:
                         step="durability",
                     )
                 )
-        return TrialEffects(
-            effects=effects_frame(rows),
-            audit=audit_frame(audit),
+        return _trial_effects(
+            rows,
+            audit,
             conf_level=conf_level,
             title="Durability in the immediate arm (non-randomized)",
         )
@@ -1600,9 +1614,9 @@ class DelayedInterventionTrial:
                     **res,
                 )
             )
-        return TrialEffects(
-            effects=effects_frame(rows),
-            audit=audit_frame(audit),
+        return _trial_effects(
+            rows,
+            audit,
             conf_level=conf_level,
             title="Dose-response: change per session attended (observational)",
         )

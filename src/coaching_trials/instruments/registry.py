@@ -539,6 +539,40 @@ def _check_keys(
     return good
 
 
+def _named_table(
+    name: Any,
+    table: Any,
+    allowed: Mapping[str, str],
+    where: str,
+    what: str,
+    problems: list[str],
+) -> dict[str, Any] | None:
+    """Check one named sub-table (a subscale, cut-point or flag) and return its good entries.
+
+    Reports a value that is not a table (and returns ``None``: nothing more to check), a
+    ``name`` that is not an id (``what`` says which, e.g. ``"flag name"``) and, through
+    :func:`_check_keys`, unknown keys and wrong types.
+    """
+    if not isinstance(table, Mapping):
+        problems.append(f"key `{where}`: must be a table, got {table!r}")
+        return None
+    if not _ID_RE.match(str(name)):
+        problems.append(f"key `{where}`: {what} {name!r} must be lower-case letters, digits and _")
+    return _check_keys(table, allowed, where, problems)
+
+
+def _declared_metric(
+    value: Any, key: str, metrics: Mapping[str, Any], fallback: str, problems: list[str]
+) -> str:
+    """``value`` if it names a declared metric, else report the problem at ``key`` and fall back."""
+    if value in metrics:
+        return value
+    problems.append(
+        f"key `{key}`: must name a declared metric ({', '.join(metrics)}), got {value!r}"
+    )
+    return fallback
+
+
 def _duplicates(values: list[str]) -> list[str]:
     seen: set[str] = set()
     dup: list[str] = []
@@ -622,20 +656,20 @@ def _build(spec: Mapping[str, Any], source: str) -> Instrument:
         )
     if not metrics:
         metrics["raw"] = Metric(name="raw", label="raw score")
-    default_metric = top.get("default_metric", next(iter(metrics)) if len(metrics) == 1 else "")
-    if default_metric not in metrics:
-        problems.append(
-            f"key `default_metric`: must name a declared metric ({', '.join(metrics)}), "
-            f"got {default_metric!r}"
-        )
-        default_metric = next(iter(metrics))
-    cut_metric = top.get("cutpoint_metric", default_metric)
-    if cut_metric not in metrics:
-        problems.append(
-            f"key `cutpoint_metric`: must name a declared metric ({', '.join(metrics)}), "
-            f"got {cut_metric!r}"
-        )
-        cut_metric = default_metric
+    default_metric = _declared_metric(
+        top.get("default_metric", next(iter(metrics)) if len(metrics) == 1 else ""),
+        "default_metric",
+        metrics,
+        next(iter(metrics)),
+        problems,
+    )
+    cut_metric = _declared_metric(
+        top.get("cutpoint_metric", default_metric),
+        "cutpoint_metric",
+        metrics,
+        default_metric,
+        problems,
+    )
 
     # ---- subscales ----
     raw_subs = top.get("subscales", {})
@@ -644,14 +678,9 @@ def _build(spec: Mapping[str, Any], source: str) -> Instrument:
     sub_tables: dict[str, dict[str, Any]] = {}
     for sid, stable in raw_subs.items():
         where = f"subscales.{sid}"
-        if not isinstance(stable, Mapping):
-            problems.append(f"key `{where}`: must be a table, got {stable!r}")
+        st = _named_table(sid, stable, _SUBSCALE_KEYS, where, "subscale id", problems)
+        if st is None:
             continue
-        if not _ID_RE.match(str(sid)):
-            problems.append(
-                f"key `{where}`: subscale id {sid!r} must be lower-case letters, digits and _"
-            )
-        st = _check_keys(stable, _SUBSCALE_KEYS, where, problems)
         if ("items" in st) == ("composite_of" in st):
             problems.append(f"key `{where}`: give exactly one of `items` or `composite_of`")
         if "higher_is" not in st:
@@ -753,15 +782,9 @@ def _build(spec: Mapping[str, Any], source: str) -> Instrument:
         cuts: dict[str, Cutpoint] = {}
         for cname, ctable in st.get("cutpoints", {}).items():
             cwhere = f"{where}.cutpoints.{cname}"
-            if not isinstance(ctable, Mapping):
-                problems.append(f"key `{cwhere}`: must be a table, got {ctable!r}")
+            ct_ = _named_table(cname, ctable, _CUT_KEYS, cwhere, "cut-point name", problems)
+            if ct_ is None:
                 continue
-            if not _ID_RE.match(str(cname)):
-                problems.append(
-                    f"key `{cwhere}`: cut-point name {cname!r} must be lower-case letters, "
-                    "digits and _"
-                )
-            ct_ = _check_keys(ctable, _CUT_KEYS, cwhere, problems)
             if "value" not in ctable:
                 problems.append(f"key `{cwhere}.value`: required key is missing")
             op = ct_.get("op", ">=")
@@ -771,13 +794,9 @@ def _build(spec: Mapping[str, Any], source: str) -> Instrument:
                     f"got {op!r}"
                 )
                 op = ">="
-            cm = ct_.get("metric", cut_metric)
-            if cm not in metrics:
-                problems.append(
-                    f"key `{cwhere}.metric`: must name a declared metric ({', '.join(metrics)}), "
-                    f"got {cm!r}"
-                )
-                cm = cut_metric
+            cm = _declared_metric(
+                ct_.get("metric", cut_metric), f"{cwhere}.metric", metrics, cut_metric, problems
+            )
             cuts[cname] = Cutpoint(
                 name=cname,
                 value=float(ct_.get("value", 0.0)),
@@ -802,14 +821,9 @@ def _build(spec: Mapping[str, Any], source: str) -> Instrument:
     flags: dict[str, Flag] = {}
     for fname, ftable in top.get("flags", {}).items():
         where = f"flags.{fname}"
-        if not isinstance(ftable, Mapping):
-            problems.append(f"key `{where}`: must be a table, got {ftable!r}")
+        ft = _named_table(fname, ftable, _FLAG_KEYS, where, "flag name", problems)
+        if ft is None:
             continue
-        if not _ID_RE.match(str(fname)):
-            problems.append(
-                f"key `{where}`: flag name {fname!r} must be lower-case letters, digits and _"
-            )
-        ft = _check_keys(ftable, _FLAG_KEYS, where, problems)
         rules = [r for r in ("any", "all") if r in ft]
         if len(rules) != 1:
             problems.append(f"key `{where}`: give exactly one of `any` or `all`")

@@ -199,17 +199,22 @@ def _check_enough(prep: _Items, *, need_correlation: bool) -> None:
             raise DataValidationError(
                 f"Item(s) {flat} have zero variance, so their correlations with the other "
                 "items are undefined; drop them before estimating omega.",
-                pd.DataFrame(
-                    {
-                        "check": "zero_variance",
-                        "column": flat,
-                        "rows": [[] for _ in flat],
-                        "values": [[] for _ in flat],
-                        "expected": "variance > 0",
-                        "n": 0,
-                    }
-                ),
+                _column_failures("zero_variance", flat, expected="variance > 0"),
             )
+
+
+def _column_failures(check: str, columns: Sequence[str], *, expected: str) -> pd.DataFrame:
+    """``failure_cases`` of a check that fails for whole columns (no rows or values to name)."""
+    return pd.DataFrame(
+        {
+            "check": check,
+            "column": columns,
+            "rows": [[] for _ in columns],
+            "values": [[] for _ in columns],
+            "expected": expected,
+            "n": 0,
+        }
+    )
 
 
 def _zero_variance(prep: _Items) -> list[str]:
@@ -464,6 +469,24 @@ def _bootstrap_weights(rng: np.random.Generator, n: int, n_boot: int) -> np.ndar
 # --------------------------------------------------------------------------------------------
 # results
 # --------------------------------------------------------------------------------------------
+#: The columns of a reliability coefficient's one-row table, in order.
+_COEFFICIENT_COLUMNS: tuple[str, ...] = (
+    "estimate",
+    "conf_low",
+    "conf_high",
+    "conf_level",
+    "n",
+    "n_items",
+    "nan_policy",
+    "n_excluded",
+)
+
+
+def _one_row(result: object, columns: Sequence[str]) -> pd.DataFrame:
+    """A one-row table of the attributes ``columns`` of ``result``, in that order."""
+    return pd.DataFrame({name: [getattr(result, name)] for name in columns})
+
+
 @dataclass(frozen=True, repr=False)
 class AlphaResult(ResultMixin):
     """Cronbach's alpha with its Feldt confidence interval.
@@ -499,18 +522,7 @@ class AlphaResult(ResultMixin):
 
     def to_frame(self) -> pd.DataFrame:
         """One-row table: estimate, conf_low, conf_high, conf_level, n, n_items, ..."""
-        return pd.DataFrame(
-            {
-                "estimate": [self.estimate],
-                "conf_low": [self.conf_low],
-                "conf_high": [self.conf_high],
-                "conf_level": [self.conf_level],
-                "n": [self.n],
-                "n_items": [self.n_items],
-                "nan_policy": [self.nan_policy],
-                "n_excluded": [self.n_excluded],
-            }
-        )
+        return _one_row(self, _COEFFICIENT_COLUMNS)
 
 
 @dataclass(frozen=True, repr=False)
@@ -568,19 +580,7 @@ class OmegaResult(ResultMixin):
 
     def to_frame(self) -> pd.DataFrame:
         """One-row table: estimate, conf_low, conf_high, conf_level, n, n_items, ..."""
-        return pd.DataFrame(
-            {
-                "estimate": [self.estimate],
-                "conf_low": [self.conf_low],
-                "conf_high": [self.conf_high],
-                "conf_level": [self.conf_level],
-                "n": [self.n],
-                "n_items": [self.n_items],
-                "nan_policy": [self.nan_policy],
-                "n_excluded": [self.n_excluded],
-                "n_boot": [self.n_boot],
-            }
-        )
+        return _one_row(self, (*_COEFFICIENT_COLUMNS, "n_boot"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1079,16 +1079,7 @@ def reliability(
         raise DataValidationError(
             f"Instrument {inst.id!r}: item column(s) {format_values(absent, limit=20)} are "
             "missing from the data.",
-            pd.DataFrame(
-                {
-                    "check": "column_present",
-                    "column": absent,
-                    "rows": [[] for _ in absent],
-                    "values": [[] for _ in absent],
-                    "expected": "item column present",
-                    "n": 0,
-                }
-            ),
+            _column_failures("column_present", absent, expected="item column present"),
         )
     non_numeric = [
         c

@@ -218,6 +218,33 @@ def _expected_text(inst: Instrument) -> str:
     return f"{kind} {lo:g}-{hi:g} or missing"
 
 
+def _log_bad_values(
+    log: ProblemLog,
+    check: str,
+    col: str,
+    what: str,
+    values: np.ndarray | pd.Series,
+    bad: np.ndarray,
+    index: pd.Index,
+    expected: str,
+) -> None:
+    """Add one problem for the entries of item column ``col`` where ``bad`` is true.
+
+    The message counts them (``what`` says what they are, e.g. ``"non-integer value(s)"``) and
+    names their rows and values; the problem carries them in full.
+    """
+    log.add(
+        check,
+        f"column {col!r}: {int(bad.sum())} {what} at rows "
+        f"{format_values(index[bad])}: {format_values(values[bad])}; "
+        f"expected {expected}",
+        column=col,
+        rows=index[bad].tolist(),
+        values=values[bad].tolist(),
+        expected=expected,
+    )
+
+
 def _check_values(
     arr: np.ndarray,
     ok: np.ndarray,
@@ -234,15 +261,15 @@ def _check_values(
     outside = None
     if smallest < lo or largest > hi:
         outside = (arr < lo) | (arr > hi)
-        log.add(
+        _log_bad_values(
+            log,
             "out_of_range",
-            f"column {col!r}: {int(outside.sum())} value(s) outside {lo:g}-{hi:g} at rows "
-            f"{format_values(index[outside])}: {format_values(arr[outside])}; "
-            f"expected {expected}",
-            column=col,
-            rows=index[outside].tolist(),
-            values=arr[outside].tolist(),
-            expected=expected,
+            col,
+            f"value(s) outside {lo:g}-{hi:g}",
+            arr,
+            outside,
+            index,
+            expected,
         )
     if not inst.integer_responses:
         return
@@ -254,15 +281,8 @@ def _check_values(
         if outside is not None:
             bad &= ~outside
         if bad.any():
-            log.add(
-                "non_integer",
-                f"column {col!r}: {int(bad.sum())} non-integer value(s) at rows "
-                f"{format_values(index[bad])}: {format_values(arr[bad])}; "
-                f"expected {expected}",
-                column=col,
-                rows=index[bad].tolist(),
-                values=arr[bad].tolist(),
-                expected=expected,
+            _log_bad_values(
+                log, "non_integer", col, "non-integer value(s)", arr, bad, index, expected
             )
 
 
@@ -316,15 +336,8 @@ def _item_arrays(
             conv = pd.to_numeric(raw, errors="coerce")
             bad = (series.notna() & conv.isna()).to_numpy()
             if bad.any():
-                log.add(
-                    "non_numeric",
-                    f"column {col!r}: {int(bad.sum())} non-numeric value(s) at rows "
-                    f"{format_values(index[bad])}: {format_values(series[bad])}; "
-                    f"expected {expected}",
-                    column=col,
-                    rows=index[bad].tolist(),
-                    values=series[bad].tolist(),
-                    expected=expected,
+                _log_bad_values(
+                    log, "non_numeric", col, "non-numeric value(s)", series, bad, index, expected
                 )
                 continue
             arr = pd.Series(conv).to_numpy(dtype="float64", na_value=np.nan)

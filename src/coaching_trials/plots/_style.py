@@ -9,12 +9,14 @@ so the same trial gets the same arm colours in every figure.
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from numbers import Integral, Real
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+
+from coaching_trials.analysis._common import check_conf_level  # same check as the estimators
 
 __all__ = [
     "OKABE_ITO",
@@ -69,16 +71,6 @@ def check_min_cell(min_cell: Any) -> int | None:
     if isinstance(min_cell, bool) or not isinstance(min_cell, Integral) or min_cell < 1:
         raise ValueError(f"`min_cell` must be None or a positive integer; got {min_cell!r}.")
     return int(min_cell)
-
-
-def check_conf_level(conf_level: Any) -> float:
-    """A number strictly between 0 and 1."""
-    if isinstance(conf_level, bool) or not isinstance(conf_level, Real):
-        raise TypeError(f"`conf_level` must be a number between 0 and 1; got {conf_level!r}.")
-    value = float(conf_level)
-    if not 0.0 < value < 1.0:
-        raise ValueError(f"`conf_level` must be strictly between 0 and 1; got {conf_level!r}.")
-    return value
 
 
 def check_columns(frame: Any, columns: Sequence[str], *, name: str, expected: str) -> None:

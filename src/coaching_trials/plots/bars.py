@@ -33,6 +33,29 @@ def _signed(x: float, digits: int = 1, suffix: str = "%") -> str:
     return f"{x:+.{digits}f}{suffix}".replace("-", _MINUS)
 
 
+def _whiskers(
+    ax: Axes,
+    x: np.ndarray,
+    y: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    drawn: np.ndarray,
+    *,
+    capsize: float,
+) -> None:
+    """Interval whiskers ``lo``-``hi`` on the drawn bars whose two bounds are finite."""
+    ok = drawn & np.isfinite(lo) & np.isfinite(hi)
+    ax.errorbar(
+        x[ok],
+        y[ok],
+        yerr=np.vstack([y[ok] - lo[ok], hi[ok] - y[ok]]),
+        fmt="none",
+        ecolor=NEUTRAL,
+        elinewidth=1.2,
+        capsize=capsize,
+    )
+
+
 def percent_change_table(
     descriptives: Any,
     *,
@@ -218,16 +241,7 @@ def plot_percent_change(
         x = t["x"].to_numpy(float)
         drawn = np.isfinite(pc)
         ax.bar(x[drawn], pc[drawn], width=width * 0.92, color=palette[a], label=str(a), alpha=0.9)
-        ok = drawn & np.isfinite(lo) & np.isfinite(hi)
-        ax.errorbar(
-            x[ok],
-            pc[ok],
-            yerr=np.vstack([pc[ok] - lo[ok], hi[ok] - pc[ok]]),
-            fmt="none",
-            ecolor=NEUTRAL,
-            elinewidth=1.2,
-            capsize=3,
-        )
+        _whiskers(ax, x, pc, lo, hi, drawn, capsize=3)
         for xi, v, l_, h_, nl, d in zip(x, pc, lo, hi, t["n_label"], drawn, strict=True):
             if d:
                 end = (h_ if np.isfinite(h_) else v) if v >= 0 else (l_ if np.isfinite(l_) else v)
@@ -367,16 +381,7 @@ def plot_responders(
     ax.bar(
         x[drawn], p[drawn], width=0.6, color=[palette[a] for a in np.array(arms)[drawn]], alpha=0.9
     )
-    ok = drawn & np.isfinite(lo) & np.isfinite(hi)
-    ax.errorbar(
-        x[ok],
-        p[ok],
-        yerr=np.vstack([p[ok] - lo[ok], hi[ok] - p[ok]]),
-        fmt="none",
-        ecolor=NEUTRAL,
-        elinewidth=1.2,
-        capsize=4,
-    )
+    _whiskers(ax, x, p, lo, hi, drawn, capsize=4)
     for xi, pi, hi_, d, ev, nl in zip(
         x, p, hi, drawn, table["events_label"], table["n_label"], strict=True
     ):
