@@ -7,6 +7,9 @@ Golden values
   README for provenance, the SAS level-ordering trap and the suggested tolerances). SAS stopped
   at its default convergence criterion, so a tightly converged fit differs from the printed
   values by up to ~1e-3 in estimates and a fraction of a unit in df (README "Precision").
+  Issue 3's tolerances (1e-4 relative / half a printed unit, df within 0.5, KR df within 1e-2)
+  are used here wherever our converged fit meets them; the rest is proven at SAS's own
+  covariance parameters in ``test_mmrm_sas_point.py``.
 * ``tests/reference/mmrm_r/``: ``make_data.py`` writes ``trial3.csv``; ``make_golden.R`` fits
   ``nlme::gls(corSymm + varIdent, REML)`` and ``emmeans`` and writes ``golden_*.csv``.
 """
@@ -86,11 +89,14 @@ def test_full_model_fixed_effects_match_sas(request, sas, model_id, fixture):
     assert len(ref) == len(ours) == 11
     for _, row in ref.iterrows():
         got = ours.loc[row["parameter"]]
+        # Converged fit vs SAS's loosely converged one (README "Precision and tolerances": -2LL
+        # 6e-6 lower than SAS's; estimates differ by up to ~1e-3, e.g. ARMCD[TRT]:AVISIT[VIS2]
+        # -0.0421 vs printed -0.04231; SEs by ~1e-4, measured up to 1.6e-4 relative): issue 3's
+        # 1e-4 relative is met only at SAS's parameters (test_mmrm_sas_point.py).
         assert got["estimate"] == pytest.approx(row["estimate"], abs=2e-3), row["parameter"]
         assert got["std_error"] == pytest.approx(row["std_error"], rel=1e-3), row["parameter"]
-        assert got["df"] == pytest.approx(row["df"], abs=1.0), row[
-            "parameter"
-        ]  # SAS prints integers
+        # issue 3: df within 0.5 of SAS's printed integers (measured max 0.459 REML, 0.496 ML)
+        assert abs(got["df"] - row["df"]) <= 0.5, row["parameter"]
         assert got["statistic"] == pytest.approx(
             row["t_value"], abs=0.01 + 1e-3 * abs(row["t_value"])
         )
@@ -137,6 +143,9 @@ def test_full_model_lsmeans_match_sas(full_reml, sas):
         got = ours.loc[(row["AVISIT"], row["ARMCD"])]
         assert got["estimate"] == pytest.approx(row["estimate"], abs=2e-3)
         assert got["std_error"] == pytest.approx(row["std_error"], rel=1e-3)
+        # LS-mean df at our optimum are up to 0.515 from SAS's integers (VIS2/TRT 143.485 vs
+        # 144; README: "Satterthwaite df by a fraction of a unit"); at SAS's own parameters
+        # 143.520, within 0.5 (test_mmrm_sas_point.py). Kept at 1.0 for the converged fit.
         assert got["df"] == pytest.approx(row["df"], abs=1.0)
         assert got["conf_low"] == pytest.approx(row["lower_95"], abs=5e-3)
         assert got["conf_high"] == pytest.approx(row["upper_95"], abs=5e-3)
@@ -154,13 +163,13 @@ def test_full_model_visit_contrasts_match_sas(full_reml, sas):
         assert (row["armcd_1"], row["armcd_2"]) == ("TRT", "PBO")
         assert got["estimate"] == pytest.approx(row["estimate"], abs=2e-3)
         assert got["std_error"] == pytest.approx(row["std_error"], rel=1e-3)
-        assert got["df"] == pytest.approx(row["df"], abs=1.0)
+        assert abs(got["df"] - row["df"]) <= 0.5  # issue 3; measured max 0.453 (VIS1)
         assert got["conf_low"] == pytest.approx(row["lower_95"], abs=5e-3)
         assert got["conf_high"] == pytest.approx(row["upper_95"], abs=5e-3)
     # headline = last visit (README: VIS4 4.3985, SE 1.6805, df 133)
     assert full_reml.estimate == pytest.approx(4.3985, abs=2e-3)
     assert full_reml.std_error == pytest.approx(1.6805, rel=1e-3)
-    assert full_reml.df == pytest.approx(133, abs=1.0)
+    assert abs(full_reml.df - 133) <= 0.5  # 133.389
 
 
 def test_all_pairwise_lsmean_differences_match_sas(full_reml, sas):
@@ -182,7 +191,8 @@ def test_all_pairwise_lsmean_differences_match_sas(full_reml, sas):
     got = fit.contrast(lmat)
     np.testing.assert_allclose(got["estimate"], ref["estimate"], atol=2e-3)
     np.testing.assert_allclose(got["std_error"], ref["std_error"], rtol=1e-3)
-    np.testing.assert_allclose(got["df"], ref["df"], atol=1.0)
+    # issue 3: within 0.5 of SAS's integers; measured max 0.498 (VIS2:PBO - VIS4:PBO 153.502)
+    assert np.all(np.abs(got["df"].to_numpy() - ref["df"].to_numpy()) <= 0.5)
 
 
 def _lsmean_matrix(res) -> np.ndarray:
@@ -211,9 +221,11 @@ def test_intercept_only_model_matches_sas(fev, sas):
     assert fit.neg2_log_likelihood == pytest.approx(ref_model["neg2_loglik"], abs=1e-3)
     ref = _rows(sas["fixed_effects"], "UN_INT_REML_SAT").iloc[0]
     coef = fit.coefficients.iloc[0]
-    assert coef["estimate"] == pytest.approx(ref["estimate"], abs=2e-3)
-    assert coef["std_error"] == pytest.approx(ref["std_error"], rel=1e-3)
-    assert coef["df"] == pytest.approx(ref["df"], abs=1.0)
+    # issue 3 tolerances hold even at our optimum: 42.83299 vs 42.8338 (1.9e-5 relative),
+    # SE 0.350925 vs 0.3509 (7e-5), df 170.69 vs 171
+    assert coef["estimate"] == pytest.approx(ref["estimate"], rel=1e-4)
+    assert coef["std_error"] == pytest.approx(ref["std_error"], rel=1e-4)
+    assert abs(coef["df"] - ref["df"]) <= 0.5
     cov = fit.covariance
     for _, row in _rows(sas["covariance_parameters"], "UN_INT_REML_SAT").iterrows():
         assert cov.loc[row["row_visit"], row["col_visit"]] == pytest.approx(
@@ -223,14 +235,19 @@ def test_intercept_only_model_matches_sas(fev, sas):
 
 # ----------------------------------------------------------------------------- SAS: KR fits
 KR_CASES = [
-    # structure, SAS model prefix, rel tol SE, rel tol df
-    # (SAS's own, looser stopping point limits the agreement for UN, CSH and TOEP)
-    ("unstructured", "UN", 3e-4, 1e-3),
-    ("compound_symmetry", "CS", 1e-5, 1e-5),
-    ("ar1", "AR1", 1e-5, 1e-5),
-    ("toeplitz", "TOEP", 2e-4, 5e-4),
-    ("ar1h", "ARH1", 1e-4, 5e-4),
-    ("csh", "CSH", 3e-4, 1e-3),
+    # structure, SAS model prefix, rel tol SE, rel tol df, abs tol printed LS-mean df.
+    # CS and AR1 meet issue 3 (SE 1e-4 relative, df within 1e-2) at our optimum with room to
+    # spare (rel 1e-5 on df is 1.8e-3 absolute). For UN, TOEP, ARH1 and CSH SAS's own, looser
+    # stopping point is the limit (README "Precision and tolerances": SAS's -2LL is above the
+    # optimum; KR df measured at our optimum vs SAS: UN 0.043, TOEP 0.014, ARH1 0.014, CSH
+    # 0.070, all < 4e-4 relative; CSH SE 1.2e-4 relative). At SAS's own covariance
+    # parameters every structure meets issue 3 (test_mmrm_sas_point.py).
+    ("unstructured", "UN", 1e-4, 1e-3, 1.0),  # LS-mean df 0.521 from printed at our optimum
+    ("compound_symmetry", "CS", 1e-5, 1e-5, 0.5),
+    ("ar1", "AR1", 1e-5, 1e-5, 0.5),
+    ("toeplitz", "TOEP", 1e-4, 5e-4, 0.5),
+    ("ar1h", "ARH1", 1e-4, 5e-4, 0.5),
+    ("csh", "CSH", 3e-4, 1e-3, 0.5),
 ]
 
 
@@ -242,9 +259,9 @@ def arm_only(fev):
 
 
 @pytest.mark.parametrize("df_method", ["kenward_roger", "kenward_roger_linear"])
-@pytest.mark.parametrize(("covariance", "prefix", "tol_se", "tol_df"), KR_CASES)
+@pytest.mark.parametrize(("covariance", "prefix", "tol_se", "tol_df", "tol_lsm_df"), KR_CASES)
 def test_kenward_roger_matches_sas_full_precision(
-    arm_only, sas, covariance, prefix, tol_se, tol_df, df_method
+    arm_only, sas, covariance, prefix, tol_se, tol_df, tol_lsm_df, df_method
 ):
     data, design = arm_only
     model_id = f"{prefix}_ARMCD_REML_{'KR' if df_method == 'kenward_roger' else 'KRLIN'}"
@@ -276,8 +293,10 @@ def test_kenward_roger_matches_sas_full_precision(
     for _, row in _rows(sas["lsmeans"], model_id).iterrows():
         got = lsm.loc[row["ARMCD"]]
         assert got["estimate"] == pytest.approx(row["estimate"], abs=2e-3)
+        # printed to 4 decimals; at our optimum CSH's LS-mean SE is 1.0e-4 away (README: SEs
+        # differ by about 1e-4 between converged and SAS's fits), so 1.5e-4 absolute is kept
         assert got["std_error"] == pytest.approx(row["std_error"], abs=1.5e-4)
-        assert got["df"] == pytest.approx(row["df"], abs=1.0)
+        assert abs(got["df"] - row["df"]) <= tol_lsm_df
     # covariance parameters in SAS's parameterisation
     params = fit.covariance_parameters.set_index("parameter")["estimate"]
     for _, row in _rows(sas["covariance_parameters"], model_id).iterrows():

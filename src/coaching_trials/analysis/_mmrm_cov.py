@@ -255,6 +255,30 @@ class CovarianceStructure:
             scale[-1] = 1.0
         return scale
 
+    def profile_jacobian(self, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Jacobian and second derivatives of ``eta`` in SAS's profiled parameters ``psi``.
+
+        SAS PROC MIXED profiles the residual variance out of the likelihood for structures
+        that have one ("Residual Variance Method: Profile"): for compound symmetry and
+        Toeplitz it works with ``psi = (Residual, other / Residual)``, so ``eta_k = Residual *
+        psi_k``; every other structure here is used unscaled (``psi = eta``). Returns
+        ``J = d eta / d psi`` (``q x q``) and ``d2 eta_k / d psi_i d psi_j`` (``(q, q, q)``,
+        indexed ``[k, i, j]``), both at ``eta``.
+        """
+        q = self.n_params
+        eta = np.asarray(eta, dtype=float)
+        jac = np.eye(q)
+        d2 = np.zeros((q, q, q))
+        if self.kind not in ("compound_symmetry", "toeplitz") or self.n_visits == 1:
+            return jac, d2
+        res = 1 if self.kind == "compound_symmetry" else 0  # index of "Residual" in eta
+        for k in range(q):
+            if k != res:
+                jac[k, k] = eta[res]
+                jac[k, res] = eta[k] / eta[res]
+                d2[k, k, res] = d2[k, res, k] = 1.0
+        return jac, d2
+
     # ------------------------------------------------------------------ optimiser parameters
     def _rho_bounds(self) -> float:
         return -1.0 / (self.n_visits - 1) if self.n_visits > 1 else -1.0

@@ -363,6 +363,23 @@ def optimise(
     return OptimResult(eta, der, converged, iterations, gnorm, message)
 
 
+def covariance_parameter_vcov(
+    structure: CovarianceStructure, eta: np.ndarray, derivatives: Derivatives
+) -> np.ndarray:
+    """``W``: asymptotic covariance of ``eta``, ``2 H^-1`` with SAS's observed information.
+
+    The observed Hessian is taken in SAS's profiled parameters ``psi`` (see
+    :meth:`CovarianceStructure.profile_jacobian`), ``H_psi = J' H J + sum_k g_k d2eta_k``, and
+    mapped back, ``W = J (2 H_psi^-1) J'``. At an exact optimum (``g = 0``) this equals
+    ``2 H^-1``; away from it (e.g. at another program's less tightly converged estimates
+    evaluated with ``control['fixed_covariance']``) the gradient term is what makes
+    Satterthwaite / Kenward-Roger df agree with SAS for the profiled structures.
+    """
+    jac, d2 = structure.profile_jacobian(eta)
+    hess_psi = jac.T @ derivatives.hessian @ jac + np.einsum("k,kij->ij", derivatives.gradient, d2)
+    return jac @ (2.0 * np.linalg.inv(0.5 * (hess_psi + hess_psi.T))) @ jac.T
+
+
 def kr_qr(
     data: Data, structure: CovarianceStructure, eta: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -35,7 +35,12 @@ __all__ = [
 ]
 
 DF_METHODS = ("satterthwaite", "kenward_roger", "kenward_roger_linear", "residual")
-_CONTROL_DEFAULTS: dict[str, Any] = {"maxiter": 1000, "gtol": 1e-6, "start": None}
+_CONTROL_DEFAULTS: dict[str, Any] = {
+    "maxiter": 1000,
+    "gtol": 1e-6,
+    "start": None,
+    "fixed_covariance": None,
+}
 
 
 class ConvergenceWarning(UserWarning):
@@ -388,6 +393,61 @@ def _start_sigma(
     return (vecs * vals) @ vecs.T
 
 
+_FIXED_OPTIMIZER = "none: covariance parameters fixed by control['fixed_covariance']"
+
+
+def _evaluate_fixed(
+    data: _engine.Data,
+    structure: CovarianceStructure,
+    fixed: Any,
+    labels: list[str],
+    *,
+    reml: bool,
+) -> _engine.OptimResult:
+    """Evaluate the model at given covariance parameters (``control['fixed_covariance']``).
+
+    ``fixed`` maps every name of :attr:`GlsFit.covariance_parameters` (``parameter`` column,
+    SAS's names in the order of ``visits``) to its value. Nothing is optimised: the fixed
+    effects, their covariance, the (restricted) likelihood and the observed information used
+    by Satterthwaite / Kenward-Roger are all computed at exactly these values.
+    """
+    names = [str(rec["parameter"]) for rec in structure.param_names(labels)]
+    if isinstance(fixed, pd.Series):
+        fixed = fixed.to_dict()
+    if not isinstance(fixed, Mapping):
+        raise TypeError(
+            "`control['fixed_covariance']` must be a mapping from covariance parameter name to "
+            f"value with keys {format_values(names, len(names))}; got {type(fixed).__name__}."
+        )
+    unknown = [k for k in fixed if k not in names]
+    if unknown:
+        raise one_of("control['fixed_covariance'] key", unknown[0], tuple(names))
+    missing = [k for k in names if k not in fixed]
+    if missing:
+        raise ValueError(
+            f"`control['fixed_covariance']` must give every covariance parameter of the "
+            f"{structure.kind!r} structure; missing {format_values(missing, len(missing))}."
+        )
+    try:
+        eta = np.array([float(fixed[k]) for k in names], dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError("`control['fixed_covariance']` values must be numbers.") from exc
+    if not np.all(np.isfinite(eta)):
+        raise ValueError("`control['fixed_covariance']` values must be finite.")
+    der = _engine.derivatives_eta(data, structure, eta, reml=reml)
+    if not der.evaluation.ok:
+        raise ValueError(
+            "`control['fixed_covariance']` does not give a positive-definite covariance matrix "
+            "for every observed visit pattern (or X' V^-1 X is singular)."
+        )
+    gnorm = float(np.max(np.abs(der.gradient * structure.eta_scale(eta)))) if len(eta) else 0.0
+    message = (
+        "not optimised: covariance parameters fixed by control['fixed_covariance'] "
+        f"(max scaled |gradient| there {gnorm:.3g})"
+    )
+    return _engine.OptimResult(eta, der, False, 0, gnorm, message)
+
+
 def _fit_core(*args: Any, **kwargs: Any) -> GlsFit:
     with _single_thread_blas():
         return _fit_core_impl(*args, **kwargs)
@@ -429,25 +489,31 @@ def _fit_core_impl(
         raise ValueError(f"Too few observations ({len(y)}) for {x.shape[1]} fixed effects.")
     data = _engine.build_patterns(y, x, subj, vis, n_visits)
     start = control["start"]
-    if start is None:
-        sigma0 = _start_sigma(y, x, subj, vis, n_visits)
+    fixed = control["fixed_covariance"]
+    if fixed is not None:
+        opt = _evaluate_fixed(data, structure, fixed, [str(v) for v in visits], reml=reml)
     else:
-        sigma0 = np.asarray(start, dtype=float)
-        if sigma0.shape != (n_visits, n_visits):
-            raise ValueError(
-                f"`control['start']` must be a {n_visits} x {n_visits} covariance matrix."
-            )
-    theta0 = structure.theta_from_sigma(sigma0)
-    opt = _engine.optimise(
-        data,
-        structure,
-        theta0,
-        reml=reml,
-        maxiter=int(control["maxiter"]),
-        gtol=float(control["gtol"]),
-    )
+        if start is None:
+            sigma0 = _start_sigma(y, x, subj, vis, n_visits)
+        else:
+            sigma0 = np.asarray(start, dtype=float)
+            if sigma0.shape != (n_visits, n_visits):
+                raise ValueError(
+                    f"`control['start']` must be a {n_visits} x {n_visits} covariance matrix."
+                )
+        theta0 = structure.theta_from_sigma(sigma0)
+        opt = _engine.optimise(
+            data,
+            structure,
+            theta0,
+            reml=reml,
+            maxiter=int(control["maxiter"]),
+            gtol=float(control["gtol"]),
+        )
     convergence = MmrmConvergence(opt.converged, opt.iterations, opt.gradient_norm, opt.message)
-    if not opt.converged:
+    if fixed is not None:
+        convergence = replace(convergence, optimizer=_FIXED_OPTIMIZER)
+    elif not opt.converged:
         warnings.warn(
             f"MMRM optimiser did not converge: {opt.message}", ConvergenceWarning, stacklevel=4
         )
@@ -456,7 +522,7 @@ def _fit_core_impl(
     ev = opt.derivatives.evaluation
     pmat = opt.derivatives.pmat
     try:
-        w = 2.0 * np.linalg.inv(opt.derivatives.hessian)
+        w = _engine.covariance_parameter_vcov(structure, eta, opt.derivatives)
     except np.linalg.LinAlgError:
         w = np.full_like(opt.derivatives.hessian, np.nan)
     vcov_adj = ev.cov_beta
@@ -555,7 +621,14 @@ def fit_gls(
         Confidence level for intervals.
     control : mapping, optional
         ``maxiter`` (default 1000), ``gtol`` (default 1e-6, on the gradient of -2 log-likelihood)
-        and ``start`` (a ``T x T`` starting covariance matrix).
+        and ``start`` (a ``T x T`` starting covariance matrix). ``fixed_covariance``: a mapping
+        (or Series) from every covariance parameter name, as in the ``parameter`` column of
+        ``covariance_parameters`` (SAS's names, e.g. ``"UN(2,1)"``, ``"Residual"``,
+        ``"AR(1)"``, indexed in the order of ``visits``), to its value; the model is then
+        evaluated at exactly these parameters without optimising (fixed effects, likelihood,
+        observed information, Satterthwaite / Kenward-Roger all at the given point), and
+        ``convergence.converged`` is False with ``iterations`` 0. Use it to reproduce another
+        program's output at that program's own covariance estimates.
 
     Returns
     -------
@@ -572,8 +645,14 @@ def fit_gls(
     information of the (restricted) likelihood; Kenward-Roger (1997) uses the same information
     and SAS's parameterisation of each structure, so its second-derivative term vanishes for
     UN, CS and Toeplitz; ``kenward_roger_linear`` drops that term for every structure (SAS's
-    linear/first-order variant). Validated against SAS PROC MIXED on the ``fev_data`` set of the
-    openpharma ``mmrm`` package (see ``tests/reference/mmrm_fev``).
+    linear/first-order variant). As in SAS, the observed information is taken in the profiled
+    parameters (``Residual`` and ``CS/Residual`` or ``TOEP(k)/Residual`` for compound symmetry
+    and Toeplitz); at an exact optimum this equals the inverse Hessian in SAS's parameters,
+    and at given, not fully converged parameters (``fixed_covariance``) it is what matches
+    SAS's df. Validated against SAS PROC MIXED on the ``fev_data`` set of the openpharma
+    ``mmrm`` package (see ``tests/reference/mmrm_fev``): at SAS's own covariance parameters
+    estimates and SEs agree to 1e-4 relative, Satterthwaite df within 0.5 of SAS's printed
+    integers and Kenward-Roger df within 1e-2 (``tests/analysis/test_mmrm_sas_point.py``).
 
     Examples
     --------
@@ -590,6 +669,14 @@ def fit_gls(
     True
     >>> fit.coefficients["term"].tolist()
     ['x0', 'x1']
+
+    Evaluating at given covariance parameters reproduces the fit at its own estimates:
+
+    >>> given = fit.covariance_parameters.set_index("parameter")["estimate"]
+    >>> again = fit_gls(y, X, subject, visit, covariance="cs", df_method="kenward_roger",
+    ...                 control={"fixed_covariance": given})
+    >>> bool(np.allclose(again.beta, fit.beta)), again.convergence.iterations
+    (True, 0)
     """
     covariance, conf_level = _check_options(covariance, df_method, reml, conf_level)
     ctrl = _check_control(control)
