@@ -133,3 +133,90 @@ def test_bad_flow(flow, mutate, error, match):
 def test_min_cell_validated(flow):
     with pytest.raises(ValueError, match="min_cell"):
         plot_consort(flow, min_cell=2.5)
+
+
+# --------------------------------------------------------------------------------------------
+# already-suppressed tables: counts drawn as given, no number the table hides
+# --------------------------------------------------------------------------------------------
+def _small_flow(n_lost_a, n_lost_b, n_assessed):
+    """One arm (plus overall): 20 randomized, assessed at t1, two loss reasons."""
+    return pd.DataFrame(
+        {
+            "arm": ["x", "x", "x", "x", "overall"],
+            "stage": ["randomized", "assessed", "not assessed", "not assessed", "randomized"],
+            "wave": [None, "t1", "t1", "t1", None],
+            "reason": [None, None, "moved", "ill", None],
+            "n": pd.Series([20, n_assessed, n_lost_a, n_lost_b, 20], dtype=object),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("lost_a", "lost_b", "assessed", "head", "reasons"),
+    [
+        # every reason shown: the side box total is their sum
+        (6, 7, 7, "Not assessed at t1 (n = 13)", ["moved: 6", "ill: 7"]),
+        # a hidden reason: the total is allocated - assessed, both shown in the table
+        ("<5", "—", 7, "Not assessed at t1 (n = 13)", ["moved: <5", "ill: —"]),
+        # the assessed count hidden too: no total can be drawn
+        ("<5", "—", "—", "Not assessed at t1", ["moved: <5", "ill: —"]),
+    ],
+)
+def test_suppressed_table_drawn_as_given(lost_a, lost_b, assessed, head, reasons):
+    flow = _small_flow(lost_a, lost_b, assessed)
+    ax = plot_consort(flow, min_cell=5)
+    boxes = ax.ct_data.set_index("box")
+    side = boxes.loc["not assessed", "text"].splitlines()
+    assert side[0] == head
+    assert [line.removeprefix("\N{BULLET} ") for line in side[1:]] == reasons
+    assert boxes.loc["assessed", "n_label"] == str(assessed)
+    assert boxes.loc["allocated", "text"] == "Allocated to x\nn = 20"
+    # the only numbers drawn are the table's, or the total worked out from shown numbers
+    shown = {str(v) for v in flow["n"] if not isinstance(v, str)}
+    derived = {"13"} if not isinstance(assessed, str) else set()
+    drawn = {m for t in all_texts(ax) for m in re.findall(r"(?:n = |: )(\d+)", t)}
+    assert drawn <= shown | derived
+    plt.close("all")
+
+
+def test_suppressed_mask_equals_the_markers(flow):
+    # flag every count below 5, and the counts of the delayed arm at month6 reason not given
+    mask = (flow["n"] < 5) | (
+        (flow["arm"] == "delayed") & (flow["wave"] == "month6") & (flow["reason"].notna())
+    )
+    as_text = flow.assign(
+        n=[
+            ("<5" if v < 5 else "\N{EM DASH}") if m else int(v)
+            for v, m in zip(flow["n"], mask, strict=True)
+        ]
+    )
+    by_mask = consort_boxes(flow, min_cell=5, suppressed=mask)
+    by_text = consort_boxes(as_text, min_cell=5)
+    pd.testing.assert_frame_equal(by_mask, by_text)
+    side = by_mask[(by_mask["arm"] == "delayed") & (by_mask["box"] == "not assessed")]
+    assert "reason not given: \N{EM DASH}" in side["text"].iloc[-1]
+    # no flag: the raw drawing is unchanged
+    pd.testing.assert_frame_equal(
+        consort_boxes(flow, min_cell=5, suppressed=[False] * len(flow)),
+        consort_boxes(flow, min_cell=5),
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "n", "match"),
+    [
+        ({}, [20, 7, None, "—", 20], "markers of a suppressed table"),
+        ({}, [20, 7, "", "—", 20], "markers of a suppressed table"),
+        ({"suppressed": [True, False]}, [20, 7, 6, 7, 20], "`suppressed` must be 5"),
+        ({"suppressed": ["yes"] * 5}, [20, 7, 6, 7, 20], "True/False"),
+        (
+            {"suppressed": pd.Series([False] * 5, index=range(1, 6))},
+            [20, 7, 6, 7, 20],
+            "same index",
+        ),
+    ],
+)
+def test_suppressed_input_validated(kwargs, n, match):
+    flow = _small_flow(0, 0, 0).assign(n=pd.Series(n, dtype=object))
+    with pytest.raises(ValueError, match=match):
+        plot_consort(flow, **kwargs)

@@ -124,7 +124,7 @@ def test_summary_methods_and_footer(report, trial):
     assert "Analysis of covariance" in text and "Holm" in text and "complete cases" in text
     assert "Synthetic data" in text
     assert f"coaching_trials {ct.__version__}" in text and '"min_cell": 5' in text
-    assert "NON-RANDOMIZED" in text and "non-randomized:" in text
+    assert "NON-RANDOMIZED" in text and "Non-randomized estimates" in text
 
 
 def test_no_participant_id_anywhere(report, example):
@@ -390,3 +390,140 @@ def test_covariates_are_passed_to_the_comparison(trial, tmp_path):
     assert abs(expected - plain) > 1e-6
     assert "also adjusted for years_in_practice" in rep.path.read_text(encoding="utf-8")
     assert rep.config["covariates"] == ["years_in_practice"]
+
+
+# --------------------------------------------------------------------------------------------
+# the CONSORT diagram shows the flow table's counts, hidden the same way
+# --------------------------------------------------------------------------------------------
+def test_consort_diagram_shows_exactly_the_flow_table(trial, tmp_path, monkeypatch):
+    import coaching_trials.plots.consort as consort
+
+    drawn = []
+    real = consort.plot_consort
+
+    def spy(flow, **kwargs):
+        ax = real(flow, **kwargs)
+        drawn.append(ax.ct_data.copy())
+        return ax
+
+    monkeypatch.setattr(consort, "plot_consort", spy)
+    rep = build_report(
+        trial,
+        outcomes=["pfi_burnout"],
+        primary="pfi_burnout",
+        out=tmp_path / "r.html",
+        min_cell=5,
+        include=("flow",),
+    )
+    assert len(drawn) == 1
+    boxes = drawn[0]
+    table = rep.tables["flow"]
+    text = rep.path.read_text(encoding="utf-8")
+    assert 'alt="Participant flow (CONSORT diagram)' in text
+
+    def cell(row, arm):
+        return str(table.loc[row, arm])
+
+    compared = set()
+    for b in boxes.itertuples(index=False):
+        if b.box == "randomized":
+            row, arm = "Randomized", "overall"
+        elif b.box == "allocated":
+            row, arm = "Randomized", b.arm
+        elif b.box == "assessed":
+            row, arm = f"Assessed at {b.wave}", b.arm
+        elif b.box == "analysed":
+            row, arm = f"Analysed at {b.wave} (primary outcome)", b.arm
+        else:
+            row = f"Not assessed at {b.wave}" if b.box == "not assessed" else "Not analysed"
+            arm = b.arm
+            for line in b.text.splitlines()[1:]:
+                reason, n = line.removeprefix("\N{BULLET} ").rsplit(": ", 1)
+                assert n == str(table.loc[f"{row}: {reason}", arm]), (arm, row, reason)
+                compared.add((f"{row}: {reason}", arm))
+        assert b.n_label == str(table.loc[row, arm]), (b.box, arm, b.wave)
+        compared.add((row, arm))
+    # every non-zero count of the arms' columns is in the diagram, drawn as the table shows it
+    # (zeros are rows of the other arm's reasons: no line in the diagram)
+    nonzero = {(r, a) for a in trial.arms for r in table.index if table.loc[r, a] != 0}
+    assert nonzero <= compared
+    hidden = {(r, a) for (r, a) in nonzero if isinstance(table.loc[r, a], str)}
+    assert any(table.loc[c] == "\N{EM DASH}" for c in hidden)  # a complementary cell too
+    # and no number anywhere in the diagram is one the table does not show
+    numbers = {int(m) for t in boxes["text"] for m in re.findall(r"(?:n = |: )(\d+)", t)}
+    shown = {int(v) for a in (*trial.arms, "overall") for v in table[a] if not isinstance(v, str)}
+    assert numbers and numbers <= shown
+
+
+# --------------------------------------------------------------------------------------------
+# Table 1: statistics of large cells are kept, percentages never give a hidden count away
+# --------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def table1(example, tmp_path_factory):
+    scored = ct.score(ct.score(example.responses, "pfi"), "qol")
+    trial = ct.DelayedInterventionTrial(scored, participants=example.participants, **example.design)
+    out = tmp_path_factory.mktemp("t1") / "report.html"
+    rep = build_report(
+        trial,
+        outcomes=["pfi_burnout"],
+        primary="pfi_burnout",
+        out=out,
+        include=("baseline",),
+        figures=False,
+        baseline_variables=["gender", "qol_score"],
+    )
+    return trial, rep
+
+
+def test_table1_mean_of_a_large_group_is_shown(table1):
+    trial, rep = table1
+    base = rep.tables["baseline"]
+    # qol_score: a few people missing in every arm (<5), so the count of those answering
+    # is hidden as a complement; the mean and SD of those 60+ people stay
+    assert base.loc["qol_score | missing", "n_immediate"] == "<5"
+    assert base.loc["qol_score | mean (SD)", "n_immediate"] == "\N{EM DASH}"
+    resp = trial.responses
+    at_base = resp[resp["wave"] == "baseline"]
+    text = " ".join(parse(rep.path).cells)
+    for arm in ("immediate", "delayed"):
+        x = at_base.loc[at_base["arm"] == arm, "qol_score"].dropna()
+        assert len(x) >= 5
+        assert base.loc["qol_score | mean (SD)", f"mean_{arm}"] == pytest.approx(x.mean())
+        assert f"{x.mean():.2f} ({x.std(ddof=1):.2f})" in text
+
+
+def test_table1_percentages_never_reveal_a_hidden_count(table1):
+    _, rep = table1
+    base = rep.tables["baseline"]
+    arms = ("immediate", "delayed", "overall")
+    for row in base.index:
+        for a in arms:
+            if isinstance(base.loc[row, f"n_{a}"], str):  # hidden: its percentage is gone
+                assert np.isnan(base.loc[row, f"pct_{a}"]), (row, a)
+    # gender: "not reported" is small, "male" hidden as the complement (the smallest choice,
+    # see test_report_suppress.test_two_way_table_hides_a_rectangle); the female count keeps
+    # its percentage because the denominator (all randomized answered) is shown
+    assert base.loc["gender | not reported", "n_immediate"] == "<5"
+    assert base.loc["gender | male", "n_immediate"] == "\N{EM DASH}"
+    female = base.loc["gender | female"]
+    assert female["pct_immediate"] == pytest.approx(
+        100 * female["n_immediate"] / base.loc["Participants randomized", "n_immediate"]
+    )
+    assert np.isnan(base.loc["gender | male", "smd"])  # an SMD of proportions gives it away
+    text = rep.path.read_text(encoding="utf-8")
+    assert "hidden so that a small count cannot be worked out from the totals" in text
+    assert "a mean or SD of that group is still shown" in text
+
+
+def test_suppressed_flow_is_the_reports_flow(trial, report):
+    from coaching_trials.report import suppressed_flow
+
+    sf = suppressed_flow(trial, "pfi_burnout", min_cell=5)
+    pd.testing.assert_frame_equal(sf.table, report.tables["flow"])
+    pd.testing.assert_frame_equal(sf.to_frame(), sf.table)
+    assert list(sf.flow.columns) == ["arm", "stage", "wave", "reason", "n"]
+    assert len(sf.log) == int((report.suppression_log["table"] == "flow").sum())
+    with pytest.raises(TypeError, match="DelayedInterventionTrial"):
+        suppressed_flow(trial.flow(), "pfi_burnout")
+    with pytest.raises(ValueError, match="min_cell"):
+        suppressed_flow(trial, "pfi_burnout", min_cell=0)

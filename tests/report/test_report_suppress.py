@@ -115,6 +115,64 @@ def test_two_way_table_hides_a_rectangle():
     assert kinds[("not reported", "all")] == "primary"
 
 
+# the rule for statistics: a statistic is blanked only when ITS OWN count is below min_cell;
+# complementary suppression hides counts; percentages (they give the count away) go with every
+# hidden count. Table: the overall row is the total of the two arms; "a" has 3 people.
+_ARMS = pd.DataFrame(
+    {
+        "n": [3, 40, 43],
+        "mean": [1.0, 2.0, 1.9],
+        "sd": [0.5, 0.7, 0.7],
+        "pct": [7.0, 93.0, 100.0],
+    },
+    index=["a", "b", "overall"],
+)
+
+
+@pytest.mark.parametrize(
+    ("row", "count", "mean", "pct", "kind"),
+    [
+        ("a", "<5", None, None, "primary"),  # below min_cell: count, mean and percent go
+        ("b", "—", 2.0, None, "complementary"),  # 40 people: the mean stays, the percent goes
+        ("overall", 43, 1.9, 100.0, None),  # shown
+    ],
+)
+def test_statistics_follow_their_own_count(row, count, mean, pct, kind):
+    shown, log = suppress_small_cells(
+        _ARMS,
+        dependent_columns={"n": ["mean", "sd"]},
+        proportion_columns={"n": ["pct"]},
+        column_totals=[("overall", ["a", "b"])],
+    )
+    assert shown.loc[row, "n"] == count
+    if mean is None:
+        assert np.isnan(shown.loc[row, "mean"]) and np.isnan(shown.loc[row, "sd"])
+    else:
+        assert shown.loc[row, "mean"] == mean and not np.isnan(shown.loc[row, "sd"])
+    if pct is None:
+        assert np.isnan(shown.loc[row, "pct"])
+    else:
+        assert shown.loc[row, "pct"] == pct
+    logged = log.set_index("row")
+    if kind is None:
+        assert row not in logged.index
+    else:
+        assert logged.loc[row, "kind"] == kind
+        expected = "mean, sd, pct" if kind == "primary" else "pct"
+        assert logged.loc[row, "blanked"] == expected
+
+
+@pytest.mark.parametrize(("suppress_zero", "pct_of_zero"), [(False, 0.0), (True, None)])
+def test_a_hidden_zero_takes_its_percentage(suppress_zero, pct_of_zero):
+    t = pd.DataFrame({"n": [0, 40], "pct": [0.0, 100.0]}, index=["a", "b"])
+    shown, _ = suppress_small_cells(t, proportion_columns={"n": "pct"}, suppress_zero=suppress_zero)
+    if pct_of_zero is None:
+        assert shown.loc["a", "n"] == "<5" and np.isnan(shown.loc["a", "pct"])
+    else:
+        assert shown.loc["a", "n"] == 0 and shown.loc["a", "pct"] == pct_of_zero
+    assert shown.loc["b", "pct"] == 100.0
+
+
 def test_one_row_total_of_several_groups():
     # CONSORT-like: randomized = assessed + lost, at two waves
     t = pd.DataFrame(
@@ -187,6 +245,18 @@ def test_default_count_columns():
             "not a count column",
         ),
         ({"dependent_columns": {"n": ["sd"]}}, {"n": [1]}, DataValidationError, "'sd'"),
+        (
+            {"proportion_columns": {"n": ["pct"]}},
+            {"n": [1]},
+            DataValidationError,
+            r"`proportion_columns\['n'\]`.*'pct'",
+        ),
+        (
+            {"proportion_columns": {"pct": ["n"]}},
+            {"n": [1], "pct": [1.0]},
+            DataValidationError,
+            "`proportion_columns` key 'pct' is not a count column",
+        ),
         (
             {"count_columns": ["a", "b"], "row_totals": {"b": ["a", "c"]}},
             {"a": [1], "b": [1]},

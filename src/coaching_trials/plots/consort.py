@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from typing import Any
 
@@ -16,6 +17,7 @@ from coaching_trials.plots._style import NEUTRAL, check_columns, check_min_cell,
 __all__ = ["consort_boxes", "plot_consort"]
 
 FLOW_STAGES = ("randomized", "assessed", "not assessed", "analysed", "not analysed")
+COMPLEMENT_MARKER = "\N{EM DASH}"
 BOX_COLUMNS = ("box", "arm", "stage", "wave", "n_label", "text", "x", "y", "width", "height")
 
 _FONT = 8.0
@@ -27,23 +29,53 @@ _MAIN_W, _SIDE_W, _INNER = 2.4, 2.55, 0.3
 _WRAP = 34
 
 
+def _label(n: Any, min_cell: int | None) -> str:
+    """A count as drawn: a marker of an already-suppressed table as given, else the number
+    (``"<k"`` when it is below ``min_cell``)."""
+    return n if isinstance(n, str) else count_label(n, min_cell)
+
+
 def _n_text(n: Any, min_cell: int | None) -> str:
-    lab = count_label(n, min_cell)
+    lab = _label(n, min_cell)
     return f"n {lab}" if lab.startswith("<") else f"n = {lab}"
+
+
+def _sum(values: Any) -> int | None:
+    """The sum of shown counts, or None when one of them is hidden (a marker)."""
+    values = list(values)
+    if not values or any(isinstance(v, str) for v in values):
+        return None
+    return int(sum(values))
 
 
 def _reasons(rows: pd.DataFrame, min_cell: int | None) -> list[str]:
     lines = []
     for r, n in zip(rows["reason"], rows["n"], strict=True):
         label = "reason not given" if r is None or r != r else str(r)
-        wrapped = textwrap.wrap(
-            f"{label}: {count_label(n, min_cell)}", _WRAP, subsequent_indent="   "
-        )
+        wrapped = textwrap.wrap(f"{label}: {_label(n, min_cell)}", _WRAP, subsequent_indent="   ")
         lines += ["\N{BULLET} " + wrapped[0], *("  " + w for w in wrapped[1:])]
     return lines
 
 
-def _as_flow(flow: Any) -> pd.DataFrame:
+def _parse_count(value: Any) -> Any:
+    """A whole number (int), a marker (str) or None when the value is not a count."""
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"\d+", text):
+            return int(text)
+        return text or None
+    if value is None or value is pd.NA or isinstance(value, bool):
+        return None
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    if not np.isfinite(x) or x < 0 or x != round(x):
+        return None
+    return int(x)
+
+
+def _as_flow(flow: Any, suppressed: Any = None, min_cell: int | None = None) -> pd.DataFrame:
     if not isinstance(flow, pd.DataFrame) and callable(getattr(flow, "flow", None)):
         flow = flow.flow()
     check_columns(
@@ -59,25 +91,100 @@ def _as_flow(flow: Any) -> pd.DataFrame:
             f"{format_values(pd.unique(flow.loc[bad, 'stage']))} in rows "
             f"{format_values(flow.index[bad])}; expected one of {list(FLOW_STAGES)}."
         )
-    n = pd.to_numeric(flow["n"], errors="coerce")
-    if n.isna().any() or (n < 0).any():
-        rows = flow.index[n.isna() | (n < 0)]
-        raise ValueError(
-            f"column 'n' of `flow` must hold non-negative counts; rows {format_values(rows)} "
-            f"have {format_values(flow.loc[rows, 'n'])}."
-        )
     out = flow.copy()
-    out["n"] = n.astype("int64")
+    if pd.api.types.is_numeric_dtype(flow["n"]) and not pd.api.types.is_bool_dtype(flow["n"]):
+        n = pd.to_numeric(flow["n"], errors="coerce")
+        if n.isna().any() or (n < 0).any():
+            rows = flow.index[n.isna() | (n < 0)]
+            raise ValueError(
+                f"column 'n' of `flow` must hold non-negative counts; rows "
+                f"{format_values(rows)} have {format_values(flow.loc[rows, 'n'])}."
+            )
+        out["n"] = n.astype("int64")
+    else:  # an already-suppressed table: whole numbers and markers such as "<5" or "—"
+        parsed = [_parse_count(v) for v in flow["n"].tolist()]
+        bad_rows = [i for i, v in zip(flow.index, parsed, strict=True) if v is None]
+        if bad_rows:
+            raise ValueError(
+                f"column 'n' of `flow` must hold non-negative counts or the markers of a "
+                f"suppressed table (e.g. '<5', '—'); rows {format_values(bad_rows)} have "
+                f"{format_values(flow.loc[bad_rows, 'n'])}."
+            )
+        out["n"] = pd.Series(parsed, index=flow.index, dtype=object)
+    if suppressed is not None:
+        mask = _as_mask(suppressed, flow)
+        if mask.any():
+            marks = [
+                (f"<{min_cell}" if min_cell is not None and v < min_cell else COMPLEMENT_MARKER)
+                if m and not isinstance(v, str)
+                else v
+                for v, m in zip(out["n"].tolist(), mask, strict=True)
+            ]
+            out["n"] = pd.Series(marks, index=flow.index, dtype=object)
     return out
 
 
-def consort_boxes(flow: Any, *, min_cell: int | None = None) -> pd.DataFrame:
+def _as_mask(suppressed: Any, flow: pd.DataFrame) -> np.ndarray:
+    if isinstance(suppressed, pd.Series):
+        if not suppressed.index.equals(flow.index):
+            raise ValueError(
+                "`suppressed` must have the same index as `flow` (one flag per row); got index "
+                f"{format_values(suppressed.index)}, expected {format_values(flow.index)}."
+            )
+        values = suppressed.to_numpy()
+    else:
+        values = np.asarray(suppressed)
+    flags = pd.api.types.is_bool_dtype(values) or (
+        values.dtype == object and all(isinstance(v, (bool, np.bool_)) for v in values)
+    )
+    if values.shape != (len(flow),) or not flags:
+        raise ValueError(
+            f"`suppressed` must be {len(flow)} True/False flags, one per row of `flow`; got "
+            f"{format_values(np.ravel(values))} (shape {values.shape})."
+        )
+    return values.astype(bool)
+
+
+def _count(values: pd.Series) -> Any:
+    """The count of a box: its one row as given (number or marker), else the sum of shown
+    counts (None when one of them is hidden)."""
+    return values.iloc[0] if len(values) == 1 else _sum(values)
+
+
+def _loss_total(reasons: pd.Series, before: Any, after: Any) -> Any:
+    """Participants lost at a stage: the sum of the reasons when they are all shown, else the
+    difference of the two shown counts around the loss (None when neither is possible)."""
+    total = _sum(reasons)
+    if total is None and len(reasons) == 1:
+        total = reasons.iloc[0]
+    if total is None and not isinstance(before, (str, type(None))):
+        if not isinstance(after, (str, type(None))):
+            total = int(before) - int(after)
+    return total
+
+
+def _box_label(n: Any, min_cell: int | None) -> str:
+    return "" if n is None else _label(n, min_cell)
+
+
+def _box_text(head: str, n: Any, min_cell: int | None) -> str:
+    return head if n is None else f"{head}\n{_n_text(n, min_cell)}"
+
+
+def _side_head(head: str, n: Any, min_cell: int | None) -> str:
+    return head if n is None else f"{head} ({_n_text(n, min_cell)})"
+
+
+def consort_boxes(
+    flow: Any, *, min_cell: int | None = None, suppressed: Any = None
+) -> pd.DataFrame:
     """The boxes of :func:`plot_consort`: one row per box with its text and position (inches).
 
     Boxes, top to bottom: ``randomized`` (overall), then per arm ``allocated``, one
     ``assessed`` box per wave (with a side box ``not assessed`` listing the reasons when
     participants were missed), ``analysed`` (with a side box ``not analysed``). Counts below
-    ``min_cell`` are written ``"<k"``.
+    ``min_cell`` are written ``"<k"``; for an already-suppressed table (or with ``suppressed``)
+    see :func:`plot_consort`. ``n_label`` is ``""`` for a box whose count is not drawn.
 
     Examples
     --------
@@ -90,7 +197,7 @@ def consort_boxes(flow: Any, *, min_cell: int | None = None) -> pd.DataFrame:
     '138'
     """
     min_cell = check_min_cell(min_cell)
-    table = _as_flow(flow)
+    table = _as_flow(flow, suppressed, min_cell)
     arms = [a for a in pd.unique(table["arm"]) if a != "overall"]
     if not arms:
         raise ValueError("`flow` has no arm other than 'overall'.")
@@ -113,20 +220,22 @@ def consort_boxes(flow: Any, *, min_cell: int | None = None) -> pd.DataFrame:
 
     boxes: list[dict[str, Any]] = []
     overall = table[(table["arm"] == "overall") & (table["stage"] == "randomized")]
-    n_rand = (
-        overall["n"].sum()
-        if len(overall)
-        else table.loc[(table["stage"] == "randomized") & (table["arm"] != "overall"), "n"].sum()
-    )
-    txt = f"Randomized\n{_n_text(n_rand, min_cell)}"
+    if len(overall) == 1:
+        n_rand = overall["n"].iloc[0]
+    else:
+        n_rand = _sum(
+            overall["n"]
+            if len(overall)
+            else table.loc[(table["stage"] == "randomized") & (table["arm"] != "overall"), "n"]
+        )
     boxes.append(
         dict(
             box="randomized",
             arm="overall",
             stage="randomized",
             wave=None,
-            n_label=count_label(n_rand, min_cell),
-            text=txt,
+            n_label=_box_label(n_rand, min_cell),
+            text=_box_text("Randomized", n_rand, min_cell),
             x=width / 2 - _MAIN_W / 2,
             width=_MAIN_W,
             row=0,
@@ -140,30 +249,30 @@ def consort_boxes(flow: Any, *, min_cell: int | None = None) -> pd.DataFrame:
         return table[m]
 
     for i, a in enumerate(arms):
-        n_a = arm_rows(a, "randomized")["n"].sum()
+        n_a = _count(arm_rows(a, "randomized")["n"])
         boxes.append(
             dict(
                 box="allocated",
                 arm=a,
                 stage="randomized",
                 wave=None,
-                n_label=count_label(n_a, min_cell),
-                text=f"Allocated to {a}\n{_n_text(n_a, min_cell)}",
+                n_label=_box_label(n_a, min_cell),
+                text=_box_text(f"Allocated to {a}", n_a, min_cell),
                 x=mains[i],
                 width=_MAIN_W,
                 row=1,
             )
         )
         for j, w in enumerate(waves):
-            n_w = arm_rows(a, "assessed", w)["n"].sum()
+            n_w = _count(arm_rows(a, "assessed", w)["n"])
             boxes.append(
                 dict(
                     box="assessed",
                     arm=a,
                     stage="assessed",
                     wave=w,
-                    n_label=count_label(n_w, min_cell),
-                    text=f"Assessed at {w}\n{_n_text(n_w, min_cell)}",
+                    n_label=_box_label(n_w, min_cell),
+                    text=_box_text(f"Assessed at {w}", n_w, min_cell),
                     x=mains[i],
                     width=_MAIN_W,
                     row=2 + j,
@@ -171,17 +280,17 @@ def consort_boxes(flow: Any, *, min_cell: int | None = None) -> pd.DataFrame:
             )
             lost = arm_rows(a, "not assessed", w)
             if len(lost):
-                n_l = lost["n"].sum()
+                n_l = _loss_total(lost["n"], n_a, n_w)
                 boxes.append(
                     dict(
                         box="not assessed",
                         arm=a,
                         stage="not assessed",
                         wave=w,
-                        n_label=count_label(n_l, min_cell),
+                        n_label=_box_label(n_l, min_cell),
                         text="\n".join(
                             [
-                                f"Not assessed at {w} ({_n_text(n_l, min_cell)})",
+                                _side_head(f"Not assessed at {w}", n_l, min_cell),
                                 *_reasons(lost, min_cell),
                             ]
                         ),
@@ -191,7 +300,7 @@ def consort_boxes(flow: Any, *, min_cell: int | None = None) -> pd.DataFrame:
                     )
                 )
         done = arm_rows(a, "analysed")
-        n_d = done["n"].sum()
+        n_d = _count(done["n"])
         end = next((w for w in done["wave"] if w == w and w is not None), None)
         head = f"Analysed at {end}" if end is not None else "Analysed"
         if len(done):
@@ -201,8 +310,8 @@ def consort_boxes(flow: Any, *, min_cell: int | None = None) -> pd.DataFrame:
                     arm=a,
                     stage="analysed",
                     wave=end,
-                    n_label=count_label(n_d, min_cell),
-                    text=f"{head}\n{_n_text(n_d, min_cell)}",
+                    n_label=_box_label(n_d, min_cell),
+                    text=_box_text(head, n_d, min_cell),
                     x=mains[i],
                     width=_MAIN_W,
                     row=2 + len(waves),
@@ -210,16 +319,16 @@ def consort_boxes(flow: Any, *, min_cell: int | None = None) -> pd.DataFrame:
             )
         out = arm_rows(a, "not analysed")
         if len(out):
-            n_o = out["n"].sum()
+            n_o = _loss_total(out["n"], n_a, n_d)
             boxes.append(
                 dict(
                     box="not analysed",
                     arm=a,
                     stage="not analysed",
                     wave=end,
-                    n_label=count_label(n_o, min_cell),
+                    n_label=_box_label(n_o, min_cell),
                     text="\n".join(
-                        [f"Not analysed ({_n_text(n_o, min_cell)})", *_reasons(out, min_cell)]
+                        [_side_head("Not analysed", n_o, min_cell), *_reasons(out, min_cell)]
                     ),
                     x=sides[i],
                     width=_SIDE_W,
@@ -244,20 +353,33 @@ def consort_boxes(flow: Any, *, min_cell: int | None = None) -> pd.DataFrame:
     return frame[[*BOX_COLUMNS, "row"]]
 
 
-def plot_consort(flow: Any, *, ax: Axes | None = None, min_cell: int | None = None) -> Axes:
+def plot_consort(
+    flow: Any,
+    *,
+    ax: Axes | None = None,
+    min_cell: int | None = None,
+    suppressed: Any = None,
+) -> Axes:
     """CONSORT-style flow diagram: randomized, allocated, assessed per wave, analysed.
 
     Parameters
     ----------
     flow : pandas.DataFrame or DelayedInterventionTrial
         The table of :meth:`DelayedInterventionTrial.flow` (``arm, stage, wave, reason, n``),
-        or the trial itself.
+        or the trial itself. ``n`` may also be the counts of an already-suppressed table
+        (e.g. from :func:`~coaching_trials.report.suppress_small_cells`): whole numbers and
+        markers such as ``"<5"`` or ``"—"`` (any text that is not a number), drawn as given.
     ax : matplotlib.axes.Axes, optional
         Where to draw (its axis is switched off). A new figure sized to the diagram otherwise;
         the diagram is laid out in inches, so a supplied Axes should be about
         ``ax.ct_data.attrs["size"]`` (width, height) inches.
     min_cell : int, optional
         Counts below it are shown as ``"<k"``.
+    suppressed : array-like of bool or pandas.Series, optional
+        One flag per row of ``flow`` (a Series must share its index): flagged counts are drawn
+        as ``"<min_cell"`` when below ``min_cell``, else as ``"—"`` (hidden to protect another
+        count), like a table suppressed by
+        :func:`~coaching_trials.report.suppress_small_cells`.
 
     Returns
     -------
@@ -270,6 +392,15 @@ def plot_consort(flow: Any, *, ax: Axes | None = None, min_cell: int | None = No
     randomized arm (a participant missed at month 3 may be back at month 6), as in the flow
     table. Boxes carry the gid ``"ct-box"``.
 
+    With hidden counts (markers in ``n``, or ``suppressed``), no number is drawn that the table
+    does not show or that cannot be worked out from the numbers it shows: a box made of one row
+    shows that row as given; a box total (the losses of a side box) is the sum of its reasons
+    when they are all shown, else the difference of the two shown counts around the loss
+    (e.g. allocated minus assessed), else no number. So a diagram drawn from a table after
+    complementary suppression reveals nothing the table hides. Raw tables are drawn as
+    before: every total is the sum of its rows, and only counts below ``min_cell`` are
+    hidden.
+
     Examples
     --------
     >>> import coaching_trials as ct
@@ -280,9 +411,17 @@ def plot_consort(flow: Any, *, ax: Axes | None = None, min_cell: int | None = No
     >>> n_boxes = sum(p.get_gid() == "ct-box" for p in ax.patches)
     >>> n_boxes == len(ax.ct_data)
     True
+
+    An already-suppressed table is drawn as given:
+
+    >>> flow = trial.flow()
+    >>> shown = flow.assign(n=[str(v) if v >= 5 else "<5" for v in flow["n"]])
+    >>> boxes = plot_consort(shown).ct_data
+    >>> boxes.loc[boxes["box"] == "not assessed", "text"].iloc[0].splitlines()[:2]
+    ['Not assessed at month3 (n = 6)', '• left institution: <5']
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
-    boxes = consort_boxes(flow, min_cell=min_cell)
+    boxes = consort_boxes(flow, min_cell=min_cell, suppressed=suppressed)
     width, height = boxes.attrs["size"]
     if ax is None:
         import matplotlib.pyplot as plt

@@ -17,7 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["png_data_uri", "trajectory_figure", "forest_figure", "percent_change_figure"]
+__all__ = [
+    "png_data_uri",
+    "trajectory_figure",
+    "forest_figure",
+    "percent_change_figure",
+    "consort_figure",
+]
 
 _RC = {
     "figure.dpi": 100,
@@ -113,6 +119,8 @@ def trajectory_figure(
             _strip_counts(ax)
             ax.xaxis.labelpad = 4.0  # the counts under the axis are gone
             ax.set_title(label, fontsize=10)
+            # the plot names the column; the title already names the outcome
+            ax.set_ylabel(f"Mean score ({round(conf_level * 100)}% CI)")
             return
         from scipy import stats
 
@@ -169,7 +177,7 @@ def forest_figure(effects: pd.DataFrame, *, min_cell: int) -> str:
         ax.grid(axis="x", alpha=0.3)
 
     height = 1.2 + 0.45 * max(len(effects), 1)
-    return png_data_uri(draw, figsize=(7.0, height))
+    return png_data_uri(draw, figsize=(9.0, height))
 
 
 def percent_change_figure(
@@ -208,3 +216,29 @@ def percent_change_figure(
         ax.legend(frameon=False)
 
     return png_data_uri(draw, figsize=(max(5.0, 1.6 * len(outcomes) + 2.5), 4.2))
+
+
+def consort_figure(flow: pd.DataFrame, *, min_cell: int) -> str:
+    """The CONSORT diagram of a flow table AS SHOWN (counts and markers after suppression).
+
+    The diagram is laid out in inches, so the figure takes the size the layout asks for and
+    is saved without ``tight_layout``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from coaching_trials.plots.consort import consort_boxes, plot_consort
+
+    width, height = consort_boxes(flow, min_cell=min_cell).attrs["size"]
+    with matplotlib.rc_context(_RC):
+        fig = plt.figure(figsize=(width, height))
+        try:
+            ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+            plot_consort(flow, ax=ax, min_cell=min_cell)
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", metadata={"Software": None})
+        finally:
+            plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")

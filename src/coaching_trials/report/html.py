@@ -11,6 +11,7 @@ import html
 import json
 import math
 import re
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ from coaching_trials.report.suppress import (
 )
 from coaching_trials.report.tables import format_cell, html_table
 
-__all__ = ["ReportResult", "build_report", "REPORT_SECTIONS"]
+__all__ = ["ReportResult", "SuppressedFlow", "build_report", "suppressed_flow", "REPORT_SECTIONS"]
 
 REPORT_SECTIONS = ("flow", "baseline", "effects", "percent_change", "nonrandomized", "figures")
 _METHODS = ("ancova", "change", "mmrm")
@@ -57,6 +58,7 @@ table.ct-table{border-collapse:collapse;margin:.6em 0;font-size:.9em}
 table.ct-table th{border-bottom:2px solid #444;text-align:left;padding:3px 8px}
 table.ct-table td{border-bottom:1px solid #ddd;padding:3px 8px}
 table.ct-table td.num,table.ct-table th.num{text-align:right}
+table.ct-table td.num{white-space:nowrap}
 img{max-width:100%;height:auto}figure{margin:1em 0}figcaption{font-size:.85em;color:#555}
 .note{font-size:.85em;color:#444}footer{margin-top:3em;font-size:.8em;color:#666;
 border-top:1px solid #ccc;padding-top:.6em}code{font-size:.95em}
@@ -194,60 +196,106 @@ def _is_synthetic(trial: Any) -> bool:
 # ---------------------------------------------------------------------------------------------
 # tables (numeric, then suppressed, then formatted)
 # ---------------------------------------------------------------------------------------------
-def _flow_table(trial: Any, outcome: str, min_cell: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    flow = trial.flow(outcome)
-    imm, dly = trial.arms
+def _flow_labels(flow: pd.DataFrame) -> list[str]:
+    """The row label of the report's flow table for each row of ``trial.flow()``."""
 
-    def label(r: pd.Series) -> str:
-        stage, wave, reason = r["stage"], r["wave"], r["reason"]
+    def label(stage: Any, wave: Any, reason: Any) -> str:
         if stage == "randomized":
             return "Randomized"
         if stage == "assessed":
             return f"Assessed at {wave}"
         if stage == "not assessed":
-            return f"  not assessed at {wave}: {reason}"
+            return f"Not assessed at {wave}: {reason}"
         if stage == "analysed":
-            return f"Analysed ({outcome} at {wave})"
-        return f"  not analysed: {reason}"
+            return f"Analysed at {wave} (primary outcome)"
+        return f"Not analysed: {reason}"
 
-    flow = flow.assign(row=[label(r) for _, r in flow.iterrows()])
-    # row order of the "overall" block, which lists every stage and reason
-    order = list(pd.unique(flow.loc[flow["arm"] == "overall", "row"]))
-    order += [r for r in pd.unique(flow["row"]) if r not in order]
+    return [
+        label(st, w, r)
+        for st, w, r in zip(flow["stage"], flow["wave"], flow["reason"], strict=True)
+    ]
+
+
+def _flow_table(
+    trial: Any, outcome: str, min_cell: int
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The flow table as shown (with loss totals), its log, and the tidy flow as shown.
+
+    The tidy flow (``arm, stage, wave, reason, n`` with ``n`` as printed in the table: whole
+    numbers or markers) feeds the CONSORT diagram, so the diagram shows exactly the table's
+    counts.
+    """
+    flow = trial.flow(outcome).reset_index(drop=True)
+    imm, dly = trial.arms
+    flow = flow.assign(row=_flow_labels(flow))
     wide = flow.pivot_table(index="row", columns="arm", values="n", aggfunc="sum")
-    wide = wide.reindex(index=order, columns=[imm, dly, "overall"]).fillna(0).astype("int64")
+    wide = wide.reindex(columns=[imm, dly, "overall"]).fillna(0).astype("int64")
+    # rows in CONSORT order: each loss total right above its reasons
+    overall_rows = list(pd.unique(flow.loc[flow["arm"] == "overall", "row"]))
+    rows = overall_rows + [r for r in pd.unique(flow["row"]) if r not in overall_rows]
+    order: list[str] = []
+    totals: list[tuple[str, list[str]]] = []
+    for r in rows:
+        if r in order:
+            continue
+        head = r.split(":")[0] if r.startswith(("Not assessed at ", "Not analysed:")) else None
+        if head is None:
+            order.append(r)
+            continue
+        comps = [x for x in rows if x.split(":")[0] == head and ":" in x]
+        order += [head, *comps]
+        totals.append((head, comps))
+    for head, comps in totals:
+        wide.loc[head] = wide.loc[comps].sum(axis=0)
+    wide = wide.reindex(index=order)
     wide.index.name = "Stage"
-    # margins: each wave's assessed + not assessed rows, and analysed + not analysed, add up
-    # to the randomized row
+    # margins: per wave, randomized = assessed + not assessed, and not assessed = its reasons;
+    # randomized = analysed + not analysed, and not analysed = its reasons
     groups: list[tuple[str, list[str]]] = []
-    for wave in trial.waves:
-        comps = [
-            r
-            for r in order
-            if r == f"Assessed at {wave}" or r.startswith(f"  not assessed at {wave}:")
-        ]
-        if comps:
-            groups.append(("Randomized", comps))
-    comps = [r for r in order if r.startswith(("Analysed (", "  not analysed:"))]
-    if comps:
-        groups.append(("Randomized", comps))
+    for head, comps in totals:
+        groups.append((head, comps))
+        if head.startswith("Not assessed at "):
+            wave = head[len("Not assessed at ") :]
+            if f"Assessed at {wave}" in wide.index:
+                groups.append(("Randomized", [f"Assessed at {wave}", head]))
+        else:
+            done = [r for r in order if r.startswith("Analysed at ")]
+            groups.append(("Randomized", [*done, head]))
     values = wide.to_numpy()
     rpos = {r: i for i, r in enumerate(order)}
     groups = [
         (t, c)
         for t, c in groups
-        if np.array_equal(values[rpos[t]], values[[rpos[x] for x in c]].sum(axis=0))
+        if t in rpos and np.array_equal(values[rpos[t]], values[[rpos[x] for x in c]].sum(axis=0))
     ]
     row_totals = (
         {"overall": [imm, dly]} if np.array_equal(values[:, 2], values[:, 0] + values[:, 1]) else {}
     )
-    return suppress_small_cells(
+    shown, log = suppress_small_cells(
         wide,
         min_cell=min_cell,
         count_columns=[imm, dly, "overall"],
         row_totals=row_totals,
         column_totals=groups,
     )
+    tidy = flow[["arm", "stage", "wave", "reason"]].copy()
+    tidy["n"] = pd.Series(
+        [shown.loc[r, a] for r, a in zip(flow["row"], flow["arm"], strict=True)],
+        index=tidy.index,
+        dtype=object,
+    )
+    return shown, log, tidy
+
+
+def _flow_display(shown: pd.DataFrame) -> pd.DataFrame:
+    """Reason rows indented under their total (em spaces survive HTML whitespace rules)."""
+    labels = [
+        "\u2003\u2003" + r.split(": ", 1)[1] if r.startswith("Not a") and ": " in r else r
+        for r in shown.index
+    ]
+    out = shown.reset_index(drop=True)
+    out.insert(0, "Stage", labels)
+    return out
 
 
 def _baseline_table(
@@ -321,44 +369,204 @@ def _baseline_table(
         for _, labels, _ in blocks
         if np.allclose(values[0], values[[rpos[x] for x in labels]].sum(axis=0))
     ]
+    # statistics (mean, SD, SMD of a mean) are blanked only when their own count is below
+    # min_cell; percentages give their count away, so they go with every hidden count
     shown, log = suppress_small_cells(
         frame,
         min_cell=min_cell,
         count_columns=counts,
-        dependent_columns={f"n_{a}": [f"pct_{a}", f"mean_{a}", f"sd_{a}", "smd"] for a in arms},
+        dependent_columns={f"n_{a}": [f"mean_{a}", f"sd_{a}", "smd"] for a in arms},
+        proportion_columns={f"n_{a}": [f"pct_{a}"] for a in arms},
         row_totals={"n_overall": ["n_" + imm, "n_" + dly]},
         column_totals=col_totals,
     )
-    # a hidden count in a block hides that arm's percentages of the block (they would give
-    # the block's denominator, hence the hidden count)
     hidden = log.groupby("row")["column"].apply(list).to_dict() if len(log) else {}
-    for _, labels, _ in blocks:
+    for var, labels, categorical in blocks:
+        if not categorical:
+            continue
+        # the percentages of a block are "of those answering": when the block's missing count
+        # is hidden, a percentage of a shown count would give the denominator and hence the
+        # hidden missing count, so that arm's percentages of the block go
+        miss = f"{var} | missing"
         for a in arms:
-            if any(f"n_{a}" in hidden.get(lab, []) for lab in labels):
+            if miss in hidden and f"n_{a}" in hidden[miss]:
                 shown.loc[labels, f"pct_{a}"] = np.nan
+        # the SMD of a category is computed from the two arms' proportions: it gives away a
+        # hidden count of either arm
+        for lab in labels:
+            if lab != miss and any(c in hidden.get(lab, []) for c in counts[:2]):
+                shown.loc[lab, "smd"] = np.nan
     return shown, log, dropped
 
 
-def _baseline_display(shown: pd.DataFrame, arms: Sequence[str], min_cell: int) -> pd.DataFrame:
-    out = pd.DataFrame(
-        {"Characteristic": shown["Characteristic"].tolist(), "Level": shown["Level"].tolist()}
+@dataclass(frozen=True, eq=False, repr=False)
+class SuppressedFlow:
+    """The participant flow as the report prints it (see :func:`suppressed_flow`).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per stage (loss totals above their reasons), one column per arm and
+        ``overall``; counts as printed (whole numbers and markers).
+    flow : pandas.DataFrame
+        The tidy flow (``arm, stage, wave, reason, n``) with ``n`` as printed in ``table``:
+        give it to :func:`~coaching_trials.plots.plot_consort` for a diagram that shows exactly
+        the table's counts.
+    log : pandas.DataFrame
+        The suppression log of ``table``.
+    """
+
+    table: pd.DataFrame
+    flow: pd.DataFrame
+    log: pd.DataFrame
+
+    def to_frame(self) -> pd.DataFrame:
+        """The table as printed (a copy)."""
+        return self.table.copy()
+
+    def __repr__(self) -> str:
+        return f"SuppressedFlow({len(self.log)} hidden counts)\n{self.table.to_string()}"
+
+
+def suppressed_flow(trial: Any, outcome: str, *, min_cell: int = 5) -> SuppressedFlow:
+    """The participant flow of a trial with small cells hidden, as a table and a tidy flow.
+
+    Parameters
+    ----------
+    trial : DelayedInterventionTrial
+    outcome : str
+        The outcome whose analysis set is counted (the report's primary outcome).
+    min_cell : int, default 5
+        Counts below it are hidden, with complementary counts (see
+        :func:`~coaching_trials.report.suppress_small_cells`).
+
+    Returns
+    -------
+    SuppressedFlow
+        ``table`` (as printed in the report), ``flow`` (tidy, for
+        :func:`~coaching_trials.plots.plot_consort`) and ``log``.
+
+    Examples
+    --------
+    >>> import coaching_trials as ct
+    >>> from coaching_trials.report import suppressed_flow
+    >>> ex = ct.load_example("delayed_intervention")
+    >>> trial = ct.DelayedInterventionTrial(
+    ...     ct.score(ex.responses, "pfi"), participants=ex.participants, **ex.design)
+    >>> sf = suppressed_flow(trial, "pfi_burnout", min_cell=5)
+    >>> sf.table.loc["Not assessed at month6: reason not given"].tolist()
+    ['<5', '—', 7]
+    >>> ax = ct.plot_consort(sf.flow, min_cell=5)  # the same counts, hidden the same way
+    >>> import matplotlib.pyplot as plt; plt.close("all")
+    """
+    from coaching_trials.design.delayed import DelayedInterventionTrial
+
+    if not isinstance(trial, DelayedInterventionTrial):
+        raise TypeError(f"`trial` must be a DelayedInterventionTrial; got {type(trial).__name__}.")
+    if isinstance(min_cell, bool) or not isinstance(min_cell, (int, np.integer)) or min_cell < 1:
+        raise ValueError(f"`min_cell` must be a positive integer; got {min_cell!r}.")
+    table, log, flow = _flow_table(trial, outcome, int(min_cell))
+    return SuppressedFlow(table=table, flow=flow, log=log)
+
+
+def _label(column: Any) -> str:
+    """A reader's name for a column: the instrument's subscale name, else the column name
+    with underscores as spaces and a capital first letter (``years_in_practice`` ->
+    ``Years in practice``)."""
+    info = _outcome_info(str(column))
+    if info["instrument"] is not None:
+        return str(info["label"])
+    text = str(column).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def _short_label(column: Any) -> str:
+    """:func:`_label` without a trailing explanation in brackets when it is long (for axes):
+    ``Burnout (work exhaustion + interpersonal disengagement)`` -> ``Burnout``."""
+    text = _label(column)
+    if len(text) > 28 and text.endswith(")") and " (" in text:
+        text = text[: text.index(" (")]
+    return text
+
+
+def _axis_label(column: Any) -> str:
+    """:func:`_short_label` wrapped on lines of about 14 characters (category axes)."""
+    return "\n".join(textwrap.wrap(_short_label(column), 14)) or str(column)
+
+
+def _nonrandomized_label(estimand: Any) -> str:
+    """The estimand without its ``non-randomized:`` prefix (the section says so), arrows
+    as arrows."""
+    text = str(estimand)
+    if text.lower().startswith("non-randomized:"):
+        text = text.split(":", 1)[1].strip()
+    text = text.replace("->", "\u2192")
+    return text[:1].upper() + text[1:]
+
+
+def _exclusions_display(shown: pd.DataFrame) -> pd.DataFrame:
+    """``compare[pfi_pf]`` steps as outcome names; reasons and counts as they are."""
+    outcome = [
+        _label(m.group(1)) if (m := re.fullmatch(r"compare\[(.+)\]", str(st))) else str(st)
+        for st in shown["step"]
+    ]
+    return pd.DataFrame(
+        {
+            "Outcome": outcome,
+            "Reason": shown["reason"].astype(object).tolist(),
+            "n": pd.Series(shown["n_rows"].tolist(), dtype=object),
+        }
     )
+
+
+def _baseline_display(shown: pd.DataFrame, arms: Sequence[str], min_cell: int) -> pd.DataFrame:
+    """Table 1 as printed: the characteristic named once per block, counts with percentages
+    (whole percent) or mean (SD) (2 decimals for scores, 1 otherwise)."""
+    chars = shown["Characteristic"].tolist()
+    levels = shown["Level"].tolist()
+    digits = {c: (2 if _outcome_info(c)["instrument"] is not None else 1) for c in set(chars)}
+    names = [
+        ("" if i > 0 and c == chars[i - 1] else (c if i == 0 else _label(c)))
+        for i, c in enumerate(chars)
+    ]
+    out = pd.DataFrame({"Characteristic": names, "": levels})
     for a in arms:
         cells = []
         for _, r in shown.iterrows():
             n = r[f"n_{a}"]
-            if isinstance(n, str):
+            if r["Level"] == "mean (SD)":
+                m, sd = r[f"mean_{a}"], r[f"sd_{a}"]
+                k = digits[r["Characteristic"]]
+                if pd.notna(m):
+                    cells.append(f"{_fmt(m, k)} ({_fmt(sd, k)})")
+                else:
+                    cells.append(n if isinstance(n, str) else "")
+            elif isinstance(n, str):
                 cells.append(n)
-            elif r["Level"] == "mean (SD)":
-                m, s = r[f"mean_{a}"], r[f"sd_{a}"]
-                cells.append(f"{_fmt(m)} ({_fmt(s)})" if pd.notna(m) else "")
             elif pd.notna(r[f"pct_{a}"]):
-                cells.append(f"{format_cell(n)} ({r[f'pct_{a}']:.1f}%)")
+                cells.append(f"{format_cell(n, whole=True)} ({r[f'pct_{a}']:.0f}%)")
             else:
-                cells.append(format_cell(n))
+                cells.append(format_cell(n, whole=True))
         out[str(a)] = cells
     out["SMD"] = [_fmt(v) for v in shown["smd"].tolist()]
     return out
+
+
+def _suppression_footnote(cells: pd.DataFrame, min_cell: int) -> str:
+    """What the markers in a displayed table mean (only those that occur)."""
+    values = {str(v) for v in np.ravel(cells.to_numpy())}
+    parts = []
+    if f"<{min_cell}" in values:
+        parts.append(
+            f"&lsquo;&lt;{min_cell}&rsquo; = fewer than {min_cell} people: the number is hidden, "
+            "with the statistics computed from it"
+        )
+    if DEFAULT_COMPLEMENT_MARKER in values:
+        parts.append(
+            f"&lsquo;{DEFAULT_COMPLEMENT_MARKER}&rsquo; = hidden so that a small count cannot "
+            f"be worked out from the totals (the hidden number is {min_cell} or more)"
+        )
+    return f'<p class="note">{"; ".join(parts)}.</p>' if parts else ""
 
 
 def _effects_table(comparison: Any, min_cell: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -385,7 +593,7 @@ def _effects_display(shown: pd.DataFrame, arms: Sequence[str], conf_level: float
     pct = f"{round(conf_level * 100)}% CI"
     return pd.DataFrame(
         {
-            "Outcome": [_outcome_info(o)["label"] + f" ({o})" for o in shown["outcome"]],
+            "Outcome": [_label(o) for o in shown["outcome"]],
             "Wave": shown["wave"].tolist(),
             f"n {arms[0]}": [format_cell(v) for v in shown["n_treated"]],
             f"n {arms[1]}": [format_cell(v) for v in shown["n_control"]],
@@ -394,7 +602,6 @@ def _effects_display(shown: pd.DataFrame, arms: Sequence[str], conf_level: float
                 _ci_text(lo, hi)
                 for lo, hi in zip(shown["conf_low"], shown["conf_high"], strict=True)
             ],
-            "df": [format_cell(v, 1, whole=True) for v in shown["df"]],
             "p": [_fmt_p(v) for v in shown["p_value"]],
             "p (adjusted)": [_fmt_p(v) for v in shown["p_adjusted"]],
             "Standardized d": [_fmt(v) for v in shown["d_ppc2"]],
@@ -443,7 +650,7 @@ def _descriptives_display(shown: pd.DataFrame, conf_level: float) -> pd.DataFram
     pct = f"{round(conf_level * 100)}% CI"
     return pd.DataFrame(
         {
-            "Outcome": shown["outcome"].tolist(),
+            "Outcome": [_label(o) for o in shown["outcome"]],
             "Arm": shown["arm"].tolist(),
             "Baseline n": [format_cell(v) for v in shown["baseline_n"]],
             "Baseline mean (SD)": [
@@ -501,19 +708,25 @@ def _nonrandomized_table(
 
 
 def _nonrandomized_display(shown: pd.DataFrame, conf_level: float) -> pd.DataFrame:
+    """Rows grouped by what is estimated (named once per group; the waves are in the name)."""
     pct = f"{round(conf_level * 100)}% CI"
+    first = {e: i for i, e in reversed(list(enumerate(shown["estimand"].tolist())))}
+    order = sorted(range(len(shown)), key=lambda i: (first[shown["estimand"].iloc[i]], i))
+    rows = shown.iloc[order]
+    estimands = rows["estimand"].tolist()
     return pd.DataFrame(
         {
-            "Estimate of (NON-RANDOMIZED)": shown["estimand"].tolist(),
-            "Outcome": shown["outcome"].tolist(),
-            "Contrast": shown["contrast"].tolist(),
-            "n (pairs)": [format_cell(v) for v in shown["n_treated"]],
-            "Mean change": [_fmt(v) for v in shown["estimate"]],
-            pct: [
-                _ci_text(lo, hi)
-                for lo, hi in zip(shown["conf_low"], shown["conf_high"], strict=True)
+            "What is estimated (NON-RANDOMIZED)": [
+                "" if i > 0 and e == estimands[i - 1] else _nonrandomized_label(e)
+                for i, e in enumerate(estimands)
             ],
-            "p": [_fmt_p(v) for v in shown["p_value"]],
+            "Outcome": [_label(o) for o in rows["outcome"]],
+            "People": pd.Series(rows["n_treated"].tolist(), dtype=object),
+            "Mean change": [_fmt(v) for v in rows["estimate"]],
+            pct: [
+                _ci_text(lo, hi) for lo, hi in zip(rows["conf_low"], rows["conf_high"], strict=True)
+            ],
+            "p": [_fmt_p(v) for v in rows["p_value"]],
         }
     )
 
@@ -653,7 +866,7 @@ def _methods_notes(
         if adjust is None
         else f"Secondary outcomes' p-values are adjusted with the {adjust_name} method "
         + (
-            f"(the primary outcome, {primary}, keeps its unadjusted p)."
+            f"(the primary outcome, {_label(primary)}, keeps its unadjusted p)."
             if primary
             else "(all outcomes as one family)."
         )
@@ -681,10 +894,15 @@ def _methods_notes(
         )
     items.append(
         f"<li><strong>Small cells.</strong> Counts below {min_cell} are shown as "
-        f"&lsquo;&lt;{min_cell}&rsquo; and the statistics computed from them are left blank; "
-        f"&lsquo;{DEFAULT_COMPLEMENT_MARKER}&rsquo; marks a count hidden so that a small count "
-        f"cannot be worked out from a total. Cells hidden in this report: {n_hidden}. Figures "
-        f"do not draw groups below {min_cell}. No participant identifier appears.</li>"
+        f"&lsquo;&lt;{min_cell}&rsquo;, and a statistic (mean, SD, difference, percent change) "
+        f"is left blank when fewer than {min_cell} people contribute to it. "
+        f"&lsquo;{DEFAULT_COMPLEMENT_MARKER}&rsquo; marks a count of {min_cell} or more hidden "
+        "so that a small count cannot be worked out from the totals; this hides the count "
+        "only, so a mean or SD of that group is still shown (it describes many people and "
+        "reveals no small count), while percentages, which would give the count away, are "
+        f"not. Counts hidden in this report: {n_hidden}. Figures do not draw groups below "
+        f"{min_cell}, and the participant-flow diagram shows exactly the counts of the flow "
+        "table. No participant identifier appears.</li>"
     )
     if n_unprotected:
         items.append(
@@ -795,9 +1013,15 @@ def build_report(
 
     Figures come from :mod:`coaching_trials.plots` (a minimal figure is drawn if a plotting
     function is missing or fails, with a ``RuntimeWarning``). Counts printed by the trajectory
-    plot are removed (they could reveal a count hidden in the flow table), and no CONSORT
-    diagram is drawn: the flow table carries those counts with complementary suppression,
-    which a figure suppressing only small cells would undo.
+    plot are removed (they could reveal a count hidden in the flow table). The CONSORT diagram
+    is drawn from the flow table AFTER suppression (:func:`~coaching_trials.plots.plot_consort`
+    with the counts as printed), so it shows the table's numbers and markers and cannot
+    reveal a count the table hides.
+
+    Small cells: a statistic (mean, SD, estimate) is blanked only when the count of people it
+    describes is below ``min_cell``; counts hidden only to protect another one (``—``) keep
+    their statistics, while percentages, which give their count away, go with every hidden
+    count.
 
     Examples
     --------
@@ -888,16 +1112,23 @@ def build_report(
     )
 
     if "flow" in include:
-        flow_shown, flow_log = _flow_table(trial, primary, min_cell)
+        flow_shown, flow_log, flow_tidy = _flow_table(trial, primary, min_cell)
         keep("flow", flow_shown, flow_log)
-        sections.append(
-            _section(
-                "Participant flow",
-                "<p>Participants randomized, assessed at each wave and analysed for the primary "
-                "outcome, by arm.</p>" + html_table(flow_shown.rename_axis("Stage")),
-                "flow",
-            )
+        flow_cells = _flow_display(flow_shown)
+        body = (
+            "<p>Participants randomized, assessed at each wave and analysed for the primary "
+            f"outcome ({html.escape(_label(primary))}), by arm. Participants missed at one wave "
+            "may be back at the next.</p>"
+            + html_table(flow_cells)
+            + _suppression_footnote(flow_cells, min_cell)
         )
+        if figures:
+            body += _figure(
+                _consort(flow_tidy, min_cell),
+                "Participant flow (CONSORT diagram), drawn from the table above: it shows the "
+                "same counts, hidden the same way.",
+            )
+        sections.append(_section("Participant flow", body, "flow"))
     dropped: list[str] = []
     if "baseline" in include:
         base_shown, base_log, dropped = _baseline_table(trial, baseline_variables, min_cell)
@@ -906,10 +1137,12 @@ def build_report(
         sections.append(
             _section(
                 "Table 1. Baseline characteristics",
-                "<p>Counts (percent of those answering) or mean (SD). SMD: standardized mean "
-                f"difference, {html.escape(arms[0])} minus {html.escape(arms[1])} (no p-values: "
+                "<p>Number of participants (percent of those answering) or mean (SD). SMD: "
+                f"standardized mean difference, {html.escape(arms[0])} minus "
+                f"{html.escape(arms[1])}; values near 0 mean the arms were alike (no p-values: "
                 "differences at baseline are due to chance under randomization).</p>"
-                + html_table(display),
+                + html_table(display)
+                + _suppression_footnote(display, min_cell),
                 "baseline",
             )
         )
@@ -923,6 +1156,7 @@ def build_report(
         if figures:
             plot_eff = comparison.to_frame()
             plot_eff = plot_eff[eff_shown["estimate"].notna().to_numpy()]
+            plot_eff = plot_eff.assign(outcome=[_short_label(o) for o in plot_eff["outcome"]])
             if len(plot_eff):
                 body += _figure(
                     _forest(plot_eff, min_cell),
@@ -932,8 +1166,11 @@ def build_report(
         excl_shown, excl_log = _exclusions_table(comparison, min_cell)
         keep("exclusions", excl_shown, excl_log)
         if len(excl_shown):
-            body += "<h3>Participants not in the comparison</h3>" + html_table(
-                excl_shown.rename(columns={"n_rows": "n"})
+            excl_cells = _exclusions_display(excl_shown)
+            body += (
+                "<h3>Participants not in the comparison</h3>"
+                + html_table(excl_cells)
+                + _suppression_footnote(excl_cells, min_cell)
             )
         sections.append(_section("Effect of coaching (randomized comparison)", body, "effects"))
     if "percent_change" in include:
@@ -945,7 +1182,13 @@ def build_report(
         )
         if figures:
             body += _figure(
-                _percent(comparison.descriptives, outs, min_cell),
+                _percent(
+                    comparison.descriptives.assign(
+                        outcome=[_axis_label(o) for o in comparison.descriptives["outcome"]]
+                    ),
+                    [_axis_label(o) for o in outs],
+                    min_cell,
+                ),
                 "Percent change of each arm's mean from baseline to the endpoint.",
             )
         sections.append(_section("Change within each arm", body, "percent-change"))
@@ -974,7 +1217,7 @@ def build_report(
             info = _outcome_info(o)
             body += _figure(
                 _trajectory(trial, o, info["label"], min_cell, conf_level),
-                f"{info['label']} ({o}): mean per arm and wave.",
+                f"{info['label']}: mean per arm at each wave.",
             )
         sections.append(_section("Outcomes over time", body, "figures"))
 
@@ -1078,6 +1321,12 @@ def _check_no_ids(page: str, trial: Any) -> None:
             f"the report would show participant identifier(s) {format_values(found)}; it was "
             "not written. Rename the category or column that carries them."
         )
+
+
+def _consort(flow: pd.DataFrame, min_cell: int) -> str:
+    from coaching_trials.report._figures import consort_figure
+
+    return consort_figure(flow, min_cell=min_cell)
 
 
 def _forest(effects: pd.DataFrame, min_cell: int) -> str:

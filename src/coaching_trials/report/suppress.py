@@ -6,6 +6,14 @@ table also shows totals (row margins such as an ``overall`` column, or column ma
 ``randomized`` row), hiding one cell is not enough: it could be worked out as the total minus
 the visible cells. Further cells are then hidden (*complementary* suppression) until no hidden
 count can be recovered from the visible counts, the totals and what the markers say.
+
+The rule for statistics: a statistic computed from a cell is blanked only when that cell's own
+count (the number of people contributing to it) is below ``min_cell``. Complementary
+suppression hides COUNTS, so that a small count cannot be worked out from the totals; the mean
+or SD of a cell of ``min_cell`` or more people stays visible, because it reveals no small count.
+The exception is a statistic that gives its count away, such as a percentage of a known
+denominator (``count = percent x denominator``): declared in ``proportion_columns``, it is
+blanked whenever its count is hidden, for whatever reason.
 """
 
 from __future__ import annotations
@@ -58,6 +66,7 @@ def _validate(
     dependent_columns: Mapping[Any, Any],
     row_totals: Mapping[Any, Any],
     column_totals: Sequence[Any],
+    dep_name: str = "dependent_columns",
 ) -> tuple[dict[Any, list[Any]], dict[Any, list[Any]], list[tuple[Any, list[Any]]]]:
     if isinstance(min_cell, bool) or not isinstance(min_cell, (int, np.integer)):
         raise TypeError(f"`min_cell` must be a positive integer; got {min_cell!r}.")
@@ -100,11 +109,11 @@ def _validate(
             )
     deps: dict[Any, list[Any]] = {}
     for key, cols in dependent_columns.items():
-        cols = _as_list(cols, f"dependent_columns[{key!r}]")
+        cols = _as_list(cols, f"{dep_name}[{key!r}]")
         if key not in count_columns:
             log.add(
                 "bad_dependent",
-                f"`dependent_columns` key {key!r} is not a count column "
+                f"`{dep_name}` key {key!r} is not a count column "
                 f"({format_values(count_columns, 12)}).",
                 column=str(key),
                 expected="one of the count columns",
@@ -113,7 +122,7 @@ def _validate(
         if unknown:
             log.add(
                 "missing_column",
-                f"`dependent_columns[{key!r}]` names column(s) {format_values(unknown)} that "
+                f"`{dep_name}[{key!r}]` names column(s) {format_values(unknown)} that "
                 "are not in the table.",
                 column=str(key),
                 values=unknown,
@@ -386,6 +395,7 @@ def suppress_small_cells(
     min_cell: int = 5,
     count_columns: str | Sequence[str] | None = None,
     dependent_columns: Mapping[str, str | Sequence[str]] | None = None,
+    proportion_columns: Mapping[str, str | Sequence[str]] | None = None,
     marker: str | None = None,
     complement_marker: str = DEFAULT_COMPLEMENT_MARKER,
     suppress_zero: bool = False,
@@ -404,9 +414,16 @@ def suppress_small_cells(
         Columns holding counts (non-negative whole numbers; NaN allowed). Default: numeric
         columns named ``n``, ``count``, ``freq``, ``n_*``, ``*_n``, ``count_*`` or ``*_count``.
     dependent_columns : mapping, optional
-        ``{count column: columns computed from it}``: when the count of a row is hidden, these
-        columns of the same row are blanked too (set to NaN in numeric columns, ``None`` in
-        others), e.g. ``{"n": ["mean", "sd", "percent"]}``.
+        ``{count column: statistics computed from it}``: when the count of a row is below
+        ``min_cell`` (primary suppression, or a zero hidden as a last resort), these columns of
+        the same row are blanked too (NaN in numeric columns, ``None`` in others), e.g.
+        ``{"n": ["mean", "sd"]}``. A count hidden only as a complement (it is at least
+        ``min_cell``) keeps its statistics: they describe enough people to reveal no small
+        count.
+    proportion_columns : mapping, optional
+        ``{count column: columns that give the count away}``, e.g. ``{"n": ["percent"]}``
+        (with the denominator known, the percentage IS the count): blanked whenever the count
+        is hidden, by primary or complementary suppression.
     marker : str, optional
         What a count below ``min_cell`` is replaced by (default ``f"<{min_cell}"``).
     complement_marker : str, default ``"—"``
@@ -428,7 +445,8 @@ def suppress_small_cells(
     -------
     table : pandas.DataFrame
         A new table: count columns become object columns of integers and markers; dependent
-        cells of hidden counts are blank.
+        cells of counts below ``min_cell`` and proportion cells of every hidden count are
+        blank.
     log : pandas.DataFrame
         One row per hidden count: ``row`` (index label), ``column``, ``kind`` (``"primary"``
         or ``"complementary"``), ``reason``, ``blanked`` (the dependent columns cleared) and
@@ -464,6 +482,13 @@ def suppress_small_cells(
     left as they are. Counts that are shown are never below ``min_cell`` (except zeros when
     ``suppress_zero=False``).
 
+    Statistics: ``dependent_columns`` follow the rule "blank a statistic only when its own
+    cell has fewer than ``min_cell`` people"; ``proportion_columns`` are blanked with every
+    hidden count. Keeping the mean of a complementary cell is safe for disclosure of small
+    counts; note only that a pooled mean printed beside its group means carries the ratio of
+    the group sizes approximately (to the precision of the printed means), which narrows but
+    does not pin the hidden sizes.
+
     Examples
     --------
     >>> import pandas as pd
@@ -477,7 +502,7 @@ def suppress_small_cells(
                 n  mean
     arm
     immediate  <5   NaN
-    delayed     —   NaN
+    delayed     —  1.50
     overall    43  1.48
     >>> log[["row", "column", "kind"]]
              row column           kind
@@ -504,6 +529,15 @@ def suppress_small_cells(
         dependent_columns=dependent_columns or {},
         row_totals=row_totals or {},
         column_totals=column_totals or (),
+    )
+    props, _, _ = _validate(
+        table,
+        min_cell=min_cell,
+        count_columns=counts,
+        dependent_columns=proportion_columns or {},
+        row_totals={},
+        column_totals=(),
+        dep_name="proportion_columns",
     )
     if marker is None:
         marker = f"<{min_cell}"
@@ -562,7 +596,9 @@ def suppress_small_cells(
         out[col] = shown
     for i, j in sorted(tuple(c) for c in np.argwhere(np.isin(state, (1, 2, 4)))):
         col = counts[j]
-        dep = [d for d in deps.get(col, []) if d not in counts]
+        dep = [d for d in props.get(col, []) if d not in counts]
+        if state[i, j] in (1, 4):  # below min_cell: its statistics go too
+            dep = [d for d in deps.get(col, []) if d not in counts and d not in dep] + dep
         for d in dep:
             blank_mask[d][i] = True
         log_rows.append(

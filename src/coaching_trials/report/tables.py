@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
@@ -119,15 +120,23 @@ def _round_frame(frame: pd.DataFrame, digits: int | None) -> pd.DataFrame:
     return out
 
 
+_NUM = r"[<>]?[+\-\u2212]?\d+(?:[.,]\d+)*%?"
+# text that reads as a number: "0.44", "<0.001", "17 (25%)", "-0.63 to -0.24", or a marker
+_NUMERIC_TEXT = re.compile(rf"{_NUM}(?: \({_NUM}\))?(?: to {_NUM})?|<\d+|\u2014")
+
+
 def _is_numeric_column(s: pd.Series) -> bool:
-    """Numbers, or numbers mixed with short markers such as ``"<5"`` (suppressed counts)."""
+    """Numbers, or numbers mixed with short markers such as ``"<5"`` (suppressed counts), or
+    text that reads as numbers (``"0.44"``, ``"17 (25%)"``, ``"-0.63 to -0.24"``)."""
     if pd.api.types.is_bool_dtype(s):
         return False
     if pd.api.types.is_numeric_dtype(s):
         return True
-    if not pd.api.types.is_object_dtype(s):
+    if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
         return False
-    vals = [v for v in s.tolist() if not _is_missing(v)]
+    vals = [v for v in s.tolist() if not _is_missing(v) and v != ""]
+    if vals and all(isinstance(v, str) and _NUMERIC_TEXT.fullmatch(v) for v in vals):
+        return any(any(ch.isdigit() for ch in v) for v in vals)
     has_number = any(isinstance(v, Real) and not isinstance(v, (bool, np.bool_)) for v in vals)
     return has_number and all(
         (isinstance(v, Real) and not isinstance(v, (bool, np.bool_)))
