@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 
 from coaching_trials._errors import DataValidationError
 from coaching_trials.datasets import load_example
+from coaching_trials.design.delayed import DelayedInterventionTrial
+from coaching_trials.instruments.scoring import score
 from coaching_trials.pipeline import (
     SCHEMA,
     AnalysisRun,
@@ -582,3 +584,48 @@ def test_rename_of_an_absent_column_is_an_error(tmp_path: Path) -> None:
     }  # fmt: skip
     with pytest.raises(ValueError, match=r"\[data.rename\] names column\(s\) \['Q99'\]"):
         run_analysis(config, out=tmp_path / "out", base_dir=tmp_path)
+
+
+def test_consort_figure_hides_what_the_report_hides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pipeline's CONSORT figure is drawn from the suppressed flow the report prints."""
+    import coaching_trials.plots as plots
+    from coaching_trials.report.html import suppressed_flow
+
+    drawn: list[pd.DataFrame] = []
+    original = plots.plot_consort
+
+    def recording(flow: pd.DataFrame, **kwargs: object) -> object:
+        drawn.append(flow.copy())
+        return original(flow, **kwargs)
+
+    monkeypatch.setattr(plots, "plot_consort", recording)
+    plan = _example_plan()
+    plan["analysis"]["outcomes"] = ["pfi_burnout"]
+    plan["analysis"]["reliability"] = False
+    plan["analysis"]["responders"] = []
+    plan["report"] = {"figures": True, "html": False, "min_cell": 5}
+    run_analysis(plan, out=tmp_path)
+    assert len(drawn) == 1
+    scored = score(load_example().responses, "pfi")
+    ex = load_example()
+    trial = DelayedInterventionTrial(scored, participants=ex.participants, **ex.design)
+    expected = suppressed_flow(trial, "pfi_burnout", min_cell=5).flow
+    pd.testing.assert_frame_equal(drawn[0].reset_index(drop=True), expected.reset_index(drop=True))
+    # the raw flow shows delayed month6 "reason not given" = 6 (hidden only to protect a small
+    # count in the same row of the report); the figure's input hides it
+    raw = trial.flow("pfi_burnout")
+    key = (
+        (raw["arm"] == "delayed")
+        & (raw["wave"] == "month6")
+        & (raw["reason"] == "reason not given")
+    )
+    assert raw.loc[key, "n"].tolist() == [6]
+    got = drawn[0]
+    key = (
+        (got["arm"] == "delayed")
+        & (got["wave"] == "month6")
+        & (got["reason"] == "reason not given")
+    )
+    assert got.loc[key, "n"].tolist() == ["—"]

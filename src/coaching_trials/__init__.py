@@ -80,6 +80,7 @@ _EXPORTS: dict[str, str] = {
     # report
     "build_report": "coaching_trials.report.html",
     "ReportResult": "coaching_trials.report.html",
+    "suppressed_flow": "coaching_trials.report.html",
     "suppress_small_cells": "coaching_trials.report.suppress",
     "export_table": "coaching_trials.report.tables",
     # pipeline

@@ -1306,6 +1306,7 @@ def _figures(
     import matplotlib
 
     from coaching_trials import plots
+    from coaching_trials.report.html import suppressed_flow
 
     analysis, min_cell = cfg["analysis"], cfg["report"]["min_cell"]
     folder = out / "figures"
@@ -1315,7 +1316,10 @@ def _figures(
         written[f"figures/{name}.png"] = _save(ax, folder / f"{name}.png")
 
     with matplotlib.rc_context(_FIGURE_RC):
-        keep("consort", plots.plot_consort(tables["flow"], min_cell=min_cell))
+        # the diagram is drawn from the same suppressed flow the report prints, so a count
+        # hidden there (including complementary cells) is hidden here too
+        flow = suppressed_flow(trial, analysis["primary"], min_cell=min_cell).flow
+        keep("consort", plots.plot_consort(flow, min_cell=min_cell))
         for outcome in analysis["outcomes"]:
             ax = plots.plot_trajectories(
                 trial, outcome=outcome, conf_level=analysis["conf_level"], min_cell=min_cell
