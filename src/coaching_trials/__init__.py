@@ -30,6 +30,7 @@ _EXPORTS: dict[str, str] = {
     "to_long": "coaching_trials.io.reshape",
     "to_wide": "coaching_trials.io.reshape",
     "validate_responses": "coaching_trials.io.validate",
+    "validate": "coaching_trials.io.validate",
     "ValidationReport": "coaching_trials.io.validate",
     # instruments
     "Instrument": "coaching_trials.instruments.registry",

@@ -312,3 +312,9 @@ def test_row_order_does_not_change_which_problems_are_found(order):
     assert a["check"].tolist() == b["check"].tolist()
     for rows_a, rows_b in zip(a["rows"], b["rows"], strict=True):
         assert sorted(rows_a) == sorted(rows_b)
+
+
+def test_validate_is_the_design_name_for_validate_responses():
+    import coaching_trials as ct
+
+    assert ct.validate is ct.validate_responses

@@ -28,6 +28,7 @@ __all__ = [
     "check_missing_values",
     "check_one_arm_per_subject",
     "check_required_columns",
+    "validate",
     "validate_responses",
 ]
 
@@ -432,3 +433,7 @@ def validate_responses(
     if raise_on_error:
         log.raise_if_any()
     return report
+
+
+#: Short name used in DESIGN.md's layer table; the same function as :func:`validate_responses`.
+validate = validate_responses
