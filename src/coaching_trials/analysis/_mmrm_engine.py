@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
+from scipy import optimize, stats
 
 from ._mmrm_cov import CovarianceStructure
 
@@ -461,3 +461,86 @@ def satterthwaite_df(
     denom = np.einsum("cj,jk,ck->c", g, w, g)
     with np.errstate(divide="ignore", invalid="ignore"):
         return 2.0 * var**2 / denom
+
+
+@dataclass(frozen=True)
+class FTest:
+    """One Wald F test of ``L beta = 0`` (see :func:`f_test`)."""
+
+    num_df: int
+    den_df: float
+    f_value: float
+    p_value: float
+
+
+def reduce_contrast(lmat: np.ndarray, cov_beta: np.ndarray, *, rtol: float = 1e-10) -> np.ndarray:
+    """Rows ``U_r' L`` spanning the same hypothesis as ``L`` with ``U_r' L C L' U_r`` diagonal.
+
+    ``L C L' = U D U'`` (spectral decomposition); the eigenvectors with eigenvalue above
+    ``rtol * max(D)`` give ``r = rank(L C L')`` orthogonal rows whose variances are the
+    eigenvalues (SAS: "``b_m`` is the m-th row of ``UL``"). Redundant rows of ``L`` drop out.
+    """
+    lcl = lmat @ cov_beta @ lmat.T
+    vals, vecs = np.linalg.eigh(0.5 * (lcl + lcl.T))
+    top = float(vals.max()) if vals.size else 0.0
+    keep = vals > rtol * top if top > 0 else np.zeros(len(vals), dtype=bool)
+    return vecs[:, keep].T @ lmat
+
+
+def satterthwaite_f_df(
+    cov_beta: np.ndarray, w: np.ndarray, pmat: np.ndarray, reduced: np.ndarray
+) -> float:
+    """Denominator df of a multi-row F test (Fai & Cornelius 1996, as in SAS PROC MIXED).
+
+    ``reduced`` are the rows ``b_m`` of :func:`reduce_contrast` (orthogonal in ``C``). Each row
+    gets its Satterthwaite df ``nu_m = 2 D_m^2 / (g_m' W g_m)``; with
+    ``E = sum_{nu_m > 2} nu_m / (nu_m - 2)`` the df are ``2 E / (E - q)`` when ``E > q``, else
+    0 (SAS's convention: no usable df). For one row this is ``nu_1``.
+    """
+    q = reduced.shape[0]
+    nu = satterthwaite_df(cov_beta, w, pmat, reduced)
+    if q == 1:
+        return float(nu[0])
+    use = np.isfinite(nu) & (nu > 2.0)
+    e_sum = float(np.sum(nu[use] / (nu[use] - 2.0)))
+    return 2.0 * e_sum / (e_sum - q) if e_sum > q else 0.0
+
+
+def f_test(
+    beta: np.ndarray,
+    cov_beta: np.ndarray,
+    cov_adjusted: np.ndarray,
+    w: np.ndarray,
+    pmat: np.ndarray,
+    lmat: np.ndarray,
+    *,
+    df_method: str,
+    residual_df: float,
+) -> FTest:
+    """Wald F test of ``L beta = 0`` with the denominator df of ``df_method``.
+
+    * ``satterthwaite`` / ``residual``: ``F = (L b)' (L C L')^-1 (L b) / q`` with the model-based
+      ``C``; den df :func:`satterthwaite_f_df` or ``n - p``.
+    * Kenward-Roger: ``F = lambda (L b)' (L C_A L')^-1 (L b) / q`` with the adjusted ``C_A`` and
+      den df ``m`` (:func:`kr_df`).
+
+    ``L`` is first reduced to ``q = rank(L C L')`` independent rows (:func:`reduce_contrast`).
+    """
+    reduced = reduce_contrast(lmat, cov_beta)
+    q = reduced.shape[0]
+    est = reduced @ beta
+    if df_method.startswith("kenward_roger"):
+        m, lam = kr_df(cov_beta, w, pmat, reduced)
+        vmat = reduced @ cov_adjusted @ reduced.T
+        f_value = lam * float(est @ np.linalg.solve(vmat, est)) / q
+        den = m
+    else:
+        vmat = reduced @ cov_beta @ reduced.T
+        f_value = float(est @ np.linalg.solve(vmat, est)) / q
+        if df_method == "satterthwaite":
+            den = satterthwaite_f_df(cov_beta, w, pmat, reduced)
+        else:
+            den = float(residual_df)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_value = float(stats.f.sf(f_value, q, den)) if den > 0 else float("nan")
+    return FTest(q, float(den), float(f_value), p_value)

@@ -107,6 +107,13 @@ class GlsFit(ResultMixin):
         Estimated ``T x T`` residual covariance matrix.
     neg2_log_likelihood : float
         -2 log-likelihood (restricted for REML) including SAS's constants.
+
+    Methods
+    -------
+    contrast(L)
+        One t test per row of ``L``.
+    f_test(L)
+        Joint (multi-df) F test of all rows of ``L``.
     """
 
     coef_names: tuple[str, ...]
@@ -202,6 +209,90 @@ class GlsFit(ResultMixin):
             }
         )
 
+    def f_test(
+        self,
+        contrasts: np.ndarray | Sequence[float] | Sequence[Sequence[float]],
+        *,
+        name: str = "contrast",
+    ) -> pd.DataFrame:
+        """Joint Wald F test of ``L beta = 0`` for a contrast matrix ``L`` (one row per
+        linear combination; several rows give a multi-df test).
+
+        Parameters
+        ----------
+        contrasts : array-like, shape (q, p) or (p,)
+            Contrast matrix; ``p`` = number of coefficients (see ``coef_names``). Redundant
+            rows are allowed: the test uses ``rank(L C L')`` numerator df, as SAS does.
+        name : str
+            Label written into the ``effect`` column.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row: ``effect, num_df, den_df, f_value, p_value, method``.
+
+        Notes
+        -----
+        ``F = (L b)' (L C L')^-1 (L b) / q``. Denominator df follow the fit's ``df_method``:
+
+        * ``satterthwaite``: Fai & Cornelius (1996) as in SAS PROC MIXED. With the spectral
+          decomposition ``L C L' = U D U'``, each row ``b_m`` of ``U' L`` gets the one-df
+          Satterthwaite ``nu_m = 2 D_m^2 / (g_m' W g_m)``, ``g_m`` the gradient of
+          ``b_m C b_m'`` in the covariance parameters; with ``E = sum_{nu_m > 2} nu_m /
+          (nu_m - 2)`` the df are ``2 E / (E - q)`` when ``E > q`` and 0 otherwise (the p-value
+          is then NaN). For ``q = 1`` this is the single-contrast Satterthwaite df, so
+          ``F = t^2`` with the same df.
+        * ``kenward_roger`` / ``kenward_roger_linear``: Kenward & Roger (1997): the Wald
+          statistic uses the adjusted covariance ``vcov_adjusted`` and is scaled by ``lambda``;
+          den df ``m``.
+        * ``residual``: ``n_obs - p``.
+
+        Validated against SAS PROC MIXED Type 3 tests on ``fev_data``
+        (``tests/analysis/test_mmrm_anova.py``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from coaching_trials.analysis.mmrm import fit_gls
+        >>> rng = np.random.default_rng(3)
+        >>> subject = np.repeat(np.arange(40), 3)
+        >>> visit = np.tile([1, 2, 3], 40)
+        >>> arm = np.repeat(rng.integers(0, 2, 40), 3)
+        >>> y = 10 + 2 * arm + 0.5 * visit + rng.normal(size=40).repeat(3) + rng.normal(size=120)
+        >>> X = np.column_stack([np.ones(120), arm, visit == 2, visit == 3])
+        >>> fit = fit_gls(y, X, subject, visit)
+        >>> tab = fit.f_test([[0, 0, 1, 0], [0, 0, 0, 1]], name="visit")
+        >>> tab.columns.tolist()
+        ['effect', 'num_df', 'den_df', 'f_value', 'p_value', 'method']
+        >>> int(tab["num_df"].iloc[0])
+        2
+        """
+        lmat = self._check_contrast_matrix(contrasts)
+        return _f_table([(str(name), lmat)], self)
+
+    def _check_contrast_matrix(
+        self, contrasts: np.ndarray | Sequence[float] | Sequence[Sequence[float]]
+    ) -> np.ndarray:
+        try:
+            lmat = np.asarray(contrasts, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"`contrasts` must be a numeric matrix with {len(self.beta)} columns."
+            ) from exc
+        if lmat.ndim == 1:
+            lmat = lmat[None, :]
+        if lmat.ndim != 2 or lmat.shape[1] != len(self.beta) or lmat.shape[0] == 0:
+            raise ValueError(
+                f"`contrasts` must be a matrix with {len(self.beta)} columns (one per "
+                f"coefficient: {format_values(list(self.coef_names), 12)}) and at least one "
+                f"row; got shape {lmat.shape}."
+            )
+        if not np.all(np.isfinite(lmat)):
+            raise ValueError("`contrasts` must be finite.")
+        if not np.any(lmat):
+            raise ValueError("`contrasts` must have at least one non-zero entry.")
+        return lmat
+
     def _df(self, lmat: np.ndarray) -> np.ndarray:
         w = np.array(self.eta_vcov)
         if self.df_method == "residual":
@@ -245,6 +336,15 @@ class MmrmResult(ResultMixin):
         Rows excluded from the fit, with reasons.
     fit : GlsFit
         The underlying GLS fit.
+
+    Methods
+    -------
+    anova(type=3)
+        SAS Type 3 F tests of every effect (multi-df, Satterthwaite or Kenward-Roger den df).
+    slice_tests()
+        F test of the arm effect within each visit (SAS effect slices).
+    test(L)
+        Joint F test of a user contrast matrix.
     """
 
     outcome: str
@@ -272,7 +372,138 @@ class MmrmResult(ResultMixin):
     _effects: pd.DataFrame = field(repr=False)
     _lsmeans: pd.DataFrame = field(repr=False)
     _audit: pd.DataFrame = field(repr=False)
+    _type3: tuple[tuple[str, np.ndarray], ...] = field(default=(), repr=False)
+    _slices: tuple[tuple[Any, np.ndarray], ...] = field(default=(), repr=False)
+    _slice_effect: str = field(default="", repr=False)
     _title = "MMRM: treatment difference by visit"
+
+    def anova(self, *, type: int | str = 3) -> pd.DataFrame:  # noqa: A002 - SAS/R vocabulary
+        """Type 3 F tests of every model effect (SAS PROC MIXED "Type 3 Tests of Fixed Effects").
+
+        Parameters
+        ----------
+        type : {3, "3", "III"}
+            Hypothesis type; only SAS's Type 3 is available.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per effect in model order (arm, visit, arm:visit, then baseline,
+            baseline:visit and covariates when present; the intercept is not tested), columns
+            ``effect, num_df, den_df, f_value, p_value, method``. Effects are named after the
+            columns, interactions joined by ``:`` (SAS prints ``AVISIT*ARMCD``).
+
+        Notes
+        -----
+        Each hypothesis is SAS's Type 3 estimable function for the effect: coefficients on
+        effects that neither are nor contain it are zero, and it is orthogonal to the
+        hypotheses of the effects that contain it (SAS/STAT User's Guide, "The Four Types of
+        Estimable Functions"; containment: same continuous variables and a superset of the
+        class variables). For a model whose every class-level combination is observed (the
+        design is of full rank, which :func:`mmrm` enforces) this is the same as testing the
+        effect's coefficients with every class variable in sum-to-zero (effect) coding and
+        numeric variables uncentred, which is how the matrices are built here (by mapping the
+        sum-coded design onto the fitted one). Consequences: the arm effect is the arm
+        difference averaged with equal weights over visits (and over covariate levels); the
+        visit effect is averaged over arms and, with ``baseline``, taken at ``baseline = 0``
+        because a class effect is not contained in its interaction with a numeric variable
+        (as in SAS); ``baseline`` is the slope averaged over visits. The F statistic and its
+        denominator df follow the fit's ``df_method``, see :meth:`GlsFit.f_test`. Validated
+        against SAS PROC MIXED on ``fev_data`` (``tests/analysis/test_mmrm_anova.py``).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> import coaching_trials as ct
+        >>> rng = np.random.default_rng(11)
+        >>> n = 80
+        >>> ids = np.repeat([f"P{i:03d}" for i in range(n)], 2)
+        >>> arm = np.repeat(np.where(np.arange(n) % 2 == 0, "immediate", "delayed"), 2)
+        >>> wave = np.tile(["month3", "month6"], n)
+        >>> y = 2.0 - 0.4 * (arm == "immediate") + rng.normal(0, 0.5, 2 * n)
+        >>> df = pd.DataFrame({"participant_id": ids, "arm": arm, "wave": wave, "pfi_burnout": y})
+        >>> res = ct.mmrm(df, outcome="pfi_burnout", arm="arm", visit="wave",
+        ...               subject="participant_id", treated="immediate")
+        >>> tab = res.anova()
+        >>> tab[["effect", "num_df"]].values.tolist()
+        [['arm', 1], ['wave', 1], ['arm:wave', 1]]
+        >>> bool(tab["p_value"].iloc[0] < 0.05)
+        True
+        """
+        if isinstance(type, bool) or type not in (3, "3", "III", "iii"):
+            raise one_of("type", type, (3, "III"))
+        if not self._type3:
+            raise ValueError("This result carries no model terms; use `test(L)` instead.")
+        return _f_table(self._type3, self.fit)
+
+    def test(
+        self,
+        contrasts: np.ndarray | Sequence[float] | Sequence[Sequence[float]],
+        *,
+        name: str = "contrast",
+    ) -> pd.DataFrame:
+        """Joint F test of ``L beta = 0`` for a user contrast matrix ``L``.
+
+        Columns of ``L`` follow ``coefficients["term"]``; see :meth:`GlsFit.f_test` for the
+        statistic, the denominator df and the returned table.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> import coaching_trials as ct
+        >>> rng = np.random.default_rng(5)
+        >>> n = 60
+        >>> ids = np.repeat([f"P{i:03d}" for i in range(n)], 3)
+        >>> arm = np.repeat(np.where(np.arange(n) % 2 == 0, "immediate", "delayed"), 3)
+        >>> wave = np.tile(["baseline", "month3", "month6"], n)
+        >>> y = 2.0 - 0.3 * (arm == "immediate") * (wave != "baseline") + rng.normal(0, 0.5, 3 * n)
+        >>> df = pd.DataFrame({"participant_id": ids, "arm": arm, "wave": wave, "pfi_burnout": y})
+        >>> res = ct.mmrm(df, outcome="pfi_burnout", arm="arm", visit="wave",
+        ...               subject="participant_id", treated="immediate")
+        >>> terms = res.coefficients["term"].tolist()
+        >>> L = np.zeros((2, len(terms)))
+        >>> L[0, terms.index("arm[immediate]:wave[month3]")] = 1
+        >>> L[1, terms.index("arm[immediate]:wave[month6]")] = 1
+        >>> int(res.test(L, name="arm x wave")["num_df"].iloc[0])
+        2
+        """
+        return self.fit.f_test(contrasts, name=name)
+
+    def slice_tests(self) -> pd.DataFrame:
+        """F test of the arm effect within each visit (SAS "Tests of Effect Slices" for
+        ``arm*visit`` sliced by visit).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per visit: ``effect, visit, num_df, den_df, f_value, p_value, method``.
+            With two arms each slice has 1 numerator df and equals the square of the t test
+            of the treated-minus-control LS-mean difference in :meth:`to_frame` (same df).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> import coaching_trials as ct
+        >>> rng = np.random.default_rng(2)
+        >>> n = 50
+        >>> ids = np.repeat([f"P{i:03d}" for i in range(n)], 2)
+        >>> arm = np.repeat(np.where(np.arange(n) % 2 == 0, "immediate", "delayed"), 2)
+        >>> wave = np.tile(["month3", "month6"], n)
+        >>> y = 2.0 - 0.4 * (arm == "immediate") + rng.normal(0, 0.5, 2 * n)
+        >>> df = pd.DataFrame({"participant_id": ids, "arm": arm, "wave": wave, "pfi_burnout": y})
+        >>> res = ct.mmrm(df, outcome="pfi_burnout", arm="arm", visit="wave",
+        ...               subject="participant_id", treated="immediate")
+        >>> sl = res.slice_tests()
+        >>> sl["visit"].tolist()
+        ['month3', 'month6']
+        >>> bool(np.allclose(sl["f_value"], res.to_frame()["statistic"] ** 2))
+        True
+        """
+        if not self._slices:
+            raise ValueError("This result carries no visit-wise contrasts to slice.")
+        out = _f_table([(self._slice_effect, lmat) for _, lmat in self._slices], self.fit)
+        out.insert(1, "visit", [v for v, _ in self._slices])
+        return out
 
     def to_frame(self) -> pd.DataFrame:
         """Treated-minus-control difference at every visit (effects schema, one row per visit)."""
@@ -309,6 +540,39 @@ class MmrmResult(ResultMixin):
     @property
     def audit(self) -> pd.DataFrame:
         return self._audit.copy()
+
+
+# ----------------------------------------------------------------------------- F tests
+_F_COLUMNS = ["effect", "num_df", "den_df", "f_value", "p_value", "method"]
+
+
+def _f_table(tests: Sequence[tuple[str, np.ndarray]], fit: GlsFit) -> pd.DataFrame:
+    """One row per ``(name, L)``: joint Wald F test with the fit's denominator-df method."""
+    rows = []
+    with _single_thread_blas():
+        for name, lmat in tests:
+            res = _engine.f_test(
+                np.array(fit.beta),
+                np.array(fit.vcov),
+                np.array(fit.vcov_adjusted),
+                np.array(fit.eta_vcov),
+                np.array(fit._p),
+                lmat,
+                df_method=fit.df_method,
+                residual_df=float(fit.n_obs - len(fit.beta)),
+            )
+            rows.append(
+                {
+                    "effect": name,
+                    "num_df": res.num_df,
+                    "den_df": res.den_df,
+                    "f_value": res.f_value,
+                    "p_value": res.p_value,
+                    "method": fit.df_method,
+                }
+            )
+    out = pd.DataFrame(rows, columns=_F_COLUMNS)
+    return out.astype({"num_df": "int64", "den_df": float, "f_value": float, "p_value": float})
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -740,6 +1004,61 @@ def _levels(series: pd.Series) -> list[Any]:
     return sorted(present.tolist())
 
 
+def _sum_coding(codes: np.ndarray, n_levels: int) -> np.ndarray:
+    """Sum-to-zero (effect) coding: column j is ``[level == j] - [level == last]``."""
+    levels = np.arange(n_levels - 1)
+    return (codes[:, None] == levels[None, :]).astype(float) - (codes == n_levels - 1)[
+        :, None
+    ].astype(float)
+
+
+def _reference_differences(n_levels: int) -> np.ndarray:
+    """Map sum-coded effects ``a_0..a_{K-2}`` (``a_{K-1} = -sum``) to ``a_j - a_0``, j >= 1.
+
+    Level 0 is the reference, so the rows are "level j minus the reference level" of the
+    equal-weighted marginal means: the rows of SAS's Type 3 estimable functions when SAS's
+    reference (its last level) is this reference level.
+    """
+    k = n_levels - 1
+    out = np.zeros((k, k))
+    out[:, 0] = -1.0
+    out[np.arange(k - 1), np.arange(1, k)] += 1.0
+    if k:
+        out[k - 1] -= 1.0
+    return out
+
+
+def _type3_contrasts(
+    xmat: np.ndarray, xsum: np.ndarray, terms: Sequence[tuple[str, np.ndarray]]
+) -> tuple[tuple[str, np.ndarray], ...]:
+    """SAS Type 3 contrast matrices in the coefficients of ``xmat``, one per non-intercept term.
+
+    ``xsum`` is the same model with class variables in sum-to-zero coding (columns in the
+    same term order); both span the same column space, so ``xsum = xmat A`` for an invertible
+    ``A``, and the sum-coded coefficients are ``A^-1 beta``. The Type 3 hypothesis of a term
+    is "its sum-coded coefficients are zero", i.e. the term's rows of ``A^-1``. Each term's
+    matrix ``D`` (``terms``) then re-expresses these rows as differences from the reference
+    level (products of such differences for interactions), the basis SAS prints for Type 3
+    estimable functions. The hypothesis (and the F statistic) does not depend on the basis,
+    but the Satterthwaite df of a multi-row test does (Fai & Cornelius 1996 is invariant only
+    under orthogonal changes of basis), so SAS's basis is what reproduces SAS's df.
+    """
+    amat, *_ = np.linalg.lstsq(xmat, xsum, rcond=None)
+    resid = float(np.max(np.abs(xmat @ amat - xsum))) if xsum.size else 0.0
+    if resid > 1e-8 * max(1.0, float(np.max(np.abs(xsum)))):  # pragma: no cover - defensive
+        raise RuntimeError("internal error: sum-coded design is not in the model's column space")
+    ainv = np.linalg.inv(amat)
+    ainv[np.abs(ainv) < 1e-12 * np.max(np.abs(ainv))] = 0.0
+    out = []
+    start = 0
+    for name, dmat in terms:
+        width = dmat.shape[0]
+        if width and name != "(Intercept)":
+            out.append((name, _readonly(dmat @ ainv[start : start + width] + 0.0)))
+        start += width
+    return tuple(out)
+
+
 def _is_numeric(series: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
 
@@ -988,6 +1307,17 @@ def mmrm(
     is_trt = (data[arm] == treated).to_numpy(dtype=float)
     vis_dummies = (vis_code[:, None] == np.arange(1, n_vis)[None, :]).astype(float)
     cols = [np.ones(len(data)), is_trt[:, None], vis_dummies, is_trt[:, None] * vis_dummies]
+    # the same model in sum-to-zero coding, term by term (for the Type 3 hypotheses)
+    arm_sum = _sum_coding(is_trt.astype(np.int64), 2)  # control is level 0 (reference)
+    vis_sum = _sum_coding(vis_code, n_vis)
+    sum_cols = [np.ones((len(data), 1)), arm_sum, vis_sum, arm_sum * vis_sum]
+    arm_diff, vis_diff = _reference_differences(2), _reference_differences(n_vis)
+    terms = [
+        ("(Intercept)", np.eye(1)),
+        (arm, arm_diff),
+        (visit, vis_diff),
+        (f"{arm}:{visit}", np.kron(arm_diff, vis_diff)),
+    ]
     names = ["Intercept", f"{arm}[{treated}]"]
     names += [f"{visit}[{v}]" for v in visit_order[1:]]
     names += [f"{arm}[{treated}]:{visit}[{v}]" for v in visit_order[1:]]
@@ -997,6 +1327,8 @@ def mmrm(
     if baseline is not None:
         b = data[baseline].to_numpy(dtype=float)
         cols += [b[:, None], b[:, None] * vis_dummies]
+        sum_cols += [b[:, None], b[:, None] * vis_sum]
+        terms += [(baseline, np.eye(1)), (f"{baseline}:{visit}", vis_diff)]
         names += [baseline] + [f"{baseline}:{visit}[{v}]" for v in visit_order[1:]]
         adj_means.append(np.array([b.mean()]))
         adj_visit_interaction.append(True)
@@ -1006,6 +1338,8 @@ def mmrm(
             v = series.to_numpy(dtype=float)
             cols.append(v[:, None])
             names.append(cov)
+            sum_cols.append(v[:, None])
+            terms.append((cov, np.eye(1)))
             adj_means.append(np.array([v.mean()]))
         else:
             lv = _levels(series)
@@ -1016,6 +1350,9 @@ def mmrm(
             )
             cols.append(dummies)
             names += [f"{cov}[{lev}]" for lev in lv[1:]]
+            codes = pd.Categorical(series.to_numpy(), categories=lv).codes.astype(np.int64)
+            sum_cols.append(_sum_coding(codes, len(lv)))
+            terms.append((cov, _reference_differences(len(lv))))
             adj_means.append(np.full(len(lv) - 1, 1.0 / len(lv)))
         adj_visit_interaction.append(False)
     xmat = np.column_stack([c if c.ndim == 2 else c[:, None] for c in cols])
@@ -1067,6 +1404,8 @@ def mmrm(
         }
     )
     ldiff = lgrid[:n_vis] - lgrid[n_vis:]
+    type3 = _type3_contrasts(xmat, np.column_stack(sum_cols), terms)
+    slices = tuple((v, _readonly(ldiff[j : j + 1])) for j, v in enumerate(visit_order))
     diff = fit.contrast(ldiff, names=[str(v) for v in visit_order])
     label = f"{treated} - {control_level}"
     rows = []
@@ -1119,4 +1458,7 @@ def mmrm(
         _effects=effects,
         _lsmeans=lsmeans,
         _audit=audit_frame(audit_rows),
+        _type3=type3,
+        _slices=slices,
+        _slice_effect=f"{arm}:{visit}",
     )
