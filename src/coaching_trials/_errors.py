@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 __all__ = [
+    "ConvergenceWarning",
     "DataValidationError",
     "DataValidationWarning",
     "ProblemLog",
@@ -27,6 +28,11 @@ FAILURE_COLUMNS = ("check", "column", "rows", "values", "expected", "n")
 
 class DataValidationWarning(UserWarning):
     """A data problem that was handled (and recorded in an audit table) rather than raised."""
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative fit (REML/ML) stopped before meeting its convergence criterion, or at a
+    boundary of the parameter space; the result carries a convergence report."""
 
 
 class DataValidationError(ValueError):

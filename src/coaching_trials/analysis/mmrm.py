@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from coaching_trials._audit import audit_frame
-from coaching_trials._errors import ProblemLog, format_values, one_of
+from coaching_trials._errors import ConvergenceWarning, ProblemLog, format_values, one_of
 from coaching_trials._results import ResultMixin, effects_frame, format_table
 
 from . import _mmrm_engine as _engine
@@ -41,10 +41,6 @@ _CONTROL_DEFAULTS: dict[str, Any] = {
     "start": None,
     "fixed_covariance": None,
 }
-
-
-class ConvergenceWarning(UserWarning):
-    """The REML/ML optimiser stopped before the gradient met the tolerance."""
 
 
 # ----------------------------------------------------------------------------- result types
