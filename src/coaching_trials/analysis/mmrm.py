@@ -1017,10 +1017,11 @@ def _reference_differences(n_levels: int) -> np.ndarray:
     """
     k = n_levels - 1
     out = np.zeros((k, k))
+    if k == 0:  # one level (e.g. a single post-baseline visit): the term has no contrast
+        return out
     out[:, 0] = -1.0
     out[np.arange(k - 1), np.arange(1, k)] += 1.0
-    if k:
-        out[k - 1] -= 1.0
+    out[k - 1] -= 1.0
     return out
 
 
