@@ -59,8 +59,23 @@ DEMO_HEADING = (
 )
 
 
+#: Printed under any data problem that names rows: the row labels are those of the file as
+#: read (pandas' default index), which a spreadsheet user would otherwise read one or two off.
+ROW_NOTE = (
+    "Row numbers count the data rows of a file from 0: row 0 is the first row below the header "
+    "(line 2 of a CSV file, row 2 of a spreadsheet)."
+)
+
+
 class CommandError(Exception):
     """A user error the CLI reports on stderr with exit code 1 (no traceback)."""
+
+
+def _names_rows(problems: pd.DataFrame) -> bool:
+    """True when any problem of a failure-cases / problems table lists row labels."""
+    if "rows" not in problems.columns:
+        return False
+    return any(len(rows) > 0 for rows in problems["rows"] if isinstance(rows, (list, tuple)))
 
 
 @dataclass(frozen=True)
@@ -76,6 +91,12 @@ class Command:
 # --------------------------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------------------------
+
+
+def _check_out_dir(out: str) -> None:
+    """``--out`` must name a folder (new or existing), not a file."""
+    if Path(out).exists() and not Path(out).is_dir():
+        raise CommandError(f"--out {out}: is a file; expected a folder for the results.")
 
 
 def _write_table(frame: pd.DataFrame, path: Path) -> None:
@@ -165,6 +186,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     if args.n_boot < 1:
         raise CommandError(f"--n-boot must be a positive integer; got {args.n_boot}.")
+    _check_out_dir(args.out)
     config = resources.files("coaching_trials") / "configs" / DEMO_CONFIG
     with resources.as_file(config) as path:
         run = run_analysis(path, out=args.out, overrides={"analysis.n_boot": args.n_boot})
@@ -266,6 +288,7 @@ def _analyze(args: argparse.Namespace) -> int:
 
     if not Path(args.config).is_file():
         raise CommandError(f"config file not found: {args.config}")
+    _check_out_dir(args.out)
     run = run_analysis(args.config, out=args.out)
     _print_run(run, heading=f"{run.config['report']['title']}: mean (SD) by wave and arm:")
     return 0
@@ -375,8 +398,20 @@ def _parse_effects(values: Sequence[str] | None, outcome: str) -> dict[str, floa
 
 
 def _power(args: argparse.Namespace) -> int:
+    from coaching_trials.pipeline import check_table_path
     from coaching_trials.simulate.power import power
 
+    if args.out is not None:
+        check_table_path(args.out)
+    for flag, value in (
+        ("--n-per-arm", args.n_per_arm),
+        ("--n-immediate", args.n_immediate),
+        ("--n-delayed", args.n_delayed),
+    ):
+        if value is not None and value < 1:
+            raise CommandError(f"{flag} must be a positive integer; got {value}.")
+    if args.dropout is not None and not 0 <= args.dropout < 1:
+        raise CommandError(f"--dropout must be a probability in [0, 1); got {args.dropout:g}.")
     n_imm = args.n_immediate if args.n_immediate is not None else args.n_per_arm
     n_dly = args.n_delayed if args.n_delayed is not None else args.n_per_arm
     kwargs = {"n_immediate": n_imm, "n_delayed": n_dly}
@@ -464,15 +499,20 @@ def _score_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _score(args: argparse.Namespace) -> int:
+    from coaching_trials.pipeline import check_table_path
+
     instruments = list(dict.fromkeys(args.instrument))
     if args.metric is not None and len(instruments) > 1:
         raise CommandError("--metric can only be used with a single --instrument.")
+    check_table_path(args.out)
     df = _read(args.file)
     scored = _score_all(df, instruments, args.metric)
     out = Path(args.out)
     _write_table(scored, out)
     added = [c for c in scored.columns if c not in df.columns]
     print(f"Scored {len(scored)} row(s) with {', '.join(instruments)}: added {', '.join(added)}.")
+    for rec in scored.attrs.get("audit", ()):  # prorated and unscorable rows, nothing hidden
+        print(f"  {rec['subscale']}: {rec['n_rows']} row(s) {rec['reason']}; {rec['detail']}")
     print(f"Wrote {out}")
     return 0
 
@@ -489,8 +529,8 @@ def _validate_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=None,
         metavar="ID",
-        help="instrument whose items to check; default: every instrument whose item "
-        "columns are all present",
+        help="instrument whose items to check; default: every instrument with any of its "
+        "item columns in the file (missing item columns are reported)",
     )
     parser.add_argument("--subject", default="participant_id", help="participant id column")
     parser.add_argument("--arm", default="arm", help="arm column")
@@ -500,10 +540,25 @@ def _validate_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _detect_instruments(columns: Sequence[str]) -> list[str]:
+    """Instruments to check: those with every item column present, and those with only some.
+
+    An instrument with some of its item columns (e.g. ``pfi_07`` lost in an export) is checked
+    too, so that the missing columns are reported rather than the instrument silently skipped;
+    unless every present item belongs to a complete instrument (the UWES-3 items are a subset
+    of the UWES-9 items, so a UWES-3 file is not reported as an incomplete UWES-9).
+    """
     from coaching_trials.instruments.registry import get_instrument, list_instruments
 
     present = set(columns)
-    return [iid for iid in list_instruments()["id"] if set(get_instrument(iid).items) <= present]
+    items = {iid: set(get_instrument(iid).items) for iid in list_instruments()["id"]}
+    complete = [iid for iid, its in items.items() if its <= present]
+    covered = set().union(*(items[iid] for iid in complete))
+    partial = [
+        iid
+        for iid, its in items.items()
+        if iid not in complete and its & present and not (its & present) <= covered
+    ]
+    return [iid for iid in items if iid in complete or iid in partial]
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -524,6 +579,8 @@ def _validate(args: argparse.Namespace) -> int:
     checked = ", ".join(instruments) if instruments else "none"
     print(f"{args.file}: instruments checked: {checked}")
     print(report.summary())
+    if _names_rows(report.problems):
+        print(ROW_NOTE)
     return 0 if report.ok else 1
 
 
@@ -590,6 +647,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args._run(args))
     except (CommandError, ValueError, OSError, ImportError) as exc:
         print(f"coaching-trials {args.command}: error: {exc}", file=sys.stderr)
+        cases = getattr(exc, "failure_cases", None)
+        if cases is not None and _names_rows(cases):
+            print(ROW_NOTE, file=sys.stderr)
         return 1
 
 

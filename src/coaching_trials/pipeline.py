@@ -101,13 +101,14 @@ from typing import Any
 import pandas as pd
 
 from coaching_trials._audit import AUDIT_COLUMNS, audit_frame
-from coaching_trials._errors import format_values
+from coaching_trials._errors import DataValidationError, format_values
 from coaching_trials._results import ResultMixin
 
 __all__ = [
     "AnalysisRun",
     "ConfigError",
     "DEFAULT_SEED",
+    "check_table_path",
     "load_config",
     "run_analysis",
     "summarize_scores",
@@ -633,19 +634,46 @@ def load_config(
 # --------------------------------------------------------------------------------------------
 
 
+#: File extensions :func:`write_table` writes ("" is CSV).
+TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".xlsx")
+
+
+def check_table_path(path: str | Path) -> Path:
+    """``path`` as a Path if :func:`write_table` can write its extension; else a ValueError.
+
+    Examples
+    --------
+    >>> check_table_path("scores.xlsx").suffix
+    '.xlsx'
+    >>> check_table_path("scores.json")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: cannot write a table to 'scores.json': expected a file ending in .csv, ...
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in ("", *TABLE_SUFFIXES):
+        raise ValueError(
+            f"cannot write a table to {str(path)!r}: expected a file ending in "
+            f"{', '.join(TABLE_SUFFIXES[:-1])} or {TABLE_SUFFIXES[-1]}; got {path.suffix!r}."
+        )
+    return path
+
+
 def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write a table deterministically; the format follows the extension (default CSV).
 
     Floats are rounded to ``FLOAT_DIGITS`` decimals and lines end in ``\\n`` on every platform,
-    so the same table always gives the same bytes.
+    so the same table always gives the same bytes. Extensions: ``.csv`` (or none), ``.tsv``,
+    ``.parquet``, ``.xlsx``; any other is a ValueError (nothing is written).
     """
-    path = Path(path)
+    path = check_table_path(path)
     frame = frame.round(FLOAT_DIGITS)
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         frame.to_parquet(path, index=False)
-    elif suffix in (".xlsx", ".xls"):
+    elif suffix == ".xlsx":
         frame.to_excel(path, index=False)
     elif suffix == ".tsv":
         frame.to_csv(path, index=False, sep="\t", lineterminator="\n")
@@ -867,6 +895,27 @@ def _rename(
     return frame.rename(columns=present)
 
 
+def _rename_note(renamed: Mapping[str, str]) -> str:
+    """One line saying which of the file's columns appear under another name in messages."""
+    pairs = ", ".join(f"{s!r} -> {t!r}" for s, t in renamed.items())
+    return f"(the messages above use the config's names for columns of your file: {pairs})"
+
+
+def _with_rename_note(exc: DataValidationError, renamed: Mapping[str, str]) -> Exception:
+    """``exc`` with a note mapping renamed columns back to the file's names (if any)."""
+    if not renamed:
+        return exc
+    return DataValidationError(f"{exc}\n{_rename_note(renamed)}", exc.failure_cases)
+
+
+def _renamed_columns(cfg: Mapping[str, Any]) -> dict[str, str]:
+    """The config's renames (file name -> package name) that change a name."""
+    cols = cfg["data"]["columns"]
+    mapping = {cols["subject"]: KEYS[0], cols["arm"]: KEYS[1], cols["wave"]: KEYS[2]}
+    mapping.update(cfg["data"]["rename"])
+    return {s: t for s, t in mapping.items() if s != t}
+
+
 def _prepare(
     cfg: Mapping[str, Any],
     responses: pd.DataFrame,
@@ -887,6 +936,7 @@ def _prepare(
         raise ValueError(
             f"[data.rename] names column(s) {format_values(missing, 10)} found in no input file."
         )
+    original = responses
     responses = _rename(
         responses, mapping, "responses", required=[cols["subject"], cols["arm"], cols["wave"]]
     )
@@ -903,13 +953,22 @@ def _prepare(
             )
         )
     waves = [design["baseline_wave"], design["endpoint_wave"], *design["followup_waves"]]
-    validate_responses(
-        responses,
-        arms=(design["immediate"], design["delayed"]),
-        waves=waves,
-        instruments=[entry["id"] for entry in cfg["instruments"]],
-        raise_on_error=True,
-    )
+    # Validate under the file's own names of the design columns, so that every message names a
+    # column the user can find in the file; only the [data.rename] columns are renamed here.
+    items = {s: t for s, t in data["rename"].items() if s in original.columns and s != t}
+    try:
+        validate_responses(
+            original.rename(columns=items),
+            subject=cols["subject"],
+            arm=cols["arm"],
+            wave=cols["wave"],
+            arms=(design["immediate"], design["delayed"]),
+            waves=waves,
+            instruments=[entry["id"] for entry in cfg["instruments"]],
+            raise_on_error=True,
+        )
+    except DataValidationError as exc:
+        raise _with_rename_note(exc, items) from None
     responses = responses.copy()
     responses[KEYS[2]] = pd.Categorical(
         responses[KEYS[2]].astype("string"), categories=waves, ordered=True
@@ -1247,7 +1306,10 @@ def run_analysis(
     out = Path(out)
     responses, participants, inputs, audit = _load_data(cfg, base)
     responses, participants = _prepare(cfg, responses, participants, audit)
-    tables, trial, extras = _analyse(cfg, responses, participants, audit)
+    try:
+        tables, trial, extras = _analyse(cfg, responses, participants, audit)
+    except DataValidationError as exc:  # e.g. the design's checks of the participants file
+        raise _with_rename_note(exc, _renamed_columns(cfg)) from None
     tables["audit"] = audit_frame(audit)
 
     out.mkdir(parents=True, exist_ok=True)

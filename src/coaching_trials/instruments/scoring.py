@@ -350,6 +350,11 @@ def _item_arrays(
     return arrays, answered
 
 
+def _span(low: int, high: int) -> str:
+    """``"3-5"`` for a range of item counts, ``"2"`` when it is a single count."""
+    return str(low) if low == high else f"{low}-{high}"
+
+
 def _json_safe(labels: pd.Index) -> tuple[Any, ...]:
     values = labels.tolist()
     if labels.inferred_type in ("integer", "string", "floating", "boolean", "empty"):
@@ -468,11 +473,14 @@ def _score_arrays(
                     "reason": "prorated",
                     "n_rows": int(partly.sum()),
                     "rows": _json_safe(index[partly]),
-                    "detail": f"{k}-{n - 1} of {n} items answered ({sizes}); score = {how}",
+                    "detail": f"{_span(k, n - 1)} of {n} items answered ({sizes}); score = {how}",
                 }
             )
         if lacking.any():
-            none = int((count == 0).sum())
+            tally = np.bincount(count[lacking], minlength=k)
+            sizes = ", ".join(
+                f"{c} answered: {int(tally[c])}" for c in range(k - 1, -1, -1) if tally[c]
+            )
             audit.append(
                 {
                     "step": step,
@@ -480,7 +488,7 @@ def _score_arrays(
                     "reason": f"unscorable: fewer than {k} of {n} items answered",
                     "n_rows": int(lacking.sum()),
                     "rows": _json_safe(index[lacking]),
-                    "detail": f"score set to NA; {none} of these row(s) answered no item",
+                    "detail": f"score set to NA ({sizes})",
                 }
             )
 

@@ -346,7 +346,7 @@ def validate_responses(
     - arms and waves are among ``arms`` / ``waves`` (when given);
     - each participant-wave pair occurs once;
     - each participant belongs to one arm;
-    - every arm in ``arms`` has rows;
+    - every arm in ``arms`` and every wave in ``waves`` has rows;
     - for each instrument: its item columns exist, hold numbers (not text), lie within
       the instrument's response range and, for instruments with whole-number responses, are
       whole numbers.
@@ -425,6 +425,8 @@ def validate_responses(
         check_one_arm_per_subject(df, subject, arm, log)
     if arms is not None and _present(df, arm):
         check_empty_levels(df, arm, arms, log, what="arm")
+    if waves is not None and _present(df, wave):
+        check_empty_levels(df, wave, waves, log, what="wave")
     for instrument in resolved:
         check_instrument_items(df, instrument, log)
 

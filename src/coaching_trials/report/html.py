@@ -796,7 +796,7 @@ def _plain_summary(
     text += (
         "<p><strong>How sure can we be?</strong> "
         + (
-            f"The interval does not include zero (p {'< 0.001' if p < 0.001 else f'= {p:.3f}'}):"
+            f"The interval does not include zero (p {'&lt; 0.001' if p < 0.001 else f'= {p:.3f}'}):"
             " a difference this large would be unlikely if coaching made no difference."
             if excludes
             else f"The interval includes zero (p = {p:.3f}): the data are compatible with no "
@@ -1276,8 +1276,9 @@ def build_report(
             "<body>",
             f"<h1>{html.escape(title)}</h1>",
             f'<p class="subtitle">Randomized delayed-intervention trial: '
-            f"{html.escape(arms[0])} coaching vs {html.escape(arms[1])} coaching (wait-list), "
-            f"{n_part if n_part >= min_cell else f'<{min_cell}'} participants randomized; "
+            f"{html.escape(arms[0])} (coached first) vs {html.escape(arms[1])} (wait-list, "
+            "coached after the waiting period), "
+            f"{n_part if n_part >= min_cell else f'&lt;{min_cell}'} participants randomized; "
             f"waves {html.escape(', '.join(map(str, trial.waves)))}.</p>",
             notice,
             _section(
