@@ -51,10 +51,50 @@ def effects_frame(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     return frame
 
 
+_COUNT_COLUMNS = ("n", "n_treated", "n_control", "n_rows", "n_items", "n_excluded", "m")
+_P_COLUMNS = ("p_value", "p_adjusted")
+
+
+def _format_p(value: float, digits: int) -> str:
+    if pd.isna(value):
+        return "NaN"
+    floor = 10.0**-digits
+    return f"<{floor:.{digits}f}" if value < floor else f"{value:.{digits}f}"
+
+
+def _format_count(value: float) -> str:
+    return "NaN" if pd.isna(value) else f"{value:.0f}"
+
+
 def format_table(frame: pd.DataFrame, digits: int = 3) -> str:
-    """Plain-text rendering used by ``summary()`` and ``__repr__``."""
+    """Plain-text rendering used by ``summary()`` and ``__repr__``.
+
+    Counts print as whole numbers, p-values below ``10**-digits`` as ``<0.001`` (for
+    ``digits=3``), the confidence level as given and other numbers with ``digits`` decimals.
+    The underlying table (``to_frame()``) keeps full precision.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"estimate": [0.12345], "p_value": [2e-5], "n_treated": [61.0],
+    ...                       "conf_level": [0.95]})
+    >>> print(format_table(frame))
+     estimate p_value n_treated conf_level
+        0.123  <0.001        61       0.95
+    """
+    formatters: dict[str, object] = {}
+    for column in frame.columns:
+        if not pd.api.types.is_float_dtype(frame[column]):
+            continue
+        if column in _COUNT_COLUMNS:
+            formatters[column] = _format_count
+        elif column in _P_COLUMNS:
+            formatters[column] = lambda x, d=digits: _format_p(x, d)
+        elif column == "conf_level":
+            formatters[column] = lambda x: "NaN" if pd.isna(x) else f"{x:g}"
     with pd.option_context("display.width", 120, "display.max_columns", 30):
-        return frame.to_string(index=False, float_format=lambda x: f"{x:.{digits}f}")
+        return frame.to_string(
+            index=False, formatters=formatters, float_format=lambda x: f"{x:.{digits}f}"
+        )
 
 
 def _copy_on_write() -> bool:
