@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["flow_table", "baseline_summary", "FLOW_COLUMNS", "BASELINE_COLUMNS"]
+__all__ = [
+    "flow_table",
+    "baseline_summary",
+    "natural_level_order",
+    "FLOW_COLUMNS",
+    "BASELINE_COLUMNS",
+]
 
 FLOW_COLUMNS = ("arm", "stage", "wave", "reason", "n")
 BASELINE_COLUMNS = (
@@ -145,6 +152,43 @@ def _smd_multinomial(p1: np.ndarray, p2: np.ndarray) -> float:
     return float(np.sqrt(max(val, 0.0)))
 
 
+#: A level that starts with a number, optionally after a comparison sign: "<40", "40-49",
+#: "60+", ">= 10", "1-5 years". Group 1 is the sign, group 2 the number.
+_LEADING_NUMBER = re.compile(r"^\s*(<=|>=|\u2264|\u2265|<|>)?\s*([0-9]+(?:\.[0-9]+)?)")
+#: Rank of the sign among levels starting with the same number: "<40" before "40-49" before
+#: ">40".
+_SIGN_RANK = {"<": 0, "<=": 0, "\u2264": 0, None: 1, ">=": 2, "\u2265": 2, ">": 2}
+
+
+def natural_level_order(levels: Sequence[Any]) -> list[Any]:
+    """Order the levels of a non-Categorical column for Table 1.
+
+    When every level is text starting with a number (optionally after ``<``, ``<=``, ``>``,
+    ``>=``, ``\u2264`` or ``\u2265``), the levels are ordered by that number, ``<`` first and
+    ``>`` last among equal numbers, then alphabetically; otherwise alphabetically (numbers
+    numerically, text by its characters).
+
+    Examples
+    --------
+    >>> natural_level_order(["60+", "50-59", "<40", "40-49"])
+    ['<40', '40-49', '50-59', '60+']
+    >>> natural_level_order(["10+ years", "1-5 years", "6-9 years"])
+    ['1-5 years', '6-9 years', '10+ years']
+    >>> natural_level_order(["surgery", "medicine", "<40"])
+    ['<40', 'medicine', 'surgery']
+    """
+    vals = list(levels)
+    matches = [_LEADING_NUMBER.match(v) if isinstance(v, str) else None for v in vals]
+    if vals and all(m is not None for m in matches):
+        keyed = [
+            ((float(m.group(2)), _SIGN_RANK[m.group(1)], v), v)
+            for m, v in zip(matches, vals, strict=True)
+            if m is not None
+        ]
+        return [v for _, v in sorted(keyed, key=lambda kv: kv[0])]
+    return sorted(vals, key=lambda v: (str(type(v)), v))
+
+
 def is_categorical(series: pd.Series) -> bool:
     return not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
 
@@ -158,9 +202,16 @@ def baseline_summary(
     continuous: str,
     smd: bool,
     categorical: Sequence[str] = (),
+    levels: Mapping[str, Sequence[Any]] | None = None,
     digits: int = 2,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Tidy and formatted Table 1 (see :meth:`DelayedInterventionTrial.baseline_table`)."""
+    """Tidy and formatted Table 1 (see :meth:`DelayedInterventionTrial.baseline_table`).
+
+    Level order of a categorical variable: ``levels[var]`` when given (already checked to
+    cover every observed value), else a Categorical's own categories, else
+    :func:`natural_level_order`.
+    """
+    levels = {} if levels is None else levels
     arm_vals = frame[arm].astype("string").to_numpy()
     groups = [(a, arm_vals == a) for a in arms] + [("overall", np.ones(len(frame), dtype=bool))]
     n_group = {g: int(m.sum()) for g, m in groups}
@@ -173,7 +224,7 @@ def baseline_summary(
 
     for var in variables:
         s = frame[var]
-        cat = var in categorical or is_categorical(s)
+        cat = var in categorical or var in levels or is_categorical(s)
         if not cat:
             x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
             stats = {}
@@ -216,27 +267,29 @@ def baseline_summary(
                     | {col_names[g]: str(stats[g]["n_missing"]) for g, _ in groups}
                 )
         else:
-            if isinstance(s.dtype, pd.CategoricalDtype):
-                levels = [lv for lv in s.cat.categories]
+            if var in levels:
+                var_levels = list(levels[var])
+            elif isinstance(s.dtype, pd.CategoricalDtype):
+                var_levels = list(s.cat.categories)
             else:
-                levels = sorted(s.dropna().unique(), key=lambda v: (str(type(v)), v))
+                var_levels = natural_level_order(s.dropna().unique())
             vals = s.to_numpy(dtype=object)
             notna = s.notna().to_numpy()
             counts: dict[str, np.ndarray] = {}
             n_ok: dict[str, int] = {}
             for g, m in groups:
                 n_ok[g] = int((m & notna).sum())
-                counts[g] = np.array([int((m & notna & (vals == lv)).sum()) for lv in levels])
+                counts[g] = np.array([int((m & notna & (vals == lv)).sum()) for lv in var_levels])
             a, b = arms
-            pa = counts[a] / n_ok[a] if n_ok[a] else np.full(len(levels), np.nan)
-            pb = counts[b] / n_ok[b] if n_ok[b] else np.full(len(levels), np.nan)
+            pa = counts[a] / n_ok[a] if n_ok[a] else np.full(len(var_levels), np.nan)
+            pb = counts[b] / n_ok[b] if n_ok[b] else np.full(len(var_levels), np.nan)
             overall_smd = _smd_multinomial(pa, pb) if smd else np.nan
             level_smd = [_smd_binary(x, y) if smd else np.nan for x, y in zip(pa, pb, strict=True)]
             pretty.append(
                 {"variable": var, "level": "n (%)", "SMD": fmt(overall_smd) if smd else ""}
                 | {col_names[g]: "" for g, _ in groups}
             )
-            for i, lv in enumerate(levels):
+            for i, lv in enumerate(var_levels):
                 row = {"variable": var, "level": str(lv), "SMD": fmt(level_smd[i]) if smd else ""}
                 for g, m in groups:
                     pct = 100.0 * counts[g][i] / n_ok[g] if n_ok[g] else np.nan

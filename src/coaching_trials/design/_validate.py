@@ -14,7 +14,15 @@ import pandas as pd
 
 from coaching_trials._errors import DataValidationError, ProblemLog, format_values
 
-__all__ = ["check_design_options", "validate_design", "as_name_tuple"]
+__all__ = [
+    "check_design_options",
+    "validate_design",
+    "as_name_tuple",
+    "PARTICIPANT_WAVE_COLUMNS",
+]
+
+#: Columns of ``participants`` that name a wave (checked against the design's waves).
+PARTICIPANT_WAVE_COLUMNS = ("withdrawn_before", "last_wave")
 
 
 def as_name_tuple(value: Any, name: str) -> tuple[str, ...]:
@@ -86,8 +94,13 @@ def validate_design(
     baseline_wave: str,
     endpoint_wave: str,
     followup_waves: tuple[str, ...],
+    sessions: str | None = None,
 ) -> tuple[str, ...]:
     """Check the design; return the wave order; raise one DataValidationError for all problems.
+
+    ``sessions`` is the ``participants`` column holding the number of sessions attended (checked
+    to hold non-negative whole numbers or missing values); the wave columns of ``participants``
+    (:data:`PARTICIPANT_WAVE_COLUMNS`) must name waves of the design.
 
     Returns
     -------
@@ -300,6 +313,14 @@ def validate_design(
         _validate_participants(
             responses, participants, subject=subject, arm=arm, arms=arms, log=log
         )
+        # waves a participant can be withdrawn before: the design's, or every category of an
+        # ordered wave column (a wave may be declared there without being analysed)
+        wave_names = list(order)
+        if isinstance(wave_col.dtype, pd.CategoricalDtype) and wave_col.cat.ordered:
+            wave_names = list(dict.fromkeys([*map(str, wave_col.cat.categories), *order]))
+        _validate_participant_waves(participants, subject=subject, known=wave_names, log=log)
+        if sessions is not None and sessions in participants.columns:
+            _validate_sessions(participants, subject=subject, column=sessions, log=log)
 
     log.raise_if_any()
     return order
@@ -402,6 +423,104 @@ def _validate_participants(
                 column=arm,
                 expected="an arm column in participants",
             )
+
+
+def _row_labels(participants: pd.DataFrame, subject: str, mask: np.ndarray) -> list[str]:
+    """``"<id> (row <label>)"`` for the flagged rows of ``participants`` (the id when present)."""
+    ids = (
+        participants[subject].astype("string").to_numpy(dtype=object)
+        if subject in participants.columns
+        else np.full(len(participants), None, dtype=object)
+    )
+    return [
+        f"{i} (row {r!r})" if i is not None and not pd.isna(i) else f"row {r!r}"
+        for i, r in zip(ids[mask], participants.index[mask], strict=True)
+    ]
+
+
+def _validate_participant_waves(
+    participants: pd.DataFrame,
+    *,
+    subject: str,
+    known: Sequence[str],
+    log: ProblemLog,
+) -> None:
+    """Every value of a wave column of ``participants`` (e.g. ``withdrawn_before``) is a design
+    wave; missing values are allowed (not withdrawn / not recorded)."""
+    for col in PARTICIPANT_WAVE_COLUMNS:
+        if col not in participants.columns:
+            continue
+        vals = participants[col].astype("string")
+        bad = (vals.notna() & ~vals.isin(list(known))).to_numpy()
+        if not bad.any():
+            continue
+        found = sorted(vals[bad].unique())
+        rows = participants.index[bad]
+        log.add(
+            "unknown_wave",
+            f"`participants` column {col!r} has wave(s) {format_values(found)} that are not "
+            f"waves of the design, for participant(s) "
+            f"{format_values(_row_labels(participants, subject, bad))}; expected one of "
+            f"{list(known)} or a missing value.",
+            column=col,
+            rows=rows,
+            values=found,
+            expected=f"one of {list(known)} or missing",
+        )
+
+
+def _validate_sessions(
+    participants: pd.DataFrame, *, subject: str, column: str, log: ProblemLog
+) -> None:
+    """The sessions-attended column holds whole numbers >= 0 (or missing values)."""
+    raw = participants[column]
+    if pd.api.types.is_bool_dtype(raw):
+        log.add(
+            "not_numeric",
+            f"`participants` column {column!r} (sessions attended) is boolean; expected the "
+            "number of sessions attended (a whole number >= 0).",
+            column=column,
+            values=[str(raw.dtype)],
+            expected="whole numbers >= 0 or missing",
+        )
+        return
+    if pd.api.types.is_numeric_dtype(raw):
+        num = raw.astype("float64").to_numpy()
+        text_bad = np.zeros(len(raw), dtype=bool)
+    else:
+        stripped = raw.astype("string").str.strip()
+        blank = (stripped == "").fillna(False).to_numpy(dtype=bool)
+        num = pd.to_numeric(stripped.mask(blank), errors="coerce").astype("float64").to_numpy()
+        text_bad = stripped.notna().to_numpy(dtype=bool) & ~blank & np.isnan(num)
+    if text_bad.any():
+        found = sorted(map(str, raw[text_bad].unique()))
+        log.add(
+            "not_numeric",
+            f"`participants` column {column!r} (sessions attended) has non-numeric value(s) "
+            f"{format_values(found)} for participant(s) "
+            f"{format_values(_row_labels(participants, subject, text_bad))}; expected a whole "
+            "number >= 0 or a missing value.",
+            column=column,
+            rows=participants.index[text_bad],
+            values=found,
+            expected="whole numbers >= 0 or missing",
+        )
+    with np.errstate(invalid="ignore"):
+        finite = np.isfinite(num)
+        count_bad = ~np.isnan(num) & (~finite | (num < 0) | (num != np.round(num)))
+    if count_bad.any():
+        found = [float(v) if not float(v).is_integer() else int(v) for v in num[count_bad]]
+        found = [v for v in dict.fromkeys(found)]
+        log.add(
+            "invalid_count",
+            f"`participants` column {column!r} (sessions attended) has value(s) "
+            f"{format_values(found)} that are not whole numbers >= 0, for participant(s) "
+            f"{format_values(_row_labels(participants, subject, count_bad))}.",
+            column=column,
+            rows=participants.index[count_bad],
+            values=found,
+            expected="whole numbers >= 0 or missing",
+        )
 
 
 def subscale_info(column: str) -> tuple[str, str] | None:

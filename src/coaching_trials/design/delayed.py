@@ -288,7 +288,10 @@ class DelayedInterventionTrial:
         Listing every design problem at once: missing columns, missing ids/arms/waves, unknown
         arms or waves, an empty arm, duplicate participant-wave rows, a participant in two arms
         (ids and arms named), an endpoint not after the baseline, a delayed arm without rows at
-        the declared follow-up waves, and disagreements with ``participants``.
+        the declared follow-up waves, disagreements with ``participants``, a ``participants``
+        wave column (``withdrawn_before``, ``last_wave``) naming a wave the design does not
+        know, and a sessions-attended column holding text or counts that are not whole numbers
+        >= 0 (participant ids and row labels named; missing values are allowed).
 
     Notes
     -----
@@ -378,6 +381,13 @@ class DelayedInterventionTrial:
             baseline_wave=baseline_wave,
             endpoint_wave=endpoint_wave,
             followup_waves=followups,
+            sessions=(
+                sessions
+                if isinstance(sessions, str)
+                else "sessions_attended"
+                if sessions is None
+                else None
+            ),
         )
         resp = responses.copy(deep=True)
         resp[wave] = pd.Categorical(
@@ -692,6 +702,7 @@ class DelayedInterventionTrial:
         continuous: str = "mean_sd",
         smd: bool = True,
         categorical: Sequence[str] = (),
+        levels: Mapping[str, Sequence[Any]] | None = None,
         digits: int = 2,
     ) -> BaselineTable:
         """Baseline characteristics by arm and overall (Table 1).
@@ -715,6 +726,11 @@ class DelayedInterventionTrial:
         categorical : sequence of str
             Numeric columns to treat as categorical (text, category and boolean columns always
             are).
+        levels : mapping of str to sequence, optional
+            Explicit level order per categorical variable, e.g.
+            ``{"age_band": ["<40", "40-49", "50-59", "60+"]}``; it must list every observed
+            value of the variable (once each); listed levels nobody has are shown with 0. A
+            variable given here is treated as categorical.
         digits : int
             Decimals in the formatted table.
 
@@ -722,6 +738,29 @@ class DelayedInterventionTrial:
         -------
         BaselineTable
             ``.table`` (tidy), ``.formatted`` (strings).
+
+        Notes
+        -----
+        Level order of a categorical variable: ``levels`` when given; else a pandas
+        Categorical's own categories (ordered or not); else "natural" order: when every level
+        starts with a number, optionally after a comparison sign (``"<40"``, ``"40-49"``,
+        ``"60+"``, ``"1-5 years"``), by that number with ``<`` first among equal numbers;
+        otherwise alphabetical. So a band read from CSV text is listed as ``<40, 40-49, 50-59,
+        60+``, not alphabetically.
+
+        Examples
+        --------
+        >>> import coaching_trials as ct
+        >>> ex = ct.load_example()
+        >>> part = ex.participants.assign(age_band=ex.participants["age_band"].astype(str))
+        >>> trial = ct.DelayedInterventionTrial(ex.responses, participants=part, **ex.design)
+        >>> tab = trial.baseline_table(["age_band"]).to_frame()
+        >>> tab.loc[tab["arm"] == "overall", "level"].tolist()
+        ['<40', '40-49', '50-59', '60+']
+        >>> tab = trial.baseline_table(
+        ...     ["age_band"], levels={"age_band": ["60+", "50-59", "40-49", "<40"]}).to_frame()
+        >>> tab.loc[tab["arm"] == "overall", "level"].tolist()
+        ['60+', '50-59', '40-49', '<40']
         """
         if continuous not in ("mean_sd", "median_iqr"):
             raise one_of("continuous", continuous, ("mean_sd", "median_iqr"))
@@ -764,6 +803,7 @@ class DelayedInterventionTrial:
                     expected="a participants column or a responses column",
                 )
         log.raise_if_any()
+        level_order = _check_levels(levels, frame, variables, subject=s)
         table, formatted = baseline_summary(
             frame,
             variables,
@@ -772,6 +812,7 @@ class DelayedInterventionTrial:
             continuous=continuous,
             smd=smd,
             categorical=tuple(categorical),
+            levels=level_order,
             digits=digits,
         )
         return BaselineTable(table=table, formatted=formatted, continuous=continuous)
@@ -1625,6 +1666,72 @@ class DelayedInterventionTrial:
 # ---------------------------------------------------------------------------------------------
 # adapters to the analysis layer's result objects
 # ---------------------------------------------------------------------------------------------
+def _check_levels(
+    levels: Mapping[str, Sequence[Any]] | None,
+    frame: pd.DataFrame,
+    variables: Sequence[str],
+    *,
+    subject: str,
+) -> dict[str, tuple[Any, ...]]:
+    """Validate ``baseline_table(levels=...)``; every problem is reported at once."""
+    if levels is None:
+        return {}
+    if not isinstance(levels, Mapping):
+        raise TypeError(
+            f"`levels` must be a mapping of variable name to a sequence of levels, e.g. "
+            f"{{'age_band': ['<40', '40-49']}}; got {type(levels).__name__}."
+        )
+    log = ProblemLog("baseline_table levels")
+    out: dict[str, tuple[Any, ...]] = {}
+    for var, order in levels.items():
+        if var not in variables:
+            log.add(
+                "unknown_variable",
+                f"`levels` names variable {var!r}, which is not a variable of the table "
+                f"(variables: {format_values(variables, 12)}).",
+                column=str(var),
+                values=[var],
+                expected="a variable of the baseline table",
+            )
+            continue
+        if isinstance(order, (str, bytes)) or not isinstance(order, Sequence):
+            log.add(
+                "bad_levels",
+                f"`levels[{var!r}]` must be a list of levels; got {order!r}.",
+                column=var,
+                values=[repr(order)],
+                expected="a list of levels",
+            )
+            continue
+        order = tuple(order)
+        dupl = [lv for lv in dict.fromkeys(order) if order.count(lv) > 1]
+        if dupl:
+            log.add(
+                "duplicate_level",
+                f"`levels[{var!r}]` lists level(s) {format_values(dupl)} more than once.",
+                column=var,
+                values=dupl,
+                expected="each level once",
+            )
+        observed = pd.Series(frame[var].dropna().unique(), dtype=object)
+        unlisted = observed[~observed.isin(list(order))]
+        if len(unlisted):
+            vals = sorted(unlisted.tolist(), key=lambda v: (str(type(v)), v))
+            who = frame.loc[frame[var].isin(vals).to_numpy(), subject]
+            log.add(
+                "unlisted_level",
+                f"column {var!r} has value(s) {format_values(vals)} that are not in "
+                f"`levels[{var!r}]` {list(order)} (participant(s) {format_values(who)}); "
+                "list every level.",
+                column=var,
+                values=vals,
+                expected=f"one of {list(order)}",
+            )
+        out[var] = order
+    log.raise_if_any()
+    return out
+
+
 def _is_item_column(name: str) -> bool:
     head, _, tail = name.rpartition("_")
     return bool(head) and tail.isdigit()
