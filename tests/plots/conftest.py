@@ -8,8 +8,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
-
-OUTCOMES = ["pfi_burnout", "pfi_pf", "pfi_we", "pfi_id"]
+from plot_helpers import OUTCOMES  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,9 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.text import Text
 
+#: Outcomes compared in the plot fixtures (shared by conftest.py and the tests).
+OUTCOMES = ["pfi_burnout", "pfi_pf", "pfi_we", "pfi_id"]
+
 
 def all_texts(ax: Axes) -> list[str]:
     """Every visible non-empty text on the Axes' figure (titles, ticks, legend, annotations)."""

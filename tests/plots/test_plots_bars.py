@@ -6,8 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import OUTCOMES
-from plot_helpers import all_texts, errorbar_segments
+from plot_helpers import OUTCOMES, all_texts, errorbar_segments
 from statsmodels.stats.proportion import proportion_confint
 
 from coaching_trials.plots.bars import (
