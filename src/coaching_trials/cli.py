@@ -242,6 +242,15 @@ _METHOD_LABEL = {
 }
 
 
+def _format_p(p: float) -> str:
+    """``p < 0.001`` below 0.001, else three decimals (as in the report).
+
+    >>> _format_p(3.1e-05), _format_p(0.0456)
+    ('p < 0.001', 'p = 0.046')
+    """
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
 def _primary_summary(
     effects: pd.DataFrame,
     descriptives: pd.DataFrame,
@@ -266,7 +275,7 @@ def _primary_summary(
     lines.append(
         f"  {_METHOD_LABEL.get(method, 'Difference')} {row['contrast']}: {row['estimate']:.2f} "
         f"({level}% CI {row['conf_low']:.2f} to {row['conf_high']:.2f}), "
-        f"t({row['df']:.0f}) = {row['statistic']:.2f}, p = {row['p_value']:.2g}"
+        f"t({row['df']:.0f}) = {row['statistic']:.2f}, {_format_p(row['p_value'])}"
     )
     return "\n".join(lines)
 
