@@ -113,6 +113,27 @@ def t_test(estimate: Any, std_error: Any, df: Any) -> tuple[np.ndarray, np.ndarr
     return statistic, 2.0 * stats.t.sf(np.abs(statistic), df)
 
 
+def coefficient_table(
+    names: Sequence[str], estimate: Any, std_error: Any, df: Any, conf_level: float
+) -> pd.DataFrame:
+    """Coefficient table ``term, estimate, std_error, df, statistic, p_value, conf_low,
+    conf_high`` with t tests and two-sided t intervals (``df`` a scalar or one per term)."""
+    statistic, p_value = t_test(estimate, std_error, df)
+    low, high = t_interval(estimate, std_error, df, conf_level)
+    return pd.DataFrame(
+        {
+            "term": list(names),
+            "estimate": estimate,
+            "std_error": std_error,
+            "df": df,
+            "statistic": statistic,
+            "p_value": p_value,
+            "conf_low": low,
+            "conf_high": high,
+        }
+    )
+
+
 def t_headline(estimate: Any, std_error: Any, df: Any, conf_level: float) -> dict[str, float]:
     """The headline t-test attributes of one contrast, as plain floats.
 

@@ -15,6 +15,7 @@ from coaching_trials.analysis._common import (
     arm_contrast,
     check_conf_level,
     check_frame,
+    coefficient_table,
     covariate_levels,
     headline_row,
     html_with_tables,
@@ -23,7 +24,6 @@ from coaching_trials.analysis._common import (
     require_variation,
     summary_with_tables,
     t_interval,
-    t_test,
 )
 
 __all__ = ["AncovaResult", "ancova"]
@@ -333,21 +333,8 @@ def ancova(
     df = float(n - p) if n_clusters is None else float(n_clusters - 1)
 
     se = np.sqrt(np.diag(vcov))
-    stat, pval = t_test(beta, se, df)
-    low, high = t_interval(beta, se, df, conf_level)
     names[1] = f"{arm}[{label(sample.treated)}]"
-    coefficients = pd.DataFrame(
-        {
-            "term": names,
-            "estimate": beta,
-            "std_error": se,
-            "df": df,
-            "statistic": stat,
-            "p_value": pval,
-            "conf_low": low,
-            "conf_high": high,
-        }
-    )
+    coefficients = coefficient_table(names, beta, se, df, conf_level)
 
     grid_rows = np.array([[1.0, a, *grid] for a in (1.0, 0.0)])
     means = grid_rows @ beta
@@ -373,10 +360,10 @@ def ancova(
         estimate=float(beta[1]),
         std_error=float(se[1]),
         df=df,
-        statistic=float(stat[1]),
-        p_value=float(pval[1]),
-        conf_low=float(low[1]),
-        conf_high=float(high[1]),
+        statistic=float(coefficients.at[1, "statistic"]),
+        p_value=float(coefficients.at[1, "p_value"]),
+        conf_low=float(coefficients.at[1, "conf_low"]),
+        conf_high=float(coefficients.at[1, "conf_high"]),
         conf_level=conf_level,
         n_clusters=n_clusters,
         vcov_type=kind,

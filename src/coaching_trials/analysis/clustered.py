@@ -37,6 +37,7 @@ from coaching_trials.analysis._common import (
     arm_levels,
     check_conf_level,
     check_frame,
+    coefficient_table,
     covariate_levels,
     headline_row,
     html_with_tables,
@@ -44,8 +45,6 @@ from coaching_trials.analysis._common import (
     prepare_two_arm,
     require_variation,
     summary_with_tables,
-    t_interval,
-    t_test,
 )
 
 __all__ = ["ClusteredAncovaResult", "clustered_ancova"]
@@ -763,21 +762,8 @@ def clustered_ancova(
 
     se, df = _df_and_vcov(model, st, np.eye(p), method=df_method, free=free)
     beta = st.beta
-    stat, pval = t_test(beta, se, df)
-    low, high = t_interval(beta, se, df, conf_level)
     names[1] = f"{arm}[{label(sample.treated)}]"
-    coefficients = pd.DataFrame(
-        {
-            "term": names,
-            "estimate": beta,
-            "std_error": se,
-            "df": df,
-            "statistic": stat,
-            "p_value": pval,
-            "conf_low": low,
-            "conf_high": high,
-        }
-    )
+    coefficients = coefficient_table(names, beta, se, df, conf_level)
 
     s2_u = float(theta[0])
     s2_treated = float(theta[1])
@@ -826,10 +812,10 @@ def clustered_ancova(
         estimate=float(beta[1]),
         std_error=float(se[1]),
         df=float(df[1]),
-        statistic=float(stat[1]),
-        p_value=float(pval[1]),
-        conf_low=float(low[1]),
-        conf_high=float(high[1]),
+        statistic=float(coefficients.at[1, "statistic"]),
+        p_value=float(coefficients.at[1, "p_value"]),
+        conf_low=float(coefficients.at[1, "conf_low"]),
+        conf_high=float(coefficients.at[1, "conf_high"]),
         conf_level=conf_level,
         n_clusters=n_clusters,
         mean_cluster_size=float(cluster_sizes["n"].mean()),
