@@ -83,7 +83,8 @@ _EXPORTS: dict[str, str] = {
     # report
     "build_report": "coaching_trials.report.html",
     "ReportResult": "coaching_trials.report.html",
-    "suppressed_flow": "coaching_trials.report.html",
+    "release": "coaching_trials.release",
+    "Release": "coaching_trials.release",
     "suppress_small_cells": "coaching_trials.report.suppress",
     "export_table": "coaching_trials.report.tables",
     # pipeline

@@ -177,6 +177,11 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help=f"bootstrap resamples for the omega intervals (default: {DEMO_N_BOOT})",
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an output folder that coaching_trials did not write",
+    )
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -189,7 +194,9 @@ def _demo(args: argparse.Namespace) -> int:
     _check_out_dir(args.out)
     config = resources.files("coaching_trials") / "configs" / DEMO_CONFIG
     with resources.as_file(config) as path:
-        run = run_analysis(path, out=args.out, overrides={"analysis.n_boot": args.n_boot})
+        run = run_analysis(
+            path, out=args.out, overrides={"analysis.n_boot": args.n_boot}, force=args.force
+        )
     _print_run(run, heading=DEMO_HEADING)
     return 0
 
@@ -225,14 +232,21 @@ def _print_run(run: AnalysisRun, *, heading: str) -> None:
     for note in run.notes:
         print(f"Note: {note}")
     files = list(run.paths)
-    csvs = [name for name in files if name.endswith(".csv")]
-    parts = [f"{len(csvs)} tables ({', '.join(csvs)})"]
-    n_figures = sum(name.endswith(".png") for name in files)
-    if n_figures:
-        parts.append(f"{n_figures} figures (figures/)")
-    parts += [name for name in files if name.endswith(".html")]
-    parts.append("manifest.json")
-    print(f"\nWrote {', '.join(parts)} to {run.out}")
+    shared = [n for n in files if n.startswith("release/")]
+    n_tables = sum(n.endswith(".csv") for n in shared)
+    n_figures = sum(n.endswith(".png") for n in shared)
+    report = "report.html, " if "release/report.html" in files else ""
+    n_private = sum(n.endswith(".csv") for n in files if n.startswith("analyst/"))
+    print(f"\nWrote to {run.out}:")
+    print(
+        f"  release/  SAFE TO SHARE: {report}{n_tables} released tables, {n_figures} figures "
+        f"(disclosure policy: {run.manifest['config']['report']['policy']})"
+    )
+    print(
+        f"  analyst/  CONFIDENTIAL: {n_private} full tables with participant ids, the audit "
+        "and the disclosure log"
+    )
+    print("  manifest.json  config, inputs and every output with its hash")
 
 
 _METHOD_LABEL = {
@@ -290,6 +304,11 @@ def _analyze_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", default="results", help="output directory (default: results/)", metavar="DIR"
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an output folder that coaching_trials did not write",
+    )
 
 
 def _analyze(args: argparse.Namespace) -> int:
@@ -298,7 +317,7 @@ def _analyze(args: argparse.Namespace) -> int:
     if not Path(args.config).is_file():
         raise CommandError(f"config file not found: {args.config}")
     _check_out_dir(args.out)
-    run = run_analysis(args.config, out=args.out)
+    run = run_analysis(args.config, out=args.out, force=args.force)
     _print_run(run, heading=f"{run.config['report']['title']}: mean (SD) by wave and arm:")
     return 0
 

@@ -102,6 +102,7 @@ import pandas as pd
 
 from coaching_trials._audit import AUDIT_COLUMNS, audit_frame
 from coaching_trials._errors import DataValidationError, format_values
+from coaching_trials._outdir import OutputFolder
 from coaching_trials._results import ResultMixin
 
 __all__ = [
@@ -257,6 +258,7 @@ SCHEMA: Mapping[str, Mapping[str, _Kind]] = MappingProxyType(
             "seed": _INT,
             "reliability": _BOOL,
             "n_boot": _INT,
+            "baseline_variables": _TEXTS,
         },
         "analysis.responders": {
             "outcome": _TEXT,
@@ -264,7 +266,13 @@ SCHEMA: Mapping[str, Mapping[str, _Kind]] = MappingProxyType(
             "direction": _TEXT,
             "event_is": _TEXT,
         },
-        "report": {"title": _TEXT, "min_cell": _INT, "figures": _BOOL, "html": _BOOL},
+        "report": {
+            "title": _TEXT,
+            "min_cell": _INT,
+            "policy": _TEXT,
+            "figures": _BOOL,
+            "html": _BOOL,
+        },
     }
 )
 _REQUIRED: Mapping[str, tuple[str, ...]] = MappingProxyType(
@@ -517,6 +525,9 @@ def _normalize(raw: Mapping[str, Any], base: Path, source: str) -> dict[str, Any
         "seed": seed,
         "reliability": analysis.get("reliability", True),
         "n_boot": n_boot,
+        "baseline_variables": (
+            list(analysis["baseline_variables"]) if "baseline_variables" in analysis else None
+        ),
     }
 
     # [report]
@@ -524,9 +535,14 @@ def _normalize(raw: Mapping[str, Any], base: Path, source: str) -> dict[str, Any
     min_cell = report.get("min_cell", DEFAULT_MIN_CELL)
     if min_cell < 1:
         problems.append(f"`report.min_cell` must be a positive integer; got {min_cell}.")
+    from coaching_trials.release.policy import POLICIES
+
+    policy = report.get("policy", "suppress")
+    _check_choice("report.policy", policy, POLICIES, problems)
     report_out = {
         "title": report.get("title", DEFAULT_TITLE),
         "min_cell": min_cell,
+        "policy": policy,
         "figures": report.get("figures", True),
         "html": report.get("html", True),
     }
@@ -665,11 +681,18 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
 
     Floats are rounded to ``FLOAT_DIGITS`` decimals and lines end in ``\\n`` on every platform,
     so the same table always gives the same bytes. Extensions: ``.csv`` (or none), ``.tsv``,
-    ``.parquet``, ``.xlsx``; any other is a ValueError (nothing is written).
+    ``.parquet``, ``.xlsx``; any other is a ValueError (nothing is written). Text cells that
+    a spreadsheet would run as a formula get a leading apostrophe in CSV, TSV and Excel
+    (:mod:`coaching_trials._safe_text`).
     """
+    from coaching_trials._safe_text import neutralize_frame
+
     path = check_table_path(path)
     frame = frame.round(FLOAT_DIGITS)
     path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv", ".xlsx", ""):
+        frame = neutralize_frame(frame)
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         frame.to_parquet(path, index=False)
@@ -1156,7 +1179,7 @@ def _analyse(
     if rel is not None:
         tables["reliability"] = rel
     primary = analysis["primary"]
-    baseline = trial.baseline_table()
+    baseline = trial.baseline_table(analysis["baseline_variables"])
     comparison = trial.compare(
         outcomes,
         method=analysis["method"],
@@ -1166,6 +1189,7 @@ def _analyse(
         conf_level=analysis["conf_level"],
     )
     audit.extend(_audit_rows(comparison.audit))
+    extras["comparison"], extras["baseline"] = comparison, baseline
     tables.update(
         {
             "flow": trial.flow(primary),
@@ -1223,6 +1247,7 @@ def run_analysis(
     out: str | Path,
     base_dir: str | Path | None = None,
     overrides: Mapping[str, Any] | None = None,
+    force: bool = False,
 ) -> AnalysisRun:
     """Run a pre-specified delayed-intervention trial analysis end to end.
 
@@ -1231,14 +1256,17 @@ def run_analysis(
     config : path or dict
         The analysis plan: a TOML file or a dict with the schema of this module's docstring.
     out : path, keyword-only
-        Output folder (created if needed). Files of earlier runs with other names are left
-        alone; files of the same name are replaced.
+        Output folder. It is built beside the target and swapped into place when complete,
+        so it never mixes two runs and a killed run leaves the previous folder as it was. A
+        non-empty folder that this tool did not write is refused unless ``force``.
     base_dir : path, optional
         Folder for relative data paths (default: the config file's folder; the current
         directory for a dict).
     overrides : dict, optional
         ``{"section.key": value}`` entries replacing keys of the config before it is checked
         (recorded in the manifest), e.g. ``{"analysis.n_boot": 200}``.
+    force : bool, default False
+        Replace an output folder that this tool did not write.
 
     Returns
     -------
@@ -1258,6 +1286,14 @@ def run_analysis(
 
     Notes
     -----
+    The folder has two parts. ``release/`` is safe to share: ``report.html``, the released
+    tables (``tables/*.csv``) and ``figures/*.png``, all drawn from one release step
+    (:func:`coaching_trials.release`, policy ``report.policy``) that sees every published number
+    at once. ``analyst/`` is confidential: the full tables, ``scores.csv`` with participant ids,
+    ``audit.csv`` and ``disclosure_log.csv``. Each part has a README; ``manifest.json`` lists
+    every file with its part and hash. Identifying Table 1 variables are refused before
+    anything is written.
+
     Steps, in order: read the data (:func:`coaching_trials.read_survey` or the example),
     rename the design columns to ``participant_id``, ``arm`` and ``wave``, validate
     (:func:`coaching_trials.validate_responses`: arms, waves, duplicates, item ranges), score
@@ -1299,44 +1335,146 @@ def run_analysis(
     >>> run.effects[["outcome", "wave", "estimand"]]
            outcome    wave                                     estimand
     0  pfi_burnout  month3  randomized: immediate vs delayed at month3
-    >>> "manifest.json" in run.paths
+    >>> "manifest.json" in run.paths and "release/report.html" not in run.paths
     True
+    >>> sorted({name.split("/")[0] for name in run.paths})
+    ['analyst', 'manifest.json', 'release']
     """
     cfg, base, config_path = _load(config, base_dir, overrides)
-    out = Path(out)
-    responses, participants, inputs, audit = _load_data(cfg, base)
-    responses, participants = _prepare(cfg, responses, participants, audit)
+    folder = OutputFolder(out, force=force)  # refused before any work
     try:
-        tables, trial, extras = _analyse(cfg, responses, participants, audit)
-    except DataValidationError as exc:  # e.g. the design's checks of the participants file
-        raise _with_rename_note(exc, _renamed_columns(cfg)) from None
-    tables["audit"] = audit_frame(audit)
+        responses, participants, inputs, audit = _load_data(cfg, base)
+        responses, participants = _prepare(cfg, responses, participants, audit)
+        try:
+            tables, trial, extras = _analyse(cfg, responses, participants, audit)
+        except DataValidationError as exc:  # e.g. the design's checks of the participants
+            raise _with_rename_note(exc, _renamed_columns(cfg)) from None
+        tables["audit"] = audit_frame(audit)
+        released = _release(cfg, tables, trial, extras)
+        from coaching_trials.report.html import trial_facts
 
-    out.mkdir(parents=True, exist_ok=True)
-    paths: dict[str, Path] = {}
-    for stem, frame in tables.items():
-        paths[f"{stem}.csv"] = write_table(frame, out / f"{stem}.csv")
-    notes: list[str] = []
-    extra, extra_notes = _figures_and_report(cfg, tables, trial, extras, out)
-    paths.update(extra)
-    notes.extend(extra_notes)
-
-    outputs = {name: _sha256(path) for name, path in paths.items()}
-    manifest = _manifest(cfg, config_path, inputs, outputs, notes)
-    manifest["overrides"] = _plain(dict(overrides or {}))
-    manifest_path = out / "manifest.json"
-    manifest_path.write_text(
-        json.dumps(manifest, indent=2, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8"
-    )
-    paths["manifest.json"] = manifest_path
+        staged = _write(cfg, tables, released, trial_facts(trial), folder.staging)
+        notes = staged.pop("__notes__")
+        outputs = {name: _sha256(folder.staging / name) for name in staged}
+        manifest = _manifest(cfg, config_path, inputs, outputs, notes)
+        manifest["overrides"] = _plain(dict(overrides or {}))
+        manifest["parts"] = {
+            "release": sorted(n for n in outputs if n.startswith("release/")),
+            "analyst": sorted(n for n in outputs if n.startswith("analyst/")),
+        }
+        (folder.staging / "manifest.json").write_text(
+            json.dumps(manifest, indent=2, sort_keys=True, allow_nan=False) + "\n",
+            encoding="utf-8",
+        )
+        target = folder.commit()
+    except BaseException:
+        folder.abort()
+        raise
+    paths = {name: target / name for name in [*outputs, "manifest.json"]}
     return AnalysisRun(
         config=MappingProxyType(cfg),
         tables=_FrameMap(tables),
         paths=MappingProxyType(paths),
         manifest=MappingProxyType(manifest),
         notes=tuple(notes),
-        out=out,
+        out=target,
     )
+
+
+RELEASE_README = """# Safe to share
+
+Everything in this folder passed one disclosure-control step (coaching_trials.release) that
+saw every published number at once: {policy}. Counts that could single out participants are
+shown as `[hidden]`, together with every statistic of those people and every number from which
+they could be worked out. No participant identifier is in these files.
+
+- `report.html`: the self-contained report for leadership (no scripts, no external links).
+- `tables/*.csv`: the released tables the report and figures were drawn from.
+- `figures/*.png`: figures drawn from the released tables.
+
+Share these files as they are; do not add numbers from the `analyst/` folder.
+"""
+
+ANALYST_README = """# CONFIDENTIAL: for the analyst only
+
+This folder holds the full, unsuppressed tables of the run, participant-level scores with
+participant ids (`scores.csv`), the audit of every exclusion and transformation (`audit.csv`)
+and the disclosure log (`disclosure_log.csv`: which released cell was hidden or rounded, by
+which rule, and the range a reader could still work out). Do not share these files; share the
+`release/` folder instead.
+"""
+
+
+def _release(
+    cfg: Mapping[str, Any],
+    tables: Mapping[str, pd.DataFrame],
+    trial: Any,
+    extras: Mapping[str, Any],
+) -> Any:
+    """The tables to publish, released jointly (identifiers checked first)."""
+    from coaching_trials.report.publish import publish_trial, shared_tables
+
+    analysis, report = cfg["analysis"], cfg["report"]
+    shared = shared_tables(
+        trial,
+        outcomes=analysis["outcomes"],
+        primary=analysis["primary"],
+        method=analysis["method"],
+        adjust=None if analysis["adjust"] == "none" else analysis["adjust"],
+        conf_level=analysis["conf_level"],
+        covariates=analysis["covariates"],
+        nonrandomized=False,
+        min_cell=report["min_cell"],
+        comparison=extras["comparison"],
+        baseline=extras["baseline"],
+    )
+    for name in ("nonrandomized", "responders", "responder_proportions", "reliability"):
+        if name in tables:
+            shared[name] = tables[name]
+    shared["summary"] = tables["summary"]
+    return publish_trial(
+        trial,
+        shared,
+        primary=analysis["primary"],
+        method=analysis["method"],
+        covariates=analysis["covariates"],
+        responders=analysis["responders"],
+        policy=report["policy"],
+        min_cell=report["min_cell"],
+        declared=analysis["baseline_variables"],
+    )
+
+
+def _write(
+    cfg: Mapping[str, Any],
+    tables: Mapping[str, pd.DataFrame],
+    released: Any,
+    facts: Mapping[str, Any],
+    root: Path,
+) -> dict[str, Any]:
+    """Write both parts into ``root``; returns relative path -> path (and ``__notes__``)."""
+    written: dict[str, Any] = {}
+
+    def put(name: str, frame: pd.DataFrame) -> None:
+        write_table(frame, root / name)
+        written[name] = root / name
+
+    for stem, frame in tables.items():
+        put(f"analyst/{stem}.csv", frame)
+    put("analyst/disclosure_log.csv", released.log)
+    for stem, frame in released.tables.items():
+        put(f"release/tables/{stem}.csv", frame)
+    (root / "analyst" / "README.md").write_text(ANALYST_README, encoding="utf-8")
+    (root / "release" / "README.md").write_text(
+        RELEASE_README.format(policy=released.policy.describe()), encoding="utf-8"
+    )
+    written["analyst/README.md"] = root / "analyst" / "README.md"
+    written["release/README.md"] = root / "release" / "README.md"
+    extra, notes = _figures_and_report(cfg, released, facts, root / "release")
+    for name, path in extra.items():
+        written[f"release/{name}"] = path
+    written["__notes__"] = notes
+    return written
 
 
 def _slug(text: str) -> str:
@@ -1357,101 +1495,149 @@ def _save(ax: Any, path: Path) -> Path:
     return path
 
 
-def _figures(
-    cfg: Mapping[str, Any],
-    tables: Mapping[str, pd.DataFrame],
-    trial: Any,
-    extras: Mapping[str, Any],
-    out: Path,
-) -> dict[str, Path]:
-    """Draw the figures with :mod:`coaching_trials.plots` into ``out/figures``."""
+def _responder_view(released: Any, event: str) -> Any:
+    """A responders result-like object from the RELEASED tables (hidden numbers as NaN)."""
+    from types import SimpleNamespace
+
+    from coaching_trials.release import numeric_view
+
+    props = numeric_view(released.tables["responder_proportions"])
+    props = props[props["event"] == event].reset_index(drop=True)
+    hidden = props[["n", "events"]].isna().any(axis=1)
+    props.loc[hidden, ["proportion", "conf_low", "conf_high"]] = float("nan")
+    props["n"] = props["n"].fillna(0)
+    props["events"] = props["events"].fillna(0)
+    rows = numeric_view(released.tables["responders"])
+    rd = rows[
+        (rows["analysis"] == "risk_difference") & rows["estimand"].str.contains(event, regex=False)
+    ]
+    rd = rd.iloc[0] if len(rd) else None
+    arms = list(props["arm"])
+    return SimpleNamespace(
+        proportions=props,
+        estimate=float("nan") if rd is None else rd["estimate"],
+        conf_low=float("nan") if rd is None else rd["conf_low"],
+        conf_high=float("nan") if rd is None else rd["conf_high"],
+        conf_level=cfg_level(rows),
+        treated=arms[0] if arms else "",
+        control=arms[1] if len(arms) > 1 else "",
+        event=event,
+        nnt_label=None,
+        nnt=float("nan"),
+    )
+
+
+def cfg_level(rows: pd.DataFrame) -> float:
+    levels = pd.to_numeric(rows.get("conf_level", pd.Series([0.95])), errors="coerce").dropna()
+    return float(levels.iloc[0]) if len(levels) else 0.95
+
+
+def _figures(cfg: Mapping[str, Any], released: Any, out: Path) -> dict[str, Path]:
+    """Draw the figures from the RELEASED tables into ``out/figures``."""
     import matplotlib
 
     from coaching_trials import plots
-    from coaching_trials.report.html import suppressed_flow
+    from coaching_trials.release import numeric_view
+    from coaching_trials.report.render import outcome_info
 
     analysis, min_cell = cfg["analysis"], cfg["report"]["min_cell"]
+    design = cfg["design"]
+    tables = released.tables
     folder = out / "figures"
     written: dict[str, Path] = {}
 
     def keep(name: str, ax: Any) -> None:
         written[f"figures/{name}.png"] = _save(ax, folder / f"{name}.png")
 
+    def labelled(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(outcome=[outcome_info(o)["label"] for o in frame["outcome"]])
+
+    crossover = {design["immediate"]: (design["baseline_wave"], design["endpoint_wave"])}
+    if design["followup_waves"]:
+        crossover[design["delayed"]] = (design["endpoint_wave"], design["followup_waves"][0])
     with matplotlib.rc_context(_FIGURE_RC):
-        # the diagram is drawn from the same suppressed flow the report prints, so a count
-        # hidden there (including complementary cells) is hidden here too
-        flow = suppressed_flow(trial, analysis["primary"], min_cell=min_cell).flow
-        keep("consort", plots.plot_consort(flow, min_cell=min_cell))
+        keep("consort", plots.plot_consort(tables["flow"], min_cell=min_cell))
         for outcome in analysis["outcomes"]:
             ax = plots.plot_trajectories(
-                trial, outcome=outcome, conf_level=analysis["conf_level"], min_cell=min_cell
+                tables["trajectories"],
+                outcome=outcome,
+                conf_level=analysis["conf_level"],
+                crossover=crossover,
             )
             keep(f"trajectory_{_slug(outcome)}", ax)
-        keep("forest", plots.plot_forest(tables["effects"], min_cell=min_cell))
+        effects = numeric_view(tables["effects"])
+        keep("forest", plots.plot_forest(labelled(effects), min_cell=min_cell))
         if "nonrandomized" in tables:
-            ax = plots.plot_forest(tables["nonrandomized"], min_cell=min_cell)
-            keep("forest_nonrandomized", ax)
+            nonrandomized = numeric_view(tables["nonrandomized"])
+            keep(
+                "forest_nonrandomized",
+                plots.plot_forest(labelled(nonrandomized), min_cell=min_cell),
+            )
         ax = plots.plot_percent_change(
-            tables["descriptives"], outcomes=analysis["outcomes"], min_cell=min_cell
+            numeric_view(tables["descriptives"]), outcomes=analysis["outcomes"], min_cell=min_cell
         )
         keep("percent_change", ax)
-        for name, cut, result in extras.get("responders", ()):
-            keep(
-                f"responders_{_slug(name)}_{cut:g}",
-                plots.plot_responders(result, min_cell=min_cell),
-            )
+        if "responder_proportions" in tables:
+            events = pd.unique(tables["responder_proportions"]["event"])
+            for event in events:
+                name = _slug(str(event).replace(">=", "ge").replace("<=", "le"))
+                view = _responder_view(released, str(event))
+                keep(f"responders_{name}", plots.plot_responders(view, min_cell=min_cell))
     return written
 
 
 def _figures_and_report(
-    cfg: Mapping[str, Any],
-    tables: Mapping[str, pd.DataFrame],
-    trial: Any,
-    extras: Mapping[str, Any],
-    out: Path,
+    cfg: Mapping[str, Any], released: Any, facts: Mapping[str, Any], out: Path
 ) -> tuple[dict[str, Path], list[str]]:
-    """Figures and the HTML report; returns the files written and notes on what was skipped."""
+    """Figures and the HTML report, from the released tables only."""
     report, analysis = cfg["report"], cfg["analysis"]
     written: dict[str, Path] = {}
     notes: list[str] = []
     if report["figures"]:
         try:
-            written.update(_figures(cfg, tables, trial, extras, out))
+            written.update(_figures(cfg, released, out))
         except ImportError as exc:
             notes.append(f"figures not drawn: the plotting layer is unavailable ({exc}).")
     if not report["html"]:
         return written, notes
-    try:
-        from coaching_trials.report import build_report
-        from coaching_trials.report.html import REPORT_SECTIONS
-    except ImportError as exc:
-        notes.append(f"report.html not written: the report layer is unavailable ({exc}).")
-        return written, notes
-    options: dict[str, Any] = {}
-    if analysis["covariates"]:
-        import inspect
+    from coaching_trials.report.html import (
+        REPORT_SECTIONS,
+        _example_synthetic,
+        report_figures,
+        report_meta,
+    )
+    from coaching_trials.report.render import render_report
 
-        if "covariates" not in inspect.signature(build_report).parameters:
-            notes.append(
-                "report.html not written: the report cannot yet adjust for covariates, so it "
-                "would not show the numbers of effects.csv."
-            )
-            return written, notes
-        options["covariates"] = tuple(analysis["covariates"])
     include = [s for s in REPORT_SECTIONS if s != "nonrandomized" or analysis["nonrandomized"]]
-    result = build_report(
-        trial,
-        include=include,
-        **options,
+    options = {
+        "title": report["title"],
+        "outcomes": ", ".join(analysis["outcomes"]),
+        "primary": analysis["primary"],
+        "method": analysis["method"],
+        "adjust": analysis["adjust"],
+        "conf_level": analysis["conf_level"],
+        "policy": report["policy"],
+        "min_cell": report["min_cell"],
+        "covariates": ", ".join(analysis["covariates"]),
+    }
+    meta = report_meta(
+        facts,
+        title=report["title"],
         outcomes=analysis["outcomes"],
         primary=analysis["primary"],
-        out=out / "report.html",
-        title=report["title"],
-        min_cell=report["min_cell"],
         method=analysis["method"],
-        conf_level=analysis["conf_level"],
-        figures=report["figures"],
         adjust=None if analysis["adjust"] == "none" else analysis["adjust"],
+        conf_level=analysis["conf_level"],
+        covariates=analysis["covariates"],
+        include=include,
+        released_flow=released.tables["flow"],
+        synthetic=_example_synthetic(cfg),
+        options=options,
     )
-    written["report.html"] = Path(result.path)
+    figures = report_figures(released.tables, meta, min_cell=report["min_cell"])
+    figures = figures if report["figures"] else {}
+    page = render_report(released, meta, figures)
+    path = out / "report.html"
+    path.write_bytes(page.encode("utf-8"))
+    written["report.html"] = path
     return written, notes

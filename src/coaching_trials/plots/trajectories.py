@@ -187,6 +187,58 @@ def _check_crossover(
     return out
 
 
+_SUMMARY_COLUMNS = ("outcome", "arm", "wave", "n", "mean", "conf_low", "conf_high")
+
+
+def _is_summary(data: Any, subject: str | None) -> bool:
+    """A table of means already computed (and released): one row per outcome x arm x wave."""
+    return (
+        isinstance(data, pd.DataFrame)
+        and all(c in data.columns for c in _SUMMARY_COLUMNS)
+        and (subject is None or subject not in data.columns)
+    )
+
+
+def _summary_table(
+    data: pd.DataFrame, outcome: str | None, arm_order: Sequence[Hashable]
+) -> tuple[pd.DataFrame, list[Any], list[Any]]:
+    from coaching_trials.release.core import is_hidden
+
+    if outcome is None:
+        outs = list(pd.unique(data["outcome"]))
+        if len(outs) != 1:
+            raise ValueError(f"`outcome` must name one of {outs}.")
+        outcome = outs[0]
+    part = data[data["outcome"] == outcome]
+    if not len(part):
+        raise ValueError(
+            f"`outcome` {outcome!r} has no rows; the table has {list(pd.unique(data['outcome']))}."
+        )
+    arms = [a for a in arm_order if a in set(part["arm"])]
+    arms += [a for a in pd.unique(part["arm"]) if a not in arms]
+    waves = list(pd.unique(part["wave"]))
+    hidden = part[["n", "mean"]].map(is_hidden).any(axis=1)
+    table = pd.DataFrame(
+        {
+            "arm": part["arm"].to_numpy(),
+            "wave": part["wave"].to_numpy(),
+            "n": pd.to_numeric(part["n"].where(~hidden), errors="coerce").to_numpy(),
+            "mean": pd.to_numeric(part["mean"].where(~hidden), errors="coerce").to_numpy(),
+            "conf_low": pd.to_numeric(part["conf_low"].where(~hidden), errors="coerce").to_numpy(),
+            "conf_high": pd.to_numeric(
+                part["conf_high"].where(~hidden), errors="coerce"
+            ).to_numpy(),
+            "statistic": "mean",
+            "_hidden": hidden.to_numpy(),
+        }
+    )
+    order = {a: i for i, a in enumerate(arms)}
+    table = table.sort_values("arm", key=lambda s: s.map(order), kind="stable")
+    table = table.reset_index(drop=True)
+    table["_hidden"] = table["_hidden"].astype(bool)
+    return table, arms, waves
+
+
 def trajectory_table(
     data: Any,
     *,
@@ -224,6 +276,8 @@ def trajectory_table(
     min_cell = check_min_cell(min_cell)
     if _is_mmrm(data):
         table, arms, waves = _mmrm_table(data, arm_order)
+    elif _is_summary(data, subject):
+        table, arms, waves = _summary_table(data, outcome, arm_order)
     else:
         if _is_trial(data):
             design = data.design
@@ -246,9 +300,14 @@ def trajectory_table(
     table["x"] = [
         waves.index(w) + offsets[a] for a, w in zip(table["arm"], table["wave"], strict=True)
     ]
+    released = table.pop("_hidden") if "_hidden" in table else None
     hide = suppressed(table["n"], min_cell) | (table["n"].to_numpy() == 0)
     table["suppressed"] = suppressed(table["n"], min_cell)
     table["n_label"] = [count_label(v, min_cell) for v in table["n"]]
+    if released is not None:  # a released table: its hidden cells stay hidden
+        hide = hide | released.to_numpy()
+        table["suppressed"] = table["suppressed"] | released.to_numpy()
+        table.loc[released.to_numpy(), "n_label"] = "hidden"
     table.loc[hide, ["mean", "conf_low", "conf_high"]] = np.nan
     n = table["n"].astype("Int64")
     table["n"] = n.mask(table["suppressed"])

@@ -34,7 +34,7 @@ _RC = {
     "path.simplify": True,
 }
 _COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7")  # Okabe-Ito
-_COUNT_TEXT = re.compile(r"^\s*(n\s.*|n=.*|<\d+|\d+)\s*$")
+_COUNT_TEXT = re.compile(r"^\s*(n\s.*|n=.*|<\d+|\d+|hidden)\s*$")
 
 
 def _plots_function(name: str) -> Callable[..., Any] | None:
@@ -103,50 +103,25 @@ def _strip_counts(ax: Any) -> None:
 
 
 def trajectory_figure(
-    trial: Any, outcome: str, label: str, *, min_cell: int, conf_level: float
+    released: pd.DataFrame,
+    outcome: str,
+    label: str,
+    *,
+    crossover: Any,
+    conf_level: float,
 ) -> str:
-    """Mean outcome per arm at each wave (cells below ``min_cell`` not drawn; no counts)."""
+    """Mean outcome per arm at each wave from the RELEASED trajectories table (hidden cells
+    are not drawn; no counts are printed)."""
+    from coaching_trials.plots.trajectories import plot_trajectories
 
     def draw(ax: Any) -> None:
-        if _try_plots(
-            "plot_trajectories",
-            trial,
-            outcome=outcome,
-            conf_level=conf_level,
-            ax=ax,
-            min_cell=min_cell,
-        ):
-            _strip_counts(ax)
-            ax.xaxis.labelpad = 4.0  # the counts under the axis are gone
-            ax.set_title(label, fontsize=10)
-            # the plot names the column; the title already names the outcome
-            ax.set_ylabel(f"Mean score ({round(conf_level * 100)}% CI)")
-            return
-        from scipy import stats
-
-        design = trial.design
-        resp = trial.responses
-        waves = list(trial.waves)
-        for k, arm_label in enumerate(trial.arms):
-            sub = resp[resp[design["arm"]] == arm_label]
-            g = sub.groupby(design["wave"], observed=False)[outcome]
-            n = g.count().reindex(waves).to_numpy(dtype=float)
-            m = g.mean().reindex(waves).to_numpy(dtype=float)
-            s = g.std(ddof=1).reindex(waves).to_numpy(dtype=float)
-            ok = n >= min_cell
-            with np.errstate(invalid="ignore", divide="ignore"):
-                half = stats.t.ppf(0.5 + conf_level / 2, np.maximum(n - 1, 1)) * s / np.sqrt(n)
-            x = np.arange(len(waves), dtype=float) + (k - 0.5) * 0.06
-            m = np.where(ok, m, np.nan)
-            half = np.where(ok, half, np.nan)
-            ax.errorbar(
-                x, m, yerr=half, marker="o", capsize=3, color=_COLORS[k], label=str(arm_label)
-            )
-        ax.set_xticks(range(len(waves)), waves)
-        ax.set_ylabel(f"{label}: mean ({round(conf_level * 100)}% CI)")
+        plot_trajectories(
+            released, outcome=outcome, conf_level=conf_level, ax=ax, crossover=crossover
+        )
+        _strip_counts(ax)
+        ax.xaxis.labelpad = 4.0  # the counts under the axis are gone
         ax.set_title(label, fontsize=10)
-        ax.legend(frameon=False)
-        ax.grid(axis="y", alpha=0.3)
+        ax.set_ylabel(f"Mean score ({round(conf_level * 100)}% CI)")
 
     return png_data_uri(draw, figsize=(6.4, 3.8))
 

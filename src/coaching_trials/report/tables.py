@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from coaching_trials._safe_text import neutralize_frame
 from coaching_trials._errors import one_of
 
 __all__ = ["export_table", "format_cell", "format_frame", "latex_table", "html_table"]
@@ -245,7 +246,9 @@ def export_table(
     CSV (UTF-8, ``\\n`` line ends), LaTeX (a booktabs ``tabular``; needs
     ``\\usepackage{booktabs}``) and HTML (a small standalone page, no scripts) are byte-identical
     for the same input. Excel files embed a timestamp, so their bytes differ between runs while
-    their cells do not. Missing values are written as empty cells.
+    their cells do not. Missing values are written as empty cells. Text cells that a
+    spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage
+    return, OWASP's CSV-injection guidance) get a leading apostrophe in CSV and Excel.
 
     Examples
     --------
@@ -278,10 +281,13 @@ def export_table(
     kind = _FORMATS[suffix]
     keep = _keep_index(table)
     if kind == "csv":
-        text = _round_frame(table, digits).to_csv(index=keep, lineterminator="\n")
+        safe = neutralize_frame(_round_frame(table, digits))
+        text = safe.to_csv(index=keep, lineterminator="\n")
         path.write_bytes(text.encode("utf-8"))
     elif kind == "excel":
-        _round_frame(table, digits).to_excel(path, index=keep, engine="openpyxl")
+        neutralize_frame(_round_frame(table, digits)).to_excel(
+            path, index=keep, engine="openpyxl"
+        )
     elif kind == "latex":
         path.write_bytes(latex_table(table, digits, caption=caption).encode("utf-8"))
     else:
