@@ -15,17 +15,21 @@ from coaching_trials.datasets import load_example
 from coaching_trials.instruments.registry import list_instruments
 
 PFI_BURNOUT_ITEMS = [f"pfi_{j:02d}" for j in range(7, 17)]
-DEMO_FILES = (
-    "scores.csv",
-    "summary.csv",
-    "reliability.csv",
-    "flow.csv",
-    "baseline_table.csv",
-    "effects.csv",
-    "descriptives.csv",
-    "standardized.csv",
-    "nonrandomized.csv",
-    "audit.csv",
+DEMO_FILES = tuple(
+    f"analyst/{name}"
+    for name in (
+        "scores.csv",
+        "summary.csv",
+        "reliability.csv",
+        "flow.csv",
+        "baseline_table.csv",
+        "effects.csv",
+        "descriptives.csv",
+        "standardized.csv",
+        "nonrandomized.csv",
+        "audit.csv",
+        "disclosure_log.csv",
+    )
 )
 
 
@@ -214,9 +218,12 @@ def test_demo_manifest_covers_tables_figures_and_report(
     manifest = json.loads((first / "manifest.json").read_text(encoding="utf-8"))
     outputs = manifest["outputs"]
     assert set(DEMO_FILES) <= set(outputs)
-    assert "report.html" in outputs
-    assert "figures/forest.png" in outputs and "figures/consort.png" in outputs
-    assert "figures/trajectory_pfi_burnout.png" in outputs
+    assert "release/report.html" in outputs
+    assert "release/figures/forest.png" in outputs and "release/figures/consort.png" in outputs
+    assert "release/figures/trajectory_pfi_burnout.png" in outputs
+    assert "release/tables/effects.csv" in outputs and "release/README.md" in outputs
+    assert manifest["parts"]["release"] == sorted(n for n in outputs if n.startswith("release/"))
+    assert "analyst/scores.csv" in manifest["parts"]["analyst"]
     for name, digest in outputs.items():
         assert hashlib.sha256((first / name).read_bytes()).hexdigest() == digest, name
     assert manifest["config_file"]["name"] == "demo.toml"
@@ -224,7 +231,7 @@ def test_demo_manifest_covers_tables_figures_and_report(
     assert manifest["config"]["analysis"]["n_boot"] == 50
     assert manifest["inputs"]["example"]["name"] == "delayed_intervention"
     assert (
-        (first / "report.html")
+        (first / "release" / "report.html")
         .read_text(encoding="utf-8")
         .lstrip()
         .lower()
@@ -233,7 +240,7 @@ def test_demo_manifest_covers_tables_figures_and_report(
 
 
 def test_demo_summary_matches_hand_computation(demo_dirs: tuple[Path, Path, str]) -> None:
-    summary = pd.read_csv(demo_dirs[0] / "summary.csv")
+    summary = pd.read_csv(demo_dirs[0] / "analyst" / "summary.csv")
     assert summary.columns.tolist() == ["outcome", "wave", "arm", "n", "mean", "sd"]
     responses = load_example().responses
     burnout = responses[PFI_BURNOUT_ITEMS].mean(axis=1)  # every row has >= 5 of 10 items
@@ -251,10 +258,10 @@ def test_demo_summary_matches_hand_computation(demo_dirs: tuple[Path, Path, str]
 
 
 def test_demo_scores_and_reliability(demo_dirs: tuple[Path, Path, str]) -> None:
-    scores = pd.read_csv(demo_dirs[0] / "scores.csv")
+    scores = pd.read_csv(demo_dirs[0] / "analyst" / "scores.csv")
     assert scores.columns[:3].tolist() == ["participant_id", "arm", "wave"]
     assert len(scores) == len(load_example().responses)
-    rel = pd.read_csv(demo_dirs[0] / "reliability.csv")
+    rel = pd.read_csv(demo_dirs[0] / "analyst" / "reliability.csv")
     pfi = rel[(rel["instrument"] == "pfi") & (rel["subscale"] == "burnout")]
     assert sorted(pfi["wave"]) == ["baseline", "month3", "month6"]
     # published PFI burnout alpha is 0.92 (Trockel et al. 2018); the simulator targets it
@@ -273,7 +280,7 @@ def test_demo_runs_the_design_and_matches_the_standalone_ancova(
     from coaching_trials.analysis.ancova import ancova
     from coaching_trials.instruments.scoring import score
 
-    effects = pd.read_csv(demo_dirs[0] / "effects.csv")
+    effects = pd.read_csv(demo_dirs[0] / "analyst" / "effects.csv")
     assert effects["outcome"].tolist()[0] == "pfi_burnout"
     primary = effects.iloc[0]
     assert primary["estimand"].startswith("randomized:")
@@ -288,9 +295,9 @@ def test_demo_runs_the_design_and_matches_the_standalone_ancova(
     fit = ancova(frame, outcome="follow", arm="arm", baseline="base", treated="immediate")
     assert primary["estimate"] == pytest.approx(fit.estimate, abs=1e-6)
     assert primary["conf_low"] == pytest.approx(fit.conf_low, abs=1e-6)
-    nonrandomized = pd.read_csv(demo_dirs[0] / "nonrandomized.csv")
+    nonrandomized = pd.read_csv(demo_dirs[0] / "analyst" / "nonrandomized.csv")
     assert nonrandomized["estimand"].str.startswith("non-randomized:").all()
-    flow = pd.read_csv(demo_dirs[0] / "flow.csv")
+    flow = pd.read_csv(demo_dirs[0] / "analyst" / "flow.csv")
     randomized = flow[(flow["stage"] == "randomized") & (flow["arm"] != "overall")]
     assert dict(zip(randomized["arm"], randomized["n"], strict=True)) == {
         "immediate": 67,
@@ -340,13 +347,17 @@ def test_analyze_runs_a_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert printed.startswith("Tables-only plan: mean (SD) by wave and arm:")
     assert "Primary outcome pfi_burnout" in printed and "Difference in mean change" in printed
     assert "manifest.json" in printed
-    effects = pd.read_csv(out / "effects.csv")
+    effects = pd.read_csv(out / "analyst" / "effects.csv")
     assert effects["outcome"].tolist() == ["pfi_burnout", "pfi_pf"]
     assert (effects["analysis"] == "change_score").all()
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert sorted(manifest["outputs"]) == sorted(p.name for p in out.glob("*.csv"))
+    on_disk = {
+        str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and p.name != "manifest.json"
+    }
+    assert sorted(manifest["outputs"]) == sorted(on_disk)
+    assert {n.split("/")[0] for n in on_disk} == {"analyst", "release"}
     # the same number from the standalone estimator on a hand-built wide frame
-    responses = pd.read_csv(out / "scores.csv")
+    responses = pd.read_csv(out / "analyst" / "scores.csv")
     wide = responses.pivot(index="participant_id", columns="wave", values="pfi_burnout")
     arms = responses.groupby("participant_id")["arm"].first()
     frame = pd.DataFrame({"arm": arms, "b": wide["baseline"], "e": wide["month3"]}).dropna()

@@ -21,8 +21,6 @@ from hypothesis import strategies as st
 
 from coaching_trials._errors import DataValidationError
 from coaching_trials.datasets import load_example
-from coaching_trials.design.delayed import DelayedInterventionTrial
-from coaching_trials.instruments.scoring import score
 from coaching_trials.pipeline import (
     SCHEMA,
     AnalysisRun,
@@ -155,7 +153,8 @@ def _plan(**sections: Any) -> dict[str, Any]:
         (_plan(extra={}), "unknown key `extra`; allowed keys in the top level: analysis, data"),
         (
             _plan(analysis={"metod": "ancova"}),
-            "unknown key `analysis.metod`; allowed keys in [analysis]: adjust, conf_level",
+            "unknown key `analysis.metod`; allowed keys in [analysis]: adjust, "
+            "baseline_variables, conf_level",
         ),
         (
             _plan(instruments=[{"id": "pfi", "metrik": "mean"}]),
@@ -400,15 +399,15 @@ def test_renamed_shuffled_csv_gives_the_same_tables_as_the_example(
     runs: tuple[AnalysisRun, AnalysisRun, AnalysisRun], stem: str
 ) -> None:
     csv_run, _, example_run = runs
-    assert (csv_run.out / f"{stem}.csv").read_bytes() == (
-        example_run.out / f"{stem}.csv"
-    ).read_bytes()
+    for name in (f"analyst/{stem}.csv", f"release/tables/{stem}.csv"):
+        if (example_run.out / name).exists():
+            assert (csv_run.out / name).read_bytes() == (example_run.out / name).read_bytes()
 
 
 def test_outputs_use_the_package_column_names(
     runs: tuple[AnalysisRun, AnalysisRun, AnalysisRun],
 ) -> None:
-    scores = pd.read_csv(runs[0].out / "scores.csv")
+    scores = pd.read_csv(runs[0].out / "analyst" / "scores.csv")
     assert scores.columns[:3].tolist() == ["participant_id", "arm", "wave"]
     assert len(scores) == len(load_example().responses)
     audit = runs[0].tables["audit"]
@@ -430,7 +429,7 @@ def test_randomized_effects_match_r(
     runs: tuple[AnalysisRun, AnalysisRun, AnalysisRun], golden: pd.DataFrame, outcome: str
 ) -> None:
     """lm(month3 ~ arm + baseline) + emmeans and p.adjust(holm) (make_golden.R)."""
-    effects = pd.read_csv(runs[0].out / "effects.csv").set_index("outcome")
+    effects = pd.read_csv(runs[0].out / "analyst" / "effects.csv").set_index("outcome")
     row, ref = effects.loc[outcome], _golden(golden, "ancova").loc[outcome]
     for col in ("estimate", "std_error", "df", "statistic", "conf_low", "conf_high"):
         assert row[col] == pytest.approx(ref[col], abs=1e-6), col
@@ -457,7 +456,7 @@ def test_nonrandomized_estimands_match_r(
     estimand_start: str,
 ) -> None:
     """Paired t.test on the sample trial (make_golden.R)."""
-    table = pd.read_csv(runs[0].out / "nonrandomized.csv")
+    table = pd.read_csv(runs[0].out / "analyst" / "nonrandomized.csv")
     rows = table[table["estimand"].str.startswith(estimand_start)].set_index("outcome")
     ref = _golden(golden, r_name)
     assert sorted(rows.index) == sorted(OUTCOMES)
@@ -512,8 +511,8 @@ def test_run_result_is_immutable(runs: tuple[AnalysisRun, AnalysisRun, AnalysisR
         run.manifest["seed"] = 1  # type: ignore[index]
     frame = run.to_frame()
     assert frame.columns.tolist() == ["file", "kind", "rows", "sha256"]
-    assert frame.loc[frame["file"] == "effects.csv", "rows"].iloc[0] == len(OUTCOMES)
-    assert "effects.csv" in run.summary()
+    assert frame.loc[frame["file"] == "analyst/effects.csv", "rows"].iloc[0] == len(OUTCOMES)
+    assert "analyst/effects.csv" in run.summary()
 
 
 # --- data problems ----------------------------------------------------------------------------
@@ -586,12 +585,11 @@ def test_rename_of_an_absent_column_is_an_error(tmp_path: Path) -> None:
         run_analysis(config, out=tmp_path / "out", base_dir=tmp_path)
 
 
-def test_consort_figure_hides_what_the_report_hides(
+def test_figures_are_drawn_from_the_released_tables(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The pipeline's CONSORT figure is drawn from the suppressed flow the report prints."""
+    """The pipeline's CONSORT figure is drawn from the released flow, nothing else."""
     import coaching_trials.plots as plots
-    from coaching_trials.report.html import suppressed_flow
 
     drawn: list[pd.DataFrame] = []
     original = plots.plot_consort
@@ -606,26 +604,12 @@ def test_consort_figure_hides_what_the_report_hides(
     plan["analysis"]["reliability"] = False
     plan["analysis"]["responders"] = []
     plan["report"] = {"figures": True, "html": False, "min_cell": 5}
-    run_analysis(plan, out=tmp_path)
+    run = run_analysis(plan, out=tmp_path / "out")
     assert len(drawn) == 1
-    scored = score(load_example().responses, "pfi")
-    ex = load_example()
-    trial = DelayedInterventionTrial(scored, participants=ex.participants, **ex.design)
-    expected = suppressed_flow(trial, "pfi_burnout", min_cell=5).flow
-    pd.testing.assert_frame_equal(drawn[0].reset_index(drop=True), expected.reset_index(drop=True))
-    # the raw flow shows delayed month6 "reason not given" = 6 (hidden only to protect a small
-    # count in the same row of the report); the figure's input hides it
-    raw = trial.flow("pfi_burnout")
-    key = (
-        (raw["arm"] == "delayed")
-        & (raw["wave"] == "month6")
-        & (raw["reason"] == "reason not given")
+    released = pd.read_csv(
+        run.out / "release" / "tables" / "flow.csv", dtype={"n": str}, keep_default_na=False
     )
-    assert raw.loc[key, "n"].tolist() == [6]
-    got = drawn[0]
-    key = (
-        (got["arm"] == "delayed")
-        & (got["wave"] == "month6")
-        & (got["reason"] == "reason not given")
-    )
-    assert got.loc[key, "n"].tolist() == ["—"]
+    assert drawn[0]["n"].astype(str).tolist() == released["n"].tolist()
+    # the raw flow's small reasons are merged, and the analyst copy keeps them
+    raw = run.tables["flow"]
+    assert (raw["n"] < 5).any() and "other reasons" in set(released["reason"])

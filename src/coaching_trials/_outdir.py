@@ -73,8 +73,7 @@ class OutputFolder:
             ) from None
         if not os.access(parent, os.W_OK):
             raise OutputFolderError(
-                f"cannot write in {str(parent)!r} (the folder of the output); choose another "
-                "--out."
+                f"cannot write in {str(parent)!r} (the folder of the output); choose another --out."
             )
         self._clean_leftovers()
         token = uuid.uuid4().hex[:12]

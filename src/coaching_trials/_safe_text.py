@@ -42,8 +42,10 @@ def neutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         s = out[col]
-        if s.dtype == object or pd.api.types.is_string_dtype(s) or isinstance(
-            s.dtype, pd.CategoricalDtype
+        if (
+            s.dtype == object
+            or pd.api.types.is_string_dtype(s)
+            or isinstance(s.dtype, pd.CategoricalDtype)
         ):
             out[col] = s.astype(object).map(neutralize)
     out.columns = [neutralize(c) if isinstance(c, str) else c for c in out.columns]

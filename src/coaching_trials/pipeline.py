@@ -83,7 +83,7 @@ Examples
 Traceback (most recent call last):
 ...
 coaching_trials.pipeline.ConfigError: 1 problem(s) in the config (dict):
-  - unknown key `analysis.metod`; allowed keys in [analysis]: adjust, conf_level, covariates, ...
+  - unknown key `analysis.metod`; allowed keys in [analysis]: adjust, baseline_variables, ...
 """
 
 from __future__ import annotations
@@ -792,11 +792,11 @@ class AnalysisRun(ResultMixin):
     config : Mapping
         The normalized config (defaults filled in), as recorded in the manifest.
     tables : Mapping[str, pandas.DataFrame]
-        Every table written, keyed by file stem (``"effects"`` -> ``effects.csv``); each access
-        returns a copy.
+        Every full (analyst) table, keyed by file stem (``"effects"`` ->
+        ``analyst/effects.csv``); each access returns a copy.
     paths : Mapping[str, pathlib.Path]
-        Every file written (tables, figures, report, ``manifest.json``), keyed by its path
-        relative to ``out``.
+        Every file written, keyed by its path relative to ``out``: ``release/...`` (safe to
+        share), ``analyst/...`` (confidential) and ``manifest.json``.
     manifest : Mapping
         The content of ``manifest.json``.
     notes : tuple of str
@@ -823,7 +823,8 @@ class AnalysisRun(ResultMixin):
         for name in self.paths:
             stem, suffix = Path(name).stem, Path(name).suffix
             kind = {".csv": "table", ".png": "figure", ".html": "report", ".json": "manifest"}
-            table = self.tables.get(stem) if suffix == ".csv" else None
+            analyst = name.startswith("analyst/")
+            table = self.tables.get(stem) if suffix == ".csv" and analyst else None
             rows.append(
                 {
                     "file": name,
@@ -1335,7 +1336,7 @@ def run_analysis(
     >>> run.effects[["outcome", "wave", "estimand"]]
            outcome    wave                                     estimand
     0  pfi_burnout  month3  randomized: immediate vs delayed at month3
-    >>> "manifest.json" in run.paths and "release/report.html" not in run.paths
+    >>> "manifest.json" in run.paths and "release/report.html" in run.paths
     True
     >>> sorted({name.split("/")[0] for name in run.paths})
     ['analyst', 'manifest.json', 'release']

@@ -71,18 +71,21 @@ def test_result_object(report):
         "flow",
         "baseline",
         "effects",
+        "standardized",
         "exclusions",
         "descriptives",
+        "trajectories",
         "nonrandomized",
     }
     assert list(report.suppression_log.columns) == [
         "table",
         "row",
         "column",
-        "kind",
+        "label",
+        "rule",
         "reason",
-        "blanked",
-        "protected",
+        "low",
+        "high",
     ]
     assert report.config["min_cell"] == 5 and report.config["primary"] == "pfi_burnout"
     with pytest.raises(AttributeError):
@@ -123,7 +126,9 @@ def test_summary_methods_and_footer(report, trial):
     assert "favours coaching" in text
     assert "Analysis of covariance" in text and "Holm" in text and "complete cases" in text
     assert "Synthetic data" in text
-    assert f"coaching_trials {ct.__version__}" in text and '"min_cell": 5' in text
+    assert f"coaching_trials {ct.__version__}" in text
+    page = report.path.read_text(encoding="utf-8")
+    assert "<details" in page and "<td>min_cell</td><td>5</td>" in page
     assert "NON-RANDOMIZED" in text and "Non-randomized estimates" in text
 
 
@@ -136,31 +141,35 @@ def test_no_participant_id_anywhere(report, example):
 
 
 def test_no_visible_count_below_min_cell(report):
+    from coaching_trials.release import is_hidden
+
     count_columns = {
-        "flow": ["immediate", "delayed", "overall"],
-        "baseline": ["n_immediate", "n_delayed", "n_overall"],
+        "flow": ["n"],
+        "baseline": ["n", "n_missing", "count"],
         "effects": ["n_treated", "n_control"],
         "descriptives": ["baseline_n", "endpoint_n", "percent_change_n"],
         "nonrandomized": ["n_treated"],
-        "exclusions": ["n_rows"],
+        "exclusions": ["n"],
+        "trajectories": ["n"],
     }
     for name, cols in count_columns.items():
         for col in cols:
             for v in report.tables[name][col]:
                 if isinstance(v, str):
-                    assert v in ("<5", "—")
+                    assert is_hidden(v)
                 elif not pd.isna(v):
                     assert v == 0 or v >= 5, (name, col, v)
     assert len(report.suppression_log) > 0
-    # the flow of the sample has small "not assessed" reasons: hidden in the HTML as well
     cells = parse(report.path).cells
-    assert "<5" in cells
+    assert "\N{EM DASH}" in cells  # hidden cells are drawn as a dash
     small = [c for c in cells if re.fullmatch(r"[1-4]", c.strip())]
     assert small == []
 
 
 def test_statistics_of_small_cells_are_blank(trial, tmp_path):
     # with min_cell above the arm sizes everything that depends on a count disappears
+    from coaching_trials.release import is_hidden
+
     rep = build_report(
         trial,
         outcomes=["pfi_burnout"],
@@ -170,12 +179,14 @@ def test_statistics_of_small_cells_are_blank(trial, tmp_path):
         figures=False,
     )
     eff = rep.tables["effects"]
-    assert eff["n_treated"].tolist() == ["<80"] and np.isnan(eff["estimate"]).all()
-    assert np.isnan(eff["conf_low"]).all() and np.isnan(eff["d_ppc2"]).all()
+    for col in ("n_treated", "estimate", "conf_low", "p_value", "df"):
+        assert eff[col].map(is_hidden).all(), col
+    assert rep.tables["standardized"]["estimate"].map(is_hidden).all()
     desc = rep.tables["descriptives"]
-    assert desc["endpoint_mean"].isna().all() and desc["percent_change"].isna().all()
+    assert desc["endpoint_mean"].map(is_hidden).all()
+    assert desc["percent_change"].map(is_hidden).all()
     text = rep.path.read_text(encoding="utf-8")
-    assert "Not shown: a group in this comparison has fewer than 80" in text
+    assert "Not shown: a group in this comparison is too small to report" in text
     estimate = trial.compare(["pfi_burnout"]).estimate
     assert f"{estimate:.2f}" not in text and f"{abs(estimate):.2f}" not in text
 
@@ -209,7 +220,6 @@ def test_include_and_synthetic_switch(trial, tmp_path):
         synthetic=False,
     )
     text = rep.path.read_text(encoding="utf-8")
-    assert set(rep.tables) == {"effects", "exclusions"}
     assert 'id="flow"' not in text and "Synthetic data" not in text
     assert 'id="summary"' in text and 'id="methods"' in text
 
@@ -248,31 +258,57 @@ def test_no_followup_wave(example, tmp_path):
     assert "nonrandomized" not in rep.tables
 
 
-def test_identifier_like_variable_left_out_and_ids_guarded(example, tmp_path):
-    part = example.participants.assign(nickname=example.participants["participant_id"])
-    trial = ct.DelayedInterventionTrial(
-        ct.score(example.responses, "pfi"), participants=part, **example.design
-    )
+def test_identifying_variables_are_refused_before_anything_is_written(example, tmp_path):
+    from coaching_trials.release import IdentifierError
+
+    scored = ct.score(example.responses, "pfi")
+    for column, values in {
+        "nickname": example.participants["participant_id"],  # unique free text
+        "note": "Dr Jane Smith MRN 004417",
+        "email": [f"p{i}@example.org" for i in range(len(example.participants))],
+        "mrn": np.arange(len(example.participants)) * 7 + 100_003,  # numeric, unique
+        "birth": (
+            pd.to_datetime("1970-01-01")
+            + pd.to_timedelta(np.arange(len(example.participants)), "D")
+        ).strftime("%Y-%m-%d"),  # dates read from a CSV file are text
+    }.items():
+        part = example.participants.assign(**{column: values})
+        trial = ct.DelayedInterventionTrial(scored, participants=part, **example.design)
+        out = tmp_path / f"{column}.html"
+        with pytest.raises(IdentifierError, match=column):
+            build_report(
+                trial,
+                outcomes=["pfi_burnout"],
+                primary="pfi_burnout",
+                out=out,
+                figures=False,
+                include=("baseline",),
+            )
+        assert not out.exists()
+    # declared by name, a categorical column is shown; an id in a label still stops the run
+    part = example.participants.assign(site=np.where(example.participants.index % 2, "A", "B"))
+    trial = ct.DelayedInterventionTrial(scored, participants=part, **example.design)
     rep = build_report(
         trial,
         outcomes=["pfi_burnout"],
         primary="pfi_burnout",
-        out=tmp_path / "r.html",
+        out=tmp_path / "ok.html",
         figures=False,
         include=("baseline",),
+        baseline_variables=["site"],
     )
-    text = rep.path.read_text(encoding="utf-8")
-    assert "nickname" in text and "P001" not in text
-    # an id smuggled in through the title is caught and nothing is written
-    with pytest.raises(RuntimeError, match="participant identifier"):
+    assert "site" in rep.path.read_text(encoding="utf-8")
+    part = example.participants.assign(site=np.where(example.participants.index % 2, "A", "P017"))
+    trial = ct.DelayedInterventionTrial(scored, participants=part, **example.design)
+    with pytest.raises(IdentifierError, match="participant id 'P017'"):
         build_report(
             trial,
             outcomes=["pfi_burnout"],
             primary="pfi_burnout",
             out=tmp_path / "bad.html",
             figures=False,
-            include=(),
-            title="Report for P017",
+            include=("baseline",),
+            baseline_variables=["site"],
         )
     assert not (tmp_path / "bad.html").exists()
 
@@ -351,7 +387,7 @@ def test_fallback_figures(trial, tmp_path, monkeypatch, mode):
     assert all(img.startswith(b"\x89PNG") for img in images)
 
 
-def test_trajectory_figure_prints_no_counts(trial):
+def test_trajectory_figure_prints_no_counts(report):
     import matplotlib.pyplot as plt
 
     from coaching_trials.report import _figures
@@ -368,10 +404,17 @@ def test_trajectory_figure_prints_no_counts(trial):
 
     _figures.png_data_uri, saved = spy, _figures.png_data_uri
     try:
-        _figures.trajectory_figure(trial, "pfi_burnout", "Burnout", min_cell=5, conf_level=0.95)
+        _figures.trajectory_figure(
+            report.tables["trajectories"],
+            "pfi_burnout",
+            "Burnout",
+            crossover={"immediate": ("baseline", "month3")},
+            conf_level=0.95,
+        )
     finally:
         _figures.png_data_uri = saved
-    assert not [t for t in drawn if re.fullmatch(r"\s*(n\s.*|n=.*|<\d+|\d+)\s*", t)]
+    assert drawn  # the coaching strip label
+    assert not [t for t in drawn if re.fullmatch(r"\s*(n\s.*|n=.*|<\d+|\d+|hidden)\s*", t)]
 
 
 def test_covariates_are_passed_to_the_comparison(trial, tmp_path):
@@ -389,7 +432,7 @@ def test_covariates_are_passed_to_the_comparison(trial, tmp_path):
     assert rep.tables["effects"]["estimate"].iloc[0] == pytest.approx(expected, abs=1e-12)
     assert abs(expected - plain) > 1e-6
     assert "also adjusted for years_in_practice" in rep.path.read_text(encoding="utf-8")
-    assert rep.config["covariates"] == ["years_in_practice"]
+    assert rep.config["covariates"] == "years_in_practice"
 
 
 # --------------------------------------------------------------------------------------------
@@ -397,14 +440,14 @@ def test_covariates_are_passed_to_the_comparison(trial, tmp_path):
 # --------------------------------------------------------------------------------------------
 def test_consort_diagram_shows_exactly_the_flow_table(trial, tmp_path, monkeypatch):
     import coaching_trials.plots.consort as consort
+    from coaching_trials.release import is_hidden
 
     drawn = []
     real = consort.plot_consort
 
     def spy(flow, **kwargs):
-        ax = real(flow, **kwargs)
-        drawn.append(ax.ct_data.copy())
-        return ax
+        drawn.append(flow.copy())
+        return real(flow, **kwargs)
 
     monkeypatch.setattr(consort, "plot_consort", spy)
     rep = build_report(
@@ -416,43 +459,11 @@ def test_consort_diagram_shows_exactly_the_flow_table(trial, tmp_path, monkeypat
         include=("flow",),
     )
     assert len(drawn) == 1
-    boxes = drawn[0]
-    table = rep.tables["flow"]
+    # the diagram is drawn from the released flow table itself, nothing else
+    pd.testing.assert_frame_equal(drawn[0], rep.tables["flow"])
     text = rep.path.read_text(encoding="utf-8")
     assert 'alt="Participant flow (CONSORT diagram)' in text
-
-    def cell(row, arm):
-        return str(table.loc[row, arm])
-
-    compared = set()
-    for b in boxes.itertuples(index=False):
-        if b.box == "randomized":
-            row, arm = "Randomized", "overall"
-        elif b.box == "allocated":
-            row, arm = "Randomized", b.arm
-        elif b.box == "assessed":
-            row, arm = f"Assessed at {b.wave}", b.arm
-        elif b.box == "analysed":
-            row, arm = f"Analysed at {b.wave} (primary outcome)", b.arm
-        else:
-            row = f"Not assessed at {b.wave}" if b.box == "not assessed" else "Not analysed"
-            arm = b.arm
-            for line in b.text.splitlines()[1:]:
-                reason, n = line.removeprefix("\N{BULLET} ").rsplit(": ", 1)
-                assert n == str(table.loc[f"{row}: {reason}", arm]), (arm, row, reason)
-                compared.add((f"{row}: {reason}", arm))
-        assert b.n_label == str(table.loc[row, arm]), (b.box, arm, b.wave)
-        compared.add((row, arm))
-    # every non-zero count of the arms' columns is in the diagram, drawn as the table shows it
-    # (zeros are rows of the other arm's reasons: no line in the diagram)
-    nonzero = {(r, a) for a in trial.arms for r in table.index if table.loc[r, a] != 0}
-    assert nonzero <= compared
-    hidden = {(r, a) for (r, a) in nonzero if isinstance(table.loc[r, a], str)}
-    assert any(table.loc[c] == "\N{EM DASH}" for c in hidden)  # a complementary cell too
-    # and no number anywhere in the diagram is one the table does not show
-    numbers = {int(m) for t in boxes["text"] for m in re.findall(r"(?:n = |: )(\d+)", t)}
-    shown = {int(v) for a in (*trial.arms, "overall") for v in table[a] if not isinstance(v, str)}
-    assert numbers and numbers <= shown
+    assert all(isinstance(v, (int, np.integer)) or is_hidden(v) for v in drawn[0]["n"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -475,55 +486,32 @@ def table1(example, tmp_path_factory):
     return trial, rep
 
 
-def test_table1_mean_of_a_large_group_is_shown(table1):
+def test_table1_small_missing_counts_cannot_be_recovered(table1):
+    # the issue's leak: qol "missing <5" next to a per-arm baseline n; now the count of those
+    # answering is hidden wherever it is printed, with the means of the hidden groups
+    from coaching_trials.release import is_hidden
+
     trial, rep = table1
     base = rep.tables["baseline"]
-    # qol_score: a few people missing in every arm (<5), so the count of those answering
-    # is hidden as a complement; the mean and SD of those 60+ people stay
-    assert base.loc["qol_score | missing", "n_immediate"] == "<5"
-    assert base.loc["qol_score | mean (SD)", "n_immediate"] == "\N{EM DASH}"
-    resp = trial.responses
-    at_base = resp[resp["wave"] == "baseline"]
-    text = " ".join(parse(rep.path).cells)
+    qol = base[base["variable"] == "qol_score"].set_index("arm")
     for arm in ("immediate", "delayed"):
-        x = at_base.loc[at_base["arm"] == arm, "qol_score"].dropna()
-        assert len(x) >= 5
-        assert base.loc["qol_score | mean (SD)", f"mean_{arm}"] == pytest.approx(x.mean())
-        assert f"{x.mean():.2f} ({x.std(ddof=1):.2f})" in text
+        assert is_hidden(qol.at[arm, "n_missing"])
+        assert is_hidden(qol.at[arm, "n"])
+    # the overall mean is hidden too: with one arm's mean shown it would give the other's
+    shown = [a for a in ("immediate", "delayed", "overall") if not is_hidden(qol.at[a, "mean"])]
+    assert len(shown) <= 1
 
 
 def test_table1_percentages_never_reveal_a_hidden_count(table1):
+    from coaching_trials.release import is_hidden
+
     _, rep = table1
     base = rep.tables["baseline"]
-    arms = ("immediate", "delayed", "overall")
-    for row in base.index:
-        for a in arms:
-            if isinstance(base.loc[row, f"n_{a}"], str):  # hidden: its percentage is gone
-                assert np.isnan(base.loc[row, f"pct_{a}"]), (row, a)
-    # gender: "not reported" is small, "male" hidden as the complement (the smallest choice,
-    # see test_report_suppress.test_two_way_table_hides_a_rectangle); the female count keeps
-    # its percentage because the denominator (all randomized answered) is shown
-    assert base.loc["gender | not reported", "n_immediate"] == "<5"
-    assert base.loc["gender | male", "n_immediate"] == "\N{EM DASH}"
-    female = base.loc["gender | female"]
-    assert female["pct_immediate"] == pytest.approx(
-        100 * female["n_immediate"] / base.loc["Participants randomized", "n_immediate"]
-    )
-    assert np.isnan(base.loc["gender | male", "smd"])  # an SMD of proportions gives it away
+    cat = base[base["kind"] == "categorical"]
+    for _, row in cat.iterrows():
+        if is_hidden(row["count"]) or is_hidden(row["n"]):
+            assert is_hidden(row["percent"]), row.to_dict()
+    gender = cat[cat["variable"] == "gender"].set_index(["level", "arm"])
+    assert is_hidden(gender.loc[("not reported", "immediate"), "count"])
     text = rep.path.read_text(encoding="utf-8")
-    assert "hidden so that a small count cannot be worked out from the totals" in text
-    assert "a mean or SD of that group is still shown" in text
-
-
-def test_suppressed_flow_is_the_reports_flow(trial, report):
-    from coaching_trials.report import suppressed_flow
-
-    sf = suppressed_flow(trial, "pfi_burnout", min_cell=5)
-    pd.testing.assert_frame_equal(sf.table, report.tables["flow"])
-    pd.testing.assert_frame_equal(sf.to_frame(), sf.table)
-    assert list(sf.flow.columns) == ["arm", "stage", "wave", "reason", "n"]
-    assert len(sf.log) == int((report.suppression_log["table"] == "flow").sum())
-    with pytest.raises(TypeError, match="DelayedInterventionTrial"):
-        suppressed_flow(trial.flow(), "pfi_burnout")
-    with pytest.raises(ValueError, match="min_cell"):
-        suppressed_flow(trial, "pfi_burnout", min_cell=0)
+    assert "hidden to protect privacy" in text

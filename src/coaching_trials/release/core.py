@@ -173,7 +173,6 @@ class _Audit:
                     "published numbers",
                 )
 
-
     def reveal_implied(self) -> None:
         """Show again the counts hidden only to protect others that the published numbers pin
         exactly anyway (hiding them protects nothing: the feasible set is unchanged)."""
@@ -323,12 +322,14 @@ def release_publication(pub: Publication, policy: ReleasePolicy) -> Release:
     for name, frame in tables.items():
         tables[name] = _restore_dtypes(frame, pub.tables[name])
     out = pd.DataFrame(log, columns=list(LOG_COLUMNS[:3]) + list(LOG_COLUMNS[4:]))
-    out.insert(3, "label", [_label(pub.tables[t], r) for t, r in zip(out["table"], out["row"])])
+    out.insert(
+        3,
+        "label",
+        [_label(pub.tables[t], r) for t, r in zip(out["table"], out["row"], strict=True)],
+    )
     out = out.sort_values(["table", "row", "column"], kind="stable").reset_index(drop=True)
     out = out.drop_duplicates(["table", "row", "column"], keep="first").reset_index(drop=True)
-    return Release(
-        tables=MappingProxyType(tables), log=out, policy=policy, notes=()
-    )
+    return Release(tables=MappingProxyType(tables), log=out, policy=policy, notes=())
 
 
 def _restore_dtypes(frame: pd.DataFrame, original: pd.DataFrame) -> pd.DataFrame:

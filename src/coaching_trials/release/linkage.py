@@ -243,7 +243,10 @@ def _descriptives(pub: Publication, name: str, m: TrialMasks, ctx: Mapping[str, 
         o, g = r["outcome"], m.group(r["arm"])
         gq = pub.quantity(g)
         base, end = m.observed(o, m.baseline), m.observed(o, m.endpoint)
-        for prefix, mask, wave in (("baseline", g & base, m.baseline), ("endpoint", g & end, m.endpoint)):
+        for prefix, mask, wave in (
+            ("baseline", g & base, m.baseline),
+            ("endpoint", g & end, m.endpoint),
+        ):
             q = pub.count(name, i, f"{prefix}_n", mask, groups=[gq], weight=40)
             pub.stat(
                 name,
@@ -255,7 +258,9 @@ def _descriptives(pub: Publication, name: str, m: TrialMasks, ctx: Mapping[str, 
             )
         both = g & base & end
         q = pub.count(name, i, "percent_change_n", both, groups=[gq], weight=40)
-        paired = [c for c in table.columns if c.startswith("paired_") or c.startswith("percent_change")]
+        paired = [
+            c for c in table.columns if c.startswith("paired_") or c.startswith("percent_change")
+        ]
         pub.stat(name, i, tuple(c for c in paired if c != "percent_change_n"), needs=[q])
 
 
@@ -337,7 +342,10 @@ _PAIR = re.compile(r"\(([^()]*?) -> ([^()]*?)\)")
 def _nonrandomized(pub: Publication, name: str, m: TrialMasks, ctx: Mapping[str, Any]) -> None:
     for i, r in pub.tables[name].iterrows():
         o, text = r["outcome"], str(r["estimand"])
-        obs = lambda w: m.observed(o, w)  # noqa: E731
+
+        def obs(w: Any, o: str = o) -> np.ndarray:
+            return m.observed(o, w)
+
         if "pooled pre/post" in text:
             fu = ctx.get("followup") or (m.followups[0] if m.followups else None)
             mask = (m.group(m.imm) & obs(m.baseline) & obs(m.endpoint)) | (
@@ -360,7 +368,9 @@ def _nonrandomized(pub: Publication, name: str, m: TrialMasks, ctx: Mapping[str,
         pub.stat(name, i, ("df",), needs=[q], reveals_count=True)
 
 
-def _event_masks(m: TrialMasks, event: str, ctx: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+def _event_masks(
+    m: TrialMasks, event: str, ctx: Mapping[str, Any]
+) -> tuple[np.ndarray, np.ndarray]:
     for spec in ctx.get("responders", ()):
         for cut in spec["cutpoint"]:
             o, direction = spec["outcome"], spec["direction"]
@@ -481,7 +491,7 @@ def link_trial_tables(
         "_responder_needs": {},
     }
     pub = Publication(m.ids)
-    for tname, link in LINKED_TABLES.items():
+    for tname in LINKED_TABLES:
         if tname in tables:
             pub.add_table(tname, tables[tname])
     for tname, link in LINKED_TABLES.items():

@@ -105,7 +105,6 @@ def _is_synthetic(trial: Any) -> bool:
     )
 
 
-
 def trial_facts(trial: Any) -> dict[str, Any]:
     """The plain design facts of a trial a renderer may print (no data)."""
     d = trial.design
@@ -294,8 +293,9 @@ def build_report(
     ...     text = rep.path.read_text(encoding="utf-8")
     >>> "Synthetic data" in text and "<script" not in text
     True
-    >>> sorted(rep.tables)
-    ['baseline', 'descriptives', 'effects', 'exclusions', 'flow', 'nonrandomized', 'standardized', 'trajectories']
+    >>> sorted(rep.tables)  # doctest: +NORMALIZE_WHITESPACE
+    ['baseline', 'descriptives', 'effects', 'exclusions', 'flow', 'nonrandomized',
+     'standardized', 'trajectories']
     """
     from coaching_trials.design.delayed import DelayedInterventionTrial
     from coaching_trials.release.policy import get_policy

@@ -289,7 +289,14 @@ def _nonrandomized_rows(nr: pd.DataFrame, pct: str):
             ]
         )
         last = text
-    return ["What is estimated (NON-RANDOMIZED)", "Outcome", "People", "Mean change", pct, "p"], rows
+    return [
+        "What is estimated (NON-RANDOMIZED)",
+        "Outcome",
+        "People",
+        "Mean change",
+        pct,
+        "p",
+    ], rows
 
 
 def _exclusion_rows(ex: pd.DataFrame):
@@ -636,8 +643,15 @@ def render_report(
             add(
                 "nonrandomized",
                 "Non-randomized estimates (for context only)",
-                [[("", "Not available: the design has no follow-up wave after the delayed "
-                       "arm's coaching.")]],
+                [
+                    [
+                        (
+                            "",
+                            "Not available: the design has no follow-up wave after the delayed "
+                            "arm's coaching.",
+                        )
+                    ]
+                ],
                 [],
             )
     traj = [k for k in figures if k.startswith("trajectory:")]

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coaching_trials._safe_text import neutralize_frame
 from coaching_trials._errors import one_of
+from coaching_trials._safe_text import neutralize_frame
 
 __all__ = ["export_table", "format_cell", "format_frame", "latex_table", "html_table"]
 
@@ -285,9 +285,7 @@ def export_table(
         text = safe.to_csv(index=keep, lineterminator="\n")
         path.write_bytes(text.encode("utf-8"))
     elif kind == "excel":
-        neutralize_frame(_round_frame(table, digits)).to_excel(
-            path, index=keep, engine="openpyxl"
-        )
+        neutralize_frame(_round_frame(table, digits)).to_excel(path, index=keep, engine="openpyxl")
     elif kind == "latex":
         path.write_bytes(latex_table(table, digits, caption=caption).encode("utf-8"))
     else:
