@@ -15,7 +15,6 @@ small trials (small arms, small categories, dropout in one arm, clusters of two)
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
