@@ -87,7 +87,10 @@ def _registry_directions() -> dict[str, tuple[bool, str]]:
     for inst in _registry().values():
         for sid, column in inst.subscale_columns().items():
             sub = inst.subscales[sid]
-            out[column] = (sub.higher_is == "better", f"registry: {inst.id}.{sid} higher_is={sub.higher_is}")
+            out[column] = (
+                sub.higher_is == "better",
+                f"registry: {inst.id}.{sid} higher_is={sub.higher_is}",
+            )
     return out
 
 
@@ -161,9 +164,15 @@ def _percent(p: float) -> str:
 
 def _sentence(row: dict[str, Any]) -> str:
     verb = "raises" if row["higher_is_better"] else "lowers"
-    name = {"reference": "a reference (flat)", "weakly_informative": "a weakly informative"}.get(
-        row["prior"], ("an " if row["prior"][0] in "aeiou" else "a ") + row["prior"] if row["prior"] in PRIORS else f"the {row['prior']!r}"
-    )
+    prior = row["prior"]
+    if prior == "reference":
+        name = "a reference (flat)"
+    elif prior == "weakly_informative":
+        name = "a weakly informative"
+    elif prior in PRIORS:
+        name = ("an " if prior[0] in "aeiou" else "a ") + prior
+    else:
+        name = f"the {prior!r}"
     text = (
         f"Under {name} prior, the probability that coaching {verb} {row['outcome']} is "
         f"{_percent(row['p_benefit'])}"
@@ -214,8 +223,17 @@ class BenefitResult(ResultMixin):
         return text
 
     def _repr_html_(self) -> str:
-        cols = ["outcome", "prior", "post_mean", "post_sd", "post_low", "post_high", "p_benefit",
-                "p_mid", "p_harm"]
+        cols = [
+            "outcome",
+            "prior",
+            "post_mean",
+            "post_sd",
+            "post_low",
+            "post_high",
+            "p_benefit",
+            "p_mid",
+            "p_harm",
+        ]
         body = self.table[cols].to_html(index=False, float_format=lambda x: f"{x:.3f}", na_rep="")
         return f"<div><strong>{self._title}</strong>{body}</div>"
 
@@ -238,7 +256,8 @@ def probability_of_benefit(
     -1 when lower are better:
 
     * ``p_benefit`` :math:`= P(b\theta > 0) = \Phi(b\mu_1/\sigma_1)`, ``p_harm`` = 1 - p_benefit;
-    * ``p_mid`` :math:`= P(b\theta > \text{MID})`, ``p_harm_mid`` :math:`= P(b\theta < -\text{MID})`.
+    * ``p_mid`` :math:`= P(b\theta > \text{MID})`,
+      ``p_harm_mid`` :math:`= P(b\theta < -\text{MID})`.
 
     Parameters
     ----------

@@ -117,9 +117,16 @@ def _sourced(name: str, given: Any, defaults: dict[str, Any], bounds: dict[str, 
         high = float(entry.get("high", entry["value"]))
         dist = entry["distribution"] if "low" in entry else "fixed"
         return _Input(
-            name, value, low, high, dist, entry.get("unit", ""),
-            entry["citation"], entry.get("location", ""), True,
-        )  # fmt: skip
+            name,
+            value,
+            low,
+            high,
+            dist,
+            entry.get("unit", ""),
+            entry["citation"],
+            entry.get("location", ""),
+            True,
+        )
     dist = (entry or {}).get("distribution", "uniform")
     unit = (entry or {}).get("unit", "")
     if isinstance(given, Sequence) and not isinstance(given, str):
@@ -156,9 +163,16 @@ def _effect(effect: Any, effect_se: Any, z: float) -> _Input:
         source = f"trial: {rec.get('outcome')} {rec.get('analysis')} ({rec.get('estimand')})"
     dist = "normal" if se > 0 else "fixed"
     return _Input(
-        "effect", value, value - z * se, value + z * se, dist,
-        "risk difference in burnout prevalence, coaching - control", source, "", False,
-    )  # fmt: skip
+        "effect",
+        value,
+        value - z * se,
+        value + z * se,
+        dist,
+        "risk difference in burnout prevalence, coaching - control",
+        source,
+        "",
+        False,
+    )
 
 
 def _model(
@@ -179,12 +193,14 @@ def _model(
     savings = avoided * cost
     program = np.full_like(np.asarray(savings, float), n * cost_per_participant)
     net = savings - program
+    with np.errstate(divide="ignore", invalid="ignore"):
+        roi = np.where(program > 0, net / np.where(program > 0, program, 1.0), np.nan)
     return {
         "turnover_avoided": avoided,
         "savings": savings,
         "program_cost": program,
         "net_benefit": net,
-        "roi": net / program,
+        "roi": roi,  # undefined (NaN) for a programme that costs nothing
         "break_even_cost": savings / n,
         "attributable_turnover": prevalence * excess,
     }
@@ -197,6 +213,67 @@ _LABELS = {
     "turnover_rr": "how much more often burned-out physicians leave",
     "replacement_cost": "the cost of replacing a physician",
 }
+
+
+def _tornado(inputs: list[_Input], point: dict[str, float], run: Any) -> pd.DataFrame:
+    """Net benefit with each uncertain input at its low and high value, largest swing first."""
+    rows = []
+    for i in inputs:
+        if not i.uncertain:
+            continue
+        low_net = float(run({**point, i.name: i.low})["net_benefit"])
+        high_net = float(run({**point, i.name: i.high})["net_benefit"])
+        rows.append(
+            {
+                "input": i.name,
+                "low": i.low,
+                "high": i.high,
+                "net_benefit_low": low_net,
+                "net_benefit_high": high_net,
+                "swing": abs(high_net - low_net),
+            }
+        )
+    columns = ["input", "low", "high", "net_benefit_low", "net_benefit_high", "swing"]
+    table = pd.DataFrame(rows, columns=columns)
+    return table.sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _assumptions(inputs: list[_Input], *, n: float, cpp: float, years: float) -> pd.DataFrame:
+    """Every input with its value, range, distribution and source."""
+    rows = [
+        {
+            "input": i.name,
+            "value": i.value,
+            "low": i.low,
+            "high": i.high,
+            "distribution": i.distribution if i.uncertain else "fixed",
+            "unit": i.unit,
+            "source": i.source,
+            "location": i.location,
+            "verified": i.verified,
+        }
+        for i in inputs
+    ]
+    settings = (
+        ("n_physicians", n, "physicians", "given"),
+        ("cost_per_participant", cpp, "dollars", "given"),
+        ("horizon_years", years, "years", "setting (default 1 year, as Shanafelt 2017's example)"),
+    )
+    for name, value, unit, source in settings:
+        rows.append(
+            {
+                "input": name,
+                "value": value,
+                "low": value,
+                "high": value,
+                "distribution": "fixed",
+                "unit": unit,
+                "source": source,
+                "location": "",
+                "verified": False,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(ASSUMPTION_COLUMNS))
 
 
 def _money(x: float) -> str:
@@ -276,10 +353,7 @@ class BusinessCaseResult(ResultMixin):
     def _repr_html_(self) -> str:
         body = self.table.to_html(index=False, float_format=lambda x: f"{x:,.3f}")
         assumptions = self.assumptions.to_html(index=False, float_format=lambda x: f"{x:,.3f}")
-        return (
-            f"<div><strong>{self._title}</strong>{body}<em>Assumptions</em>{assumptions}"
-            "</div>"
-        )
+        return f"<div><strong>{self._title}</strong>{body}<em>Assumptions</em>{assumptions}</div>"
 
 
 def business_case(
@@ -410,10 +484,13 @@ def business_case(
     rows = []
     for quantity, unit in OUTPUTS:
         d = np.asarray(draws[quantity], float)
-        lo, hi = np.quantile(d, [alpha, 1 - alpha])
         e = float(estimate[quantity])
-        if np.ptp(d) == 0:  # every input fixed: the interval is the point (no rounding noise)
+        if not np.isfinite(d).all():
+            lo = hi = np.nan
+        elif np.ptp(d) == 0:  # every input fixed: the interval is the point (no rounding noise)
             lo = hi = e
+        else:
+            lo, hi = np.quantile(d, [alpha, 1 - alpha])
         rows.append(
             {
                 "quantity": quantity,
@@ -426,55 +503,8 @@ def business_case(
         )
     table = pd.DataFrame(rows)
 
-    tornado_rows = []
-    for i in inputs:
-        if not i.uncertain:
-            continue
-        low_net = float(run({**point, i.name: i.low})["net_benefit"])
-        high_net = float(run({**point, i.name: i.high})["net_benefit"])
-        tornado_rows.append(
-            {
-                "input": i.name,
-                "low": i.low,
-                "high": i.high,
-                "net_benefit_low": low_net,
-                "net_benefit_high": high_net,
-                "swing": abs(high_net - low_net),
-            }
-        )
-    tornado = pd.DataFrame(
-        tornado_rows,
-        columns=["input", "low", "high", "net_benefit_low", "net_benefit_high", "swing"],
-    )
-    tornado = tornado.sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)
-    assumptions = pd.DataFrame(
-        [
-            {
-                "input": i.name,
-                "value": i.value,
-                "low": i.low,
-                "high": i.high,
-                "distribution": i.distribution if i.uncertain else "fixed",
-                "unit": i.unit,
-                "source": i.source,
-                "location": i.location,
-                "verified": i.verified,
-            }
-            for i in inputs
-        ]
-        + [
-            {"input": "n_physicians", "value": n, "low": n, "high": n, "distribution": "fixed",
-             "unit": "physicians", "source": "given", "location": "", "verified": False},
-            {"input": "cost_per_participant", "value": cpp, "low": cpp, "high": cpp,
-             "distribution": "fixed", "unit": "dollars", "source": "given", "location": "",
-             "verified": False},
-            {"input": "horizon_years", "value": years, "low": years, "high": years,
-             "distribution": "fixed", "unit": "years",
-             "source": "setting (given or the default of 1 year, as in Shanafelt 2017's example)",
-             "location": "", "verified": False},
-        ],  # fmt: skip
-        columns=list(ASSUMPTION_COLUMNS),
-    )
+    tornado = _tornado(inputs, point, run)
+    assumptions = _assumptions(inputs, n=n, cpp=cpp, years=years)
     return BusinessCaseResult(
         table=table,
         assumptions=assumptions,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -394,4 +394,3 @@ _LOO_COLUMNS = (
     "pi_low",
     "pi_high",
 )
-

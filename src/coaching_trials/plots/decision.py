@@ -124,7 +124,10 @@ def plot_tornado(result: Any, *, ax: Axes | None = None) -> Axes:
     style_axes(ax, grid_axis="x")
     tornado["y"] = np.arange(len(tornado), dtype=float)
     for r in tornado.itertuples(index=False):
-        for value, colour in ((r.net_benefit_low, OKABE_ITO[1]), (r.net_benefit_high, OKABE_ITO[0])):
+        for value, colour in (
+            (r.net_benefit_low, OKABE_ITO[1]),
+            (r.net_benefit_high, OKABE_ITO[0]),
+        ):
             ax.barh(r.y, value - centre, left=centre, color=colour, height=0.6)
     ax.axvline(centre, color=NEUTRAL, linewidth=1)
     ax.axvline(0.0, color=NEUTRAL, linewidth=1, linestyle="--")
@@ -237,13 +240,28 @@ def plot_meta_forest(
     ax.tick_params(axis="y", length=0)
     ax.set_ylim(k + 1.2, -0.8)
     level = percent_text(result.conf_level)
-    ax.annotate(f"Estimate ({level} CI)", xy=(1, -0.8), xycoords=("axes fraction", "data"),
-                xytext=(10, 0), textcoords="offset points", fontsize=9, fontweight="bold",
-                va="center", annotation_clip=False)  # fmt: skip
+    ax.annotate(
+        f"Estimate ({level} CI)",
+        xy=(1, -0.8),
+        xycoords=("axes fraction", "data"),
+        xytext=(10, 0),
+        textcoords="offset points",
+        fontsize=9,
+        fontweight="bold",
+        va="center",
+        annotation_clip=False,
+    )
     for y, text in zip(table["y"], table["text"], strict=True):
-        ax.annotate(text, xy=(1, y), xycoords=("axes fraction", "data"), xytext=(10, 0),
-                    textcoords="offset points", fontsize=9, va="center",
-                    annotation_clip=False)  # fmt: skip
+        ax.annotate(
+            text,
+            xy=(1, y),
+            xycoords=("axes fraction", "data"),
+            xytext=(10, 0),
+            textcoords="offset points",
+            fontsize=9,
+            va="center",
+            annotation_clip=False,
+        )
     ax.set_xlabel(
         f"Effect; dashed line under the diamond: {level} prediction interval "
         f"(tau\N{SUPERSCRIPT TWO} = {result.tau2:.3g}, I\N{SUPERSCRIPT TWO} = {result.i2:.0f}%)"
