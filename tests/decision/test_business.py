@@ -188,3 +188,24 @@ def test_summary_and_paragraph_are_plain_language():
     assert "conservative" in text
     assert "Assumptions" in res.summary()
     assert "<strong>" in res._repr_html_()
+
+
+def test_accepts_a_trial_responders_result_and_refuses_a_good_event():
+    ex = ct.load_example("delayed_intervention")
+    trial = ct.DelayedInterventionTrial(
+        ct.score(ex.responses, "pfi"),
+        participants=ex.participants,
+        immediate="immediate",
+        delayed="delayed",
+        baseline_wave="baseline",
+        endpoint_wave="month3",
+    )
+    burnout = trial.responders("pfi_burnout", cutpoint=1.33)
+    res = ct.business_case(burnout, n_physicians=400, cost_per_participant=2500, seed=1)
+    row = res.assumptions.set_index("input").loc["effect"]
+    assert row["value"] == burnout.estimate
+    assert row["high"] - row["low"] == pytest.approx(2 * 1.959963984540054 * burnout.std_error)
+    fulfilled = trial.responders("pfi_pf", cutpoint=3.0)
+    assert fulfilled.event_is == "good"
+    with pytest.raises(ValueError, match="good outcome"):
+        ct.business_case(fulfilled, n_physicians=400, cost_per_participant=2500)

@@ -149,6 +149,12 @@ def _effect(effect: Any, effect_se: Any, z: float) -> _Input:
     else:
         if effect_se is not None:
             raise ValueError("`effect_se` is only for a numeric `effect`; a table carries its own.")
+        if getattr(effect, "event_is", "bad") != "bad":
+            raise ValueError(
+                f"`effect` counts {getattr(effect, 'event', 'an event')!r}, which is a good "
+                "outcome; the business case needs the risk difference in burnout prevalence "
+                "(responders with event_is='bad', e.g. pfi_burnout >= 1.33)."
+            )
         frame = as_effects(effect, name="effect")
         if len(frame) > 1 and "analysis" in frame.columns:
             frame = frame[frame["analysis"] == "risk_difference"]
