@@ -253,3 +253,15 @@ def test_posterior_plot_marks_the_mid_on_the_side_of_benefit():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+def test_result_is_frozen_and_the_table_is_a_copy():
+    res = ct.probability_of_benefit(
+        {"outcome": "pfi_burnout", "estimate": -0.79, "std_error": 0.24}, large=1.0
+    )
+    with pytest.raises(AttributeError):
+        res.cred_level = 0.9
+    table = res.table
+    table.loc[0, "p_benefit"] = 0.0
+    assert res.to_frame().loc[0, "p_benefit"] > 0.9
+    assert "Probability of benefit" in repr(res) and "<table" in res._repr_html_()

@@ -209,3 +209,12 @@ def test_accepts_a_trial_responders_result_and_refuses_a_good_event():
     assert fulfilled.event_is == "good"
     with pytest.raises(ValueError, match="good outcome"):
         ct.business_case(fulfilled, n_physicians=400, cost_per_participant=2500)
+
+
+def test_result_is_frozen_and_tables_are_copies():
+    res = ct.business_case(-0.1, n_physicians=50, cost_per_participant=2000, seed=0)
+    with pytest.raises(AttributeError):
+        res.seed = 1
+    table = res.assumptions
+    table.loc[0, "value"] = 99.0
+    assert res.assumptions.loc[0, "value"] == -0.1
