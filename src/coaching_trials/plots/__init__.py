@@ -8,17 +8,13 @@ checked and reused (e.g. as the table beside the figure in a report). Counts bel
 
 from coaching_trials.plots.bars import plot_percent_change, plot_responders
 from coaching_trials.plots.consort import plot_consort
-from coaching_trials.plots.decision import plot_meta_forest, plot_posterior, plot_tornado
 from coaching_trials.plots.forest import plot_forest
 from coaching_trials.plots.trajectories import plot_trajectories
 
 __all__ = [
     "plot_consort",
     "plot_forest",
-    "plot_meta_forest",
     "plot_percent_change",
-    "plot_posterior",
     "plot_responders",
-    "plot_tornado",
     "plot_trajectories",
 ]
