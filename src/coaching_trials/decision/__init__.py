@@ -13,6 +13,9 @@ the published evidence.
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 __all__ = [
     "BenefitResult",
     "BusinessCaseResult",
@@ -27,16 +30,27 @@ __all__ = [
     "published_trials",
 ]
 
-from coaching_trials.decision.benefit import BenefitResult, probability_of_benefit  # noqa: E402
-from coaching_trials.decision.business import (  # noqa: E402
-    BusinessCaseResult,
-    business_case,
-    business_sources,
-)
-from coaching_trials.decision.meta import MetaAnalysisResult, meta_analysis  # noqa: E402
-from coaching_trials.decision.trials import published_trials  # noqa: E402
-from coaching_trials.plots.decision import (  # noqa: E402
-    plot_meta_forest,
-    plot_posterior,
-    plot_tornado,
-)
+_MODULES = {
+    "BenefitResult": "benefit",
+    "probability_of_benefit": "benefit",
+    "BusinessCaseResult": "business",
+    "business_case": "business",
+    "business_sources": "business",
+    "MetaAnalysisResult": "meta",
+    "meta_analysis": "meta",
+    "published_trials": "trials",
+}
+
+
+def __getattr__(name: str) -> Any:  # lazy, so that importing a submodule skips matplotlib
+    if name in ("plot_meta_forest", "plot_posterior", "plot_tornado"):
+        module = importlib.import_module("coaching_trials.plots.decision")
+    elif name in _MODULES:
+        module = importlib.import_module(f"coaching_trials.decision.{_MODULES[name]}")
+    else:
+        raise AttributeError(f"module 'coaching_trials.decision' has no attribute {name!r}")
+    return getattr(module, name)
+
+
+def __dir__() -> list[str]:
+    return __all__
