@@ -80,6 +80,18 @@ _EXPORTS: dict[str, str] = {
     "plot_percent_change": "coaching_trials.plots.bars",
     "plot_responders": "coaching_trials.plots.bars",
     "plot_consort": "coaching_trials.plots.consort",
+    # decision
+    "probability_of_benefit": "coaching_trials.decision.benefit",
+    "BenefitResult": "coaching_trials.decision.benefit",
+    "business_case": "coaching_trials.decision.business",
+    "business_sources": "coaching_trials.decision.business",
+    "BusinessCaseResult": "coaching_trials.decision.business",
+    "meta_analysis": "coaching_trials.decision.meta",
+    "MetaAnalysisResult": "coaching_trials.decision.meta",
+    "published_trials": "coaching_trials.decision.trials",
+    "plot_posterior": "coaching_trials.plots.decision",
+    "plot_tornado": "coaching_trials.plots.decision",
+    "plot_meta_forest": "coaching_trials.plots.decision",
     # report
     "build_report": "coaching_trials.report.html",
     "ReportResult": "coaching_trials.report.html",
