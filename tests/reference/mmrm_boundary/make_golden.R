@@ -3,7 +3,7 @@
 # Run from the repository root:
 #   python tests/reference/mmrm_boundary/make_data.py    # writes sparse_last_visit.csv
 #   Rscript tests/reference/mmrm_boundary/make_golden.R  # writes golden_r_outcome.csv
-# CI does not need R; tests/analysis/test_mmrm_trust.py reads the CSV.
+# CI does not need R; tests/analysis/test_fit_checks.py reads the CSV.
 #
 # Model: AVAL ~ ARMCD * AVISIT + BASE * AVISIT by REML, unstructured covariance (nlme:
 # corSymm + varIdent), and the same mean model with compound symmetry (corCompSymm). Only 6
