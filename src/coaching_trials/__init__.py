@@ -80,6 +80,7 @@ _EXPORTS: dict[str, str] = {
     "plot_percent_change": "coaching_trials.plots.bars",
     "plot_responders": "coaching_trials.plots.bars",
     "plot_consort": "coaching_trials.plots.consort",
+    "plot_tipping_point": "coaching_trials.plots.tipping",
     # report
     "build_report": "coaching_trials.report.html",
     "ReportResult": "coaching_trials.report.html",

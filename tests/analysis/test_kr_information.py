@@ -100,8 +100,12 @@ def test_mmrm_visit_contrasts_match(fev, golden, information):
 def test_mmrm_default_is_observed(fev):
     kw = dict(outcome="FEV1", arm="ARMCD", visit="AVISIT", subject="USUBJID", treated="TRT")
     default = mmrm(fev, **kw, covariance="cs", df_method="kenward_roger")
-    observed = mmrm(fev, **kw, covariance="cs", df_method="kenward_roger", kr_information="observed")
-    expected = mmrm(fev, **kw, covariance="cs", df_method="kenward_roger", kr_information="expected")
+    observed = mmrm(
+        fev, **kw, covariance="cs", df_method="kenward_roger", kr_information="observed"
+    )
+    expected = mmrm(
+        fev, **kw, covariance="cs", df_method="kenward_roger", kr_information="expected"
+    )
     pd.testing.assert_frame_equal(default.to_frame(), observed.to_frame())
     assert not np.allclose(default.to_frame()["df"], expected.to_frame()["df"])
 
@@ -144,9 +148,10 @@ def test_clustered_ancova_matches(trial, golden, case, information):
 def test_clustered_default_is_observed(trial):
     kw = dict(arm="arm", baseline="baseline", treated="immediate", heteroscedastic=False)
     kw.update(CLUSTER_CASES["fn_hom"], df_method="kenward_roger")
-    assert clustered_ancova(trial, **kw).df == clustered_ancova(
-        trial, **kw, kr_information="observed"
-    ).df
+    assert (
+        clustered_ancova(trial, **kw).df
+        == clustered_ancova(trial, **kw, kr_information="observed").df
+    )
 
 
 @pytest.mark.parametrize("information", INFORMATION)

@@ -24,9 +24,7 @@ sd = np.array([6.0, 6.5, 7.0, 7.5])
 corr = 0.5 + 0.5 * np.eye(4)
 err = rng.multivariate_normal(np.zeros(4), corr * np.outer(sd, sd), size=n)
 effect = np.array([-1.0, -2.0, -3.0, -4.0])
-y = np.round(
-    10.0 + 0.8 * base[:, None] + (arm == "TRT")[:, None] * effect[None, :] + err, 2
-)
+y = np.round(10.0 + 0.8 * base[:, None] + (arm == "TRT")[:, None] * effect[None, :] + err, 2)
 observed = np.ones((n, 4), dtype=bool)
 observed[:, 1:3] = rng.uniform(size=(n, 2)) > 0.05
 observed[:, 3] = False
