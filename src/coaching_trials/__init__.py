@@ -68,6 +68,9 @@ _EXPORTS: dict[str, str] = {
     "MultipleImputationResult": "coaching_trials.analysis.imputation",
     "PooledEstimates": "coaching_trials.analysis.imputation",
     "TippingPointResult": "coaching_trials.analysis.imputation",
+    "impute_waves": "coaching_trials.analysis.imputation_waves",
+    "WaveImputation": "coaching_trials.analysis.imputation_waves",
+    "PooledWaveAnalysis": "coaching_trials.analysis.imputation_waves",
     # design
     "DelayedInterventionTrial": "coaching_trials.design.delayed",
     "TrialEffects": "coaching_trials.design.delayed",
