@@ -41,6 +41,7 @@ from coaching_trials.analysis.imputation import pool_rubin
 __all__ = ["PooledWaveAnalysis", "WaveImputation", "impute_waves"]
 
 _METHODS = ("pmm", "norm")
+RHAT_LIMIT = 1.2
 _STEP = "impute_waves"
 
 
@@ -112,6 +113,11 @@ class WaveImputation(ResultMixin):
         Per wave and arm: ``wave, arm, n, observed, imputed`` (``to_frame()``).
     audit : pandas.DataFrame
         Subjects excluded (missing arm or covariate) and values imputed.
+    chains : pandas.DataFrame
+        ``variable, rhat``: Gelman-Rubin potential scale reduction of the mean of each
+        variable's imputed values over the second half of the sweeps, with the ``m``
+        imputations as chains (NaN with fewer than 4 sweeps or a single incomplete variable).
+        Above ``1.2`` a ``ConvergenceWarning`` asks for more ``iterations``.
     m, method, iterations, donors, by_arm, seed
         The imputation settings.
 
@@ -142,6 +148,7 @@ class WaveImputation(ResultMixin):
     seed: Any
     missing: pd.DataFrame
     audit: pd.DataFrame
+    chains: pd.DataFrame
     _y: np.ndarray  # (m, n, W): baseline first when given, then the visits
     _subjects: pd.Index
     _treat: np.ndarray
@@ -359,7 +366,8 @@ def _chained(
         pool = y[observed[:, j], j]
         out[:, ~observed[:, j], j] = rng.choice(pool, size=(m, int((~observed[:, j]).sum())))
     sweeps = iterations if len(todo) > 1 else 1
-    for _ in range(sweeps):
+    trace = np.full((sweeps, m, w), np.nan)  # mean of the imputed values per sweep and chain
+    for sweep in range(sweeps):
         for j in todo:
             others = np.delete(out, j, axis=2)
             for rows in groups:
@@ -384,7 +392,23 @@ def _chained(
                     draws = draw_norm(x[:, obs], y_obs, x[:, ~obs], rng)
                 target = np.flatnonzero(rows)[~obs]
                 out[:, target, j] = draws
-    return out
+            trace[sweep, :, j] = out[:, ~observed[:, j], j].mean(axis=1)
+    return out, trace
+
+
+def _rhat(trace: np.ndarray) -> np.ndarray:
+    """Gelman-Rubin potential scale reduction of each column's imputed mean over the second
+    half of the sweeps, the ``m`` imputations as chains (NaN with fewer than 4 sweeps)."""
+    sweeps = trace.shape[0]
+    if sweeps < 4:
+        return np.full(trace.shape[2], np.nan)
+    half = trace[sweeps - sweeps // 2 :]  # (L, m, W)
+    length = half.shape[0]
+    within = half.var(axis=0, ddof=1).mean(axis=0)
+    between = length * half.mean(axis=0).var(axis=0, ddof=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pooled = (length - 1) / length * within + between / length
+        return np.sqrt(pooled / within)
 
 
 def _check_model(x_obs: np.ndarray, name: str) -> None:
@@ -606,7 +630,7 @@ def impute_waves(
     else:
         groups = [np.ones(len(treat), dtype=bool)]
         fixed = np.column_stack([treat, z])
-    completed = _chained(
+    completed, trace = _chained(
         y,
         fixed,
         groups,
@@ -617,6 +641,25 @@ def impute_waves(
         donors=donors,
         rng=np.random.default_rng(seed),
     )
+    rhat = _rhat(trace)
+    chains = pd.DataFrame({"variable": names, "rhat": rhat})
+    slow = chains[chains["rhat"] > RHAT_LIMIT]
+    if len(slow):
+        listed = ", ".join(f"{r.variable} ({r.rhat:.2f})" for r in slow.itertuples())
+        warnings.warn(
+            f"{_STEP}: the chained equations may not have converged: potential scale reduction "
+            f"above {RHAT_LIMIT} for {listed}. Increase `iterations` (now {iterations}).",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+        audit.append(
+            {
+                "step": _STEP,
+                "reason": "chains not converged",
+                "n_rows": 0,
+                "detail": f"R-hat above {RHAT_LIMIT}: {listed}",
+            }
+        )
     miss = np.isnan(y[:, (1 if baseline else 0) :])
     rows = []
     for j, v in enumerate(visits):
@@ -661,6 +704,7 @@ def impute_waves(
         seed=seed,
         missing=pd.DataFrame(rows),
         audit=audit_frame(audit),
+        chains=chains,
         _y=out,
         _subjects=wide.index,
         _treat=treat,
