@@ -41,7 +41,7 @@ from coaching_trials.analysis.imputation import pool_rubin
 __all__ = ["PooledWaveAnalysis", "WaveImputation", "impute_waves"]
 
 _METHODS = ("pmm", "norm")
-RHAT_LIMIT = 1.2
+RHAT_LIMIT = 1.25  # above the 99.9% point of R-hat for stationary chains at m=10, 5 sweeps
 _STEP = "impute_waves"
 
 
@@ -116,8 +116,9 @@ class WaveImputation(ResultMixin):
     chains : pandas.DataFrame
         ``variable, rhat``: Gelman-Rubin potential scale reduction of the mean of each
         variable's imputed values over the second half of the sweeps, with the ``m``
-        imputations as chains (NaN with fewer than 4 sweeps or a single incomplete variable).
-        Above ``1.2`` a ``ConvergenceWarning`` asks for more ``iterations``.
+        imputations as chains (NaN with fewer than 10 sweeps or imputations, or a single
+        incomplete variable). Above ``1.25`` (the 99.9% point for stationary chains at 10
+        imputations and 10 sweeps) a ``ConvergenceWarning`` asks for more ``iterations``.
     m, method, iterations, donors, by_arm, seed
         The imputation settings.
 
@@ -398,9 +399,10 @@ def _chained(
 
 def _rhat(trace: np.ndarray) -> np.ndarray:
     """Gelman-Rubin potential scale reduction of each column's imputed mean over the second
-    half of the sweeps, the ``m`` imputations as chains (NaN with fewer than 4 sweeps)."""
-    sweeps = trace.shape[0]
-    if sweeps < 4:
+    half of the sweeps, the ``m`` imputations as chains (NaN with fewer than 10 sweeps or 10
+    chains, where its sampling noise alone exceeds the limit too often)."""
+    sweeps, chains = trace.shape[:2]
+    if sweeps < 10 or chains < 10:
         return np.full(trace.shape[2], np.nan)
     half = trace[sweeps - sweeps // 2 :]  # (L, m, W)
     length = half.shape[0]
