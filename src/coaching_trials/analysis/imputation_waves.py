@@ -433,6 +433,55 @@ def _check_model(x_obs: np.ndarray, name: str) -> None:
         )
 
 
+def _check_chains(
+    trace: np.ndarray, names: Sequence[str], iterations: int, audit: list[dict[str, Any]]
+) -> pd.DataFrame:
+    """R-hat table of the chained equations; warn and audit when a chain has not mixed."""
+    chains = pd.DataFrame({"variable": list(names), "rhat": _rhat(trace)})
+    slow = chains[chains["rhat"] > RHAT_LIMIT]
+    if len(slow):
+        listed = ", ".join(f"{r.variable} ({r.rhat:.2f})" for r in slow.itertuples())
+        warnings.warn(
+            f"{_STEP}: the chained equations may not have converged: potential scale reduction "
+            f"above {RHAT_LIMIT} for {listed}. Increase `iterations` (now {iterations}).",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+        audit.append(
+            {
+                "step": _STEP,
+                "reason": "chains not converged",
+                "n_rows": 0,
+                "detail": f"R-hat above {RHAT_LIMIT}: {listed}",
+            }
+        )
+    return chains
+
+
+def _missing_table(
+    y: np.ndarray,
+    treat: np.ndarray,
+    visits: Sequence[Any],
+    arms: tuple[Any, Any],
+    baseline: str | None,
+) -> pd.DataFrame:
+    """``wave, arm, n, observed, imputed`` per visit and arm."""
+    miss = np.isnan(y[:, (1 if baseline else 0) :])
+    rows = []
+    for j, v in enumerate(visits):
+        for lab, sel in ((arms[0], treat == 1.0), (arms[1], treat == 0.0)):
+            rows.append(
+                {
+                    "wave": v,
+                    "arm": label(lab),
+                    "n": int(sel.sum()),
+                    "observed": int((sel & ~miss[:, j]).sum()),
+                    "imputed": int((sel & miss[:, j]).sum()),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 # ----------------------------------------------------------------------------- input
 def _wide(
     long_df: pd.DataFrame,
@@ -643,38 +692,8 @@ def impute_waves(
         donors=donors,
         rng=np.random.default_rng(seed),
     )
-    rhat = _rhat(trace)
-    chains = pd.DataFrame({"variable": names, "rhat": rhat})
-    slow = chains[chains["rhat"] > RHAT_LIMIT]
-    if len(slow):
-        listed = ", ".join(f"{r.variable} ({r.rhat:.2f})" for r in slow.itertuples())
-        warnings.warn(
-            f"{_STEP}: the chained equations may not have converged: potential scale reduction "
-            f"above {RHAT_LIMIT} for {listed}. Increase `iterations` (now {iterations}).",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
-        audit.append(
-            {
-                "step": _STEP,
-                "reason": "chains not converged",
-                "n_rows": 0,
-                "detail": f"R-hat above {RHAT_LIMIT}: {listed}",
-            }
-        )
-    miss = np.isnan(y[:, (1 if baseline else 0) :])
-    rows = []
-    for j, v in enumerate(visits):
-        for lab, sel in ((treated_label, treat == 1.0), (control_label, treat == 0.0)):
-            rows.append(
-                {
-                    "wave": v,
-                    "arm": label(lab),
-                    "n": int(sel.sum()),
-                    "observed": int((sel & ~miss[:, j]).sum()),
-                    "imputed": int((sel & miss[:, j]).sum()),
-                }
-            )
+    chains = _check_chains(trace, names, iterations, audit)
+    missing = _missing_table(y, treat, visits, (treated_label, control_label), baseline)
     for j, name in enumerate(names):
         k = int(np.isnan(y[:, j]).sum())
         if k:
@@ -704,7 +723,7 @@ def impute_waves(
         donors=donors,
         by_arm=bool(by_arm),
         seed=seed,
-        missing=pd.DataFrame(rows),
+        missing=missing,
         audit=audit_frame(audit),
         chains=chains,
         _y=out,

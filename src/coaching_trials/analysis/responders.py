@@ -239,6 +239,42 @@ def _cluster_vcov(y: np.ndarray, treat: np.ndarray, clusters: np.ndarray) -> np.
     return meat / np.outer(n_arm, n_arm) * g / (g - 1) * (n - 1) / (n - 2)
 
 
+def _cluster_setup(
+    y: np.ndarray,
+    treat: np.ndarray,
+    clusters: np.ndarray | None,
+    cluster: str | None,
+    events: np.ndarray,
+    n: np.ndarray,
+    conf_level: float,
+) -> tuple[int | None, float, np.ndarray | None, tuple[np.ndarray, np.ndarray]]:
+    """Number of clusters, t df, CR1 covariance of the proportions and the per-arm intervals
+    (Wilson; at the effective sample size ``p (1 - p) / V_aa`` with clusters)."""
+    if clusters is None:
+        return None, float("nan"), None, wilson_interval(events, n, conf_level)
+    n_clusters = int(pd.unique(clusters).size)
+    if n_clusters < 2:
+        raise ValueError(f"Column '{cluster}' must identify at least 2 clusters; got {n_clusters}.")
+    vcov = _cluster_vcov(y, treat, clusters)
+    p = events / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n_eff = np.where(np.diag(vcov) > 0, p * (1 - p) / np.diag(vcov), n)
+    return n_clusters, float(n_clusters - 1), vcov, wilson_interval(p * n_eff, n_eff, conf_level)
+
+
+def _t_row(row: dict[str, Any], log_est: float, df: float, conf_level: float) -> dict[str, Any]:
+    """A log-scale Wald row redone with t(df) (cluster-robust inference)."""
+    crit = stats.t.ppf(0.5 + conf_level / 2.0, df)
+    se = row["std_error"]
+    return {
+        **row,
+        "p_value": float(2 * stats.t.sf(abs(row["statistic"]), df)),
+        "conf_low": float(np.exp(log_est - crit * se)),
+        "conf_high": float(np.exp(log_est + crit * se)),
+        "method": f"{row['method']}; cluster-robust (CR1), t with {df:g} df",
+    }
+
+
 def _clustered_comparisons(
     p: np.ndarray, vcov: np.ndarray, df: float, conf_level: float
 ) -> list[dict[str, Any]]:
@@ -392,17 +428,9 @@ def responders(
     x = np.array([y[g].sum() for g in groups])
     p = x / n
     clusters = None if cluster is None else sample.values[cluster].to_numpy()
-    n_clusters = None if clusters is None else int(pd.unique(clusters).size)
-    if n_clusters is not None and n_clusters < 2:
-        raise ValueError(f"Column '{cluster}' must identify at least 2 clusters; got {n_clusters}.")
-    df = float("nan") if n_clusters is None else float(n_clusters - 1)
-    vcov = None if clusters is None else _cluster_vcov(y, sample.treat, clusters)
-    if vcov is None:
-        w_low, w_high = wilson_interval(x, n, conf_level)
-    else:  # Wilson at the effective sample size p (1 - p) / V_aa
-        with np.errstate(divide="ignore", invalid="ignore"):
-            n_eff = np.where(np.diag(vcov) > 0, p * (1 - p) / np.diag(vcov), n)
-        w_low, w_high = wilson_interval(p * n_eff, n_eff, conf_level)
+    n_clusters, df, vcov, (w_low, w_high) = _cluster_setup(
+        y, sample.treat, clusters, cluster, x, n, conf_level
+    )
     proportions = pd.DataFrame(
         {
             "arm": [sample.treated, sample.control],
@@ -488,15 +516,7 @@ def responders(
             beta, se = np.full(3, np.nan), np.full(3, np.nan)
             method = f"{method}; not estimable: {problem}"
         row = wald_log("odds_ratio_adjusted", float(beta[1]), float(se[1]), method)
-        if vcov is not None:
-            crit = stats.t.ppf(0.5 + conf_level / 2.0, df)
-            row.update(
-                p_value=float(2 * stats.t.sf(abs(row["statistic"]), df)),
-                conf_low=float(np.exp(beta[1] - crit * se[1])),
-                conf_high=float(np.exp(beta[1] + crit * se[1])),
-                method=f"{method}; cluster-robust (CR1), t with {df:g} df",
-            )
-        comparisons.append(row)
+        comparisons.append(row if vcov is None else _t_row(row, float(beta[1]), df, conf_level))
     head = comparisons[0]
     rd, rd_se = float(head["estimate"]), float(head["std_error"])
     rd_low, rd_high = float(head["conf_low"]), float(head["conf_high"])
