@@ -214,3 +214,25 @@ def test_bad_kr_information_is_rejected(fev, trial, bad):
             cluster="group",
             kr_information=bad,
         )
+
+
+def test_observed_option_reproduces_sas_cs_kenward_roger(fev):
+    """SAS PROC MIXED DDFM=KR on fev_data, CS (tests/reference/mmrm_fev, printed integer df)."""
+    sas = pd.read_csv(REFERENCE / "mmrm_fev" / "fixed_effects.csv")
+    sas = sas[sas["model_id"] == "CS_ARMCD_REML_KR"].set_index("parameter")
+    data = fev.dropna(subset=["FEV1"])
+    design = pd.DataFrame({"Intercept": 1.0, "ARMCD[TRT]": (data["ARMCD"] == "TRT").astype(float)})
+    fit = fit_gls(
+        data["FEV1"],
+        design,
+        data["USUBJID"],
+        data["AVISIT"],
+        covariance="cs",
+        df_method="kenward_roger",
+        kr_information="observed",
+    )
+    coefs = fit.coefficients.set_index("term")
+    for term in ("Intercept", "ARMCD[TRT]"):
+        assert coefs.loc[term, "df"] == pytest.approx(sas.loc[term, "df"], abs=0.5)
+        assert coefs.loc[term, "std_error"] == pytest.approx(sas.loc[term, "std_error"], abs=5e-5)
+        assert coefs.loc[term, "estimate"] == pytest.approx(sas.loc[term, "estimate"], abs=5e-5)

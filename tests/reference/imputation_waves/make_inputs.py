@@ -35,8 +35,15 @@ def simulate(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame, np.ndarray
         + (arm == "immediate")[:, None] * effect[None, :]
         + err
     )
-    frame = pd.DataFrame({"id": [f"P{i + 1:03d}" for i in range(n)], "arm": arm,
-                          "base": np.round(base, 3), "age": age, "site": site})
+    frame = pd.DataFrame(
+        {
+            "id": [f"P{i + 1:03d}" for i in range(n)],
+            "arm": arm,
+            "base": np.round(base, 3),
+            "age": age,
+            "site": site,
+        }
+    )
     return frame, np.round(y, 3)
 
 
@@ -65,5 +72,9 @@ long(frame, y, observed).to_csv(HERE / "nonmonotone.csv", index=False, na_rep=""
 
 for name in ("monotone", "nonmonotone"):
     d = pd.read_csv(HERE / f"{name}.csv")
-    print(name, d.groupby("wave")["y"].apply(lambda s: s.isna().mean()).round(2).to_dict(),
-          "missing base", d.drop_duplicates("id")["base"].isna().sum())
+    print(
+        name,
+        d.groupby("wave")["y"].apply(lambda s: s.isna().mean()).round(2).to_dict(),
+        "missing base",
+        d.drop_duplicates("id")["base"].isna().sum(),
+    )
