@@ -403,6 +403,14 @@ def responders(
     ...                     event_is="bad")
     >>> round(res.estimate, 2), res.nnt_label, round(res.nnt, 2)
     (-0.4, 'NNTB', 2.5)
+
+    With participants coached in groups, the cluster-robust version:
+
+    >>> df["group"] = [f"g{i // 2}" for i in range(20)]
+    >>> clustered = ct.responders(df, outcome="y", arm="arm", treated="a", cutpoint=1,
+    ...                           event_is="bad", cluster="group")
+    >>> clustered.n_clusters, clustered.df, round(clustered.estimate, 2)
+    (10, 9.0, -0.4)
     """
     conf_level = check_conf_level(conf_level)
     if direction not in _DIRECTIONS:
