@@ -113,8 +113,11 @@ def impute_pair(
     m: int,
     iterations: int,
     rng: np.random.Generator,
+    method: str = "norm",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Impute a follow-up ``y`` and a baseline ``b`` (NaN = missing) given fixed predictors ``z``.
+
+    ``method`` is ``"norm"`` (:func:`draw_norm`) or ``"pmm"`` (:func:`draw_pmm`, 5 donors).
 
     With ``b`` complete (or ``y`` complete) one Bayesian regression draw per data set is exact.
     When both have missing values, chained equations (fully conditional specification, as in
@@ -127,6 +130,7 @@ def impute_pair(
     (numpy.ndarray, numpy.ndarray)
         Completed ``y`` and ``b``, each ``(m, n)``.
     """
+    draw_norm = _draw_pmm5 if method == "pmm" else _draw_norm
     ry, rb = ~np.isnan(y), ~np.isnan(b)
     y_all = np.repeat(y[None, :], m, axis=0)
     b_all = np.repeat(b[None, :], m, axis=0)
@@ -194,3 +198,12 @@ def draw_pmm(
     pick = rng.integers(0, k, size=yhat_mis.shape)
     idx = np.take_along_axis(nearest, pick[:, :, None], axis=2)[:, :, 0]
     return np.take_along_axis(y_obs, idx, axis=1)
+
+
+_draw_norm = draw_norm
+
+
+def _draw_pmm5(
+    x_obs: np.ndarray, y_obs: np.ndarray, x_mis: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    return draw_pmm(x_obs, y_obs, x_mis, rng, donors=5)

@@ -52,7 +52,7 @@ __all__ = [
     "tipping_point",
 ]
 
-_METHODS = ("norm",)
+_METHODS = ("norm", "pmm")
 _ANALYSES = ("ancova",)
 _DELTA_ARMS = ("treated", "control", "both")
 _LAMBDA_FLOOR = 1e-4  # mice:::barnard.rubin floors lambda here before computing df
@@ -475,6 +475,7 @@ def _impute(
     by_arm: bool,
     iterations: int,
     rng: np.random.Generator,
+    method: str = "norm",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Completed follow-up and baseline, each ``(m, n)``."""
     n = prep.treat.size
@@ -500,7 +501,9 @@ def _impute(
             _check_fit(x, ry, "outcome", outcome, where, names + ", baseline")
         if not rb.all():
             _check_fit(x, rb, "baseline", baseline, where, names + ", outcome")
-        y_out[:, rows], b_out[:, rows] = impute_pair(y, b, x, m=m, iterations=iterations, rng=rng)
+        y_out[:, rows], b_out[:, rows] = impute_pair(
+            y, b, x, m=m, iterations=iterations, rng=rng, method=method
+        )
     return y_out, b_out
 
 
@@ -805,6 +808,7 @@ def _run(
         by_arm=bool(by_arm),
         iterations=iterations,
         rng=rng,
+        method=method,
     )
     b_design = prep.b if not np.isnan(prep.b).any() else b_imp
     beta, var, df_com = _ancova_stack(prep, y_imp, b_design)
@@ -929,10 +933,13 @@ def multiple_imputation(
     m : int
         Number of imputations (at least 2; 20 or more when the fraction of missing
         information is large, and for stable p-values).
-    method : {"norm"}
+    method : {"norm", "pmm"}
         ``"norm"``: Bayesian linear regression, a proper imputation (``mice.impute.norm``):
         per data set, draw :math:`\sigma^2` and :math:`\beta` from their posterior given the
-        observed rows, then each missing value from the normal model.
+        observed rows, then each missing value from the normal model. ``"pmm"``: predictive
+        mean matching with 5 donors (``mice.impute.pmm``): imputes observed values of the
+        participants with the closest predicted means, so imputations stay on the
+        instrument's scale (see :func:`coaching_trials.impute_waves` for several waves).
     analysis : {"ancova"}
         The model fitted to each completed data set.
     by_arm : bool
