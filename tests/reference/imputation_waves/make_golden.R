@@ -19,7 +19,7 @@ args <- commandArgs(trailingOnly = FALSE)
 script <- sub("^--file=", "", args[grep("^--file=", args)])
 here <- if (length(script)) dirname(normalizePath(script)) else "tests/reference/imputation_waves"
 
-S <- as.integer(Sys.getenv("MICE_SEEDS", "200"))
+S <- as.integer(Sys.getenv("MICE_SEEDS", "100"))
 M <- 10
 waves <- c("m03", "m06", "m12")
 by_seed <- list()
