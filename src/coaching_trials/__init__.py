@@ -68,6 +68,9 @@ _EXPORTS: dict[str, str] = {
     "MultipleImputationResult": "coaching_trials.analysis.imputation",
     "PooledEstimates": "coaching_trials.analysis.imputation",
     "TippingPointResult": "coaching_trials.analysis.imputation",
+    "impute_waves": "coaching_trials.analysis.imputation_waves",
+    "WaveImputation": "coaching_trials.analysis.imputation_waves",
+    "PooledWaveAnalysis": "coaching_trials.analysis.imputation_waves",
     # design
     "DelayedInterventionTrial": "coaching_trials.design.delayed",
     "TrialEffects": "coaching_trials.design.delayed",
@@ -92,6 +95,7 @@ _EXPORTS: dict[str, str] = {
     "plot_posterior": "coaching_trials.plots.decision",
     "plot_tornado": "coaching_trials.plots.decision",
     "plot_meta_forest": "coaching_trials.plots.decision",
+    "plot_tipping_point": "coaching_trials.plots.tipping",
     # report
     "build_report": "coaching_trials.report.html",
     "ReportResult": "coaching_trials.report.html",

@@ -405,7 +405,7 @@ def test_result_schema_audit_and_completion(trial):
     [
         ({"m": 1}, ValueError, "`m`"),
         ({"m": 2.5}, TypeError, "`m`"),
-        ({"method": "pmm"}, ValueError, "`method` must be one of"),
+        ({"method": "locf"}, ValueError, "`method` must be one of"),
         ({"analysis": "mmrm"}, ValueError, "`analysis` must be one of"),
         ({"by_arm": "yes"}, TypeError, "by_arm"),
         ({"iterations": 0}, ValueError, "iterations"),

@@ -72,6 +72,7 @@ def test_public_names():
         "plot_forest",
         "plot_percent_change",
         "plot_responders",
+        "plot_tipping_point",
         "plot_trajectories",
     }
     assert ct.__version__

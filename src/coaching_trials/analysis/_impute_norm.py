@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["LeastSquares", "draw_norm", "impute_pair", "least_squares"]
+__all__ = ["LeastSquares", "draw_norm", "draw_pmm", "impute_pair", "least_squares"]
 
 
 @dataclass(frozen=True)
@@ -113,8 +113,11 @@ def impute_pair(
     m: int,
     iterations: int,
     rng: np.random.Generator,
+    method: str = "norm",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Impute a follow-up ``y`` and a baseline ``b`` (NaN = missing) given fixed predictors ``z``.
+
+    ``method`` is ``"norm"`` (:func:`draw_norm`) or ``"pmm"`` (:func:`draw_pmm`, 5 donors).
 
     With ``b`` complete (or ``y`` complete) one Bayesian regression draw per data set is exact.
     When both have missing values, chained equations (fully conditional specification, as in
@@ -127,6 +130,7 @@ def impute_pair(
     (numpy.ndarray, numpy.ndarray)
         Completed ``y`` and ``b``, each ``(m, n)``.
     """
+    draw_norm = _draw_pmm5 if method == "pmm" else _draw_norm
     ry, rb = ~np.isnan(y), ~np.isnan(b)
     y_all = np.repeat(y[None, :], m, axis=0)
     b_all = np.repeat(b[None, :], m, axis=0)
@@ -147,3 +151,59 @@ def impute_pair(
         x = np.concatenate([zs, b_all[:, :, None]], axis=2)
         y_all[:, ~ry] = draw_norm(x[:, ry], y_all[:, ry], x[:, ~ry], rng)
     return y_all, b_all
+
+
+def draw_pmm(
+    x_obs: np.ndarray,
+    y_obs: np.ndarray,
+    x_mis: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    donors: int = 5,
+) -> np.ndarray:
+    r"""Predictive mean matching: observed values of donors whose predictions are closest.
+
+    For each of the ``m`` data sets the parameters are drawn as in :func:`draw_norm`
+    (:math:`\beta_*`); the predicted means of the observed rows use the least-squares
+    :math:`\hat\beta` and those of the missing rows :math:`\beta_*` ("type 1 matching", the
+    default of ``mice.impute.pmm``). Each missing row then takes the observed value of one of
+    the ``donors`` observed rows with the nearest predicted mean, chosen at random (van Buuren
+    2018, Flexible Imputation of Missing Data, section 3.4). Imputed values are therefore always
+    values that were observed.
+
+    Parameters
+    ----------
+    x_obs, y_obs, x_mis, rng
+        As in :func:`draw_norm`.
+    donors : int
+        Size of the donor pool (``mice``'s default 5).
+
+    Returns
+    -------
+    numpy.ndarray
+        Imputed values, ``(m, n_mis)``.
+    """
+    m = y_obs.shape[0]
+    fit = least_squares(x_obs, y_obs)
+    p = fit.beta.shape[-1]
+    sigma = np.sqrt(fit.rss / rng.chisquare(fit.df_resid, size=m))
+    z = rng.standard_normal((m, p))
+    beta_star = fit.beta + sigma[:, None] * np.einsum("...ij,...j->...i", fit.r_inv, z)
+    yhat_obs = np.broadcast_to(np.einsum("...np,...p->...n", x_obs, fit.beta), y_obs.shape)
+    yhat_mis = np.einsum("...np,...p->...n", x_mis, beta_star)
+    yhat_mis = np.broadcast_to(yhat_mis, (m, x_mis.shape[-2]))
+    dist = np.abs(yhat_mis[:, :, None] - yhat_obs[:, None, :])  # (m, n_mis, n_obs)
+    k = min(int(donors), y_obs.shape[1])
+    nearest = np.argpartition(dist, k - 1, axis=2)[:, :, :k]
+    pick = rng.integers(0, k, size=yhat_mis.shape)
+    idx = np.take_along_axis(nearest, pick[:, :, None], axis=2)[:, :, 0]
+    return np.take_along_axis(y_obs, idx, axis=1)
+
+
+_draw_norm = draw_norm
+
+
+def _draw_pmm5(
+    x_obs: np.ndarray, y_obs: np.ndarray, x_mis: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    return draw_pmm(x_obs, y_obs, x_mis, rng, donors=5)

@@ -208,6 +208,7 @@ class Derivatives:
     gradient: np.ndarray  # (q,)
     hessian: np.ndarray  # (q, q)
     pmat: np.ndarray  # (q, p, p), P_j = -X' V^-1 dV_j V^-1 X
+    expected: np.ndarray  # (q, q) expected information of -2 log-likelihood
 
 
 def derivatives_eta(
@@ -221,6 +222,10 @@ def derivatives_eta(
       + 2 (e' dV_j V^-1 dV_k e - U_j' C U_k) + tr((V^-1 - K) d2V_jk) - e' d2V_jk e``;
     * ML: the same without the two ``K``/``P`` terms and with ``tr(V^-1 d2V_jk)``.
 
+    The expected information (the expectation of ``H``) is ``tr(P dV_j P dV_k)`` with
+    ``P = V^-1 - K`` for REML, i.e. ``tr(V^-1 dV_j V^-1 dV_k) - 2 tr(K dV_j V^-1 dV_k)
+    + tr(C P_j C P_k)``, and ``tr(V^-1 dV_j V^-1 dV_k)`` for ML.
+
     Every trace reduces to per-pattern ``k x k`` products because ``dV`` is block diagonal.
     """
     sigma, d_sigma = structure.sigma_eta(eta)
@@ -228,7 +233,8 @@ def derivatives_eta(
     q, p = structure.n_params, data.p
     if not ev.ok:
         nan = np.full(q, np.nan)
-        return Derivatives(ev, nan, np.full((q, q), np.nan), np.full((q, p, p), np.nan))
+        qq = np.full((q, q), np.nan)
+        return Derivatives(ev, nan, qq, np.full((q, p, p), np.nan), qq)
     nonlinear = not structure.linear
     d2_sigma = structure.d2sigma_eta(eta) if nonlinear else None
     inverses, _ = pattern_inverses(data, sigma)  # type: ignore[misc]
@@ -267,11 +273,14 @@ def derivatives_eta(
     gradient = np.einsum("ab,qab->q", grad_sigma, d_sigma)
     ucu = u @ cov_beta @ u.T
     hess = -t_a + 2.0 * (t_e - ucu) + d2_term
+    expected = t_a.copy()
     if reml:
         cp = np.matmul(cov_beta[None, :, :], pmat)
-        hess += 2.0 * t_n - np.einsum("iab,jba->ij", cp, cp)
+        cpcp = np.einsum("iab,jba->ij", cp, cp)
+        hess += 2.0 * t_n - cpcp
+        expected += cpcp - 2.0 * t_n
     hess = 0.5 * (hess + hess.T)
-    return Derivatives(ev, gradient, hess, pmat)
+    return Derivatives(ev, gradient, hess, pmat, 0.5 * (expected + expected.T))
 
 
 @dataclass(frozen=True)
@@ -364,9 +373,16 @@ def optimise(
 
 
 def covariance_parameter_vcov(
-    structure: CovarianceStructure, eta: np.ndarray, derivatives: Derivatives
+    structure: CovarianceStructure,
+    eta: np.ndarray,
+    derivatives: Derivatives,
+    *,
+    information: str = "observed",
 ) -> np.ndarray:
     """``W``: asymptotic covariance of ``eta``, ``2 H^-1`` with SAS's observed information.
+
+    ``information="expected"`` gives ``2 E^-1`` with the expected information ``E`` instead
+    (pbkrtest's choice); it does not depend on the parameterisation, so no profiling is needed.
 
     The observed Hessian is taken in SAS's profiled parameters ``psi`` (see
     :meth:`CovarianceStructure.profile_jacobian`), ``H_psi = J' H J + sum_k g_k d2eta_k``, and
@@ -375,6 +391,8 @@ def covariance_parameter_vcov(
     evaluated with ``control['fixed_covariance']``) the gradient term is what makes
     Satterthwaite / Kenward-Roger df agree with SAS for the profiled structures.
     """
+    if information == "expected":
+        return 2.0 * np.linalg.inv(derivatives.expected)
     jac, d2 = structure.profile_jacobian(eta)
     hess_psi = jac.T @ derivatives.hessian @ jac + np.einsum("k,kij->ij", derivatives.gradient, d2)
     return jac @ (2.0 * np.linalg.inv(0.5 * (hess_psi + hess_psi.T))) @ jac.T

@@ -32,6 +32,7 @@ from coaching_trials._errors import (
     one_of,
 )
 from coaching_trials._results import ResultMixin, effects_frame
+from coaching_trials.analysis import _fit_checks
 from coaching_trials.analysis._common import (
     arm_contrast,
     arm_levels,
@@ -50,6 +51,7 @@ from coaching_trials.analysis._common import (
 __all__ = ["ClusteredAncovaResult", "clustered_ancova"]
 
 DF_METHODS = ("satterthwaite", "kenward_roger")
+KR_INFORMATION = ("observed", "expected")
 _STEP = "clustered_ancova"
 _NO_CLUSTER = "(no cluster: own singleton)"
 
@@ -94,10 +96,19 @@ class ClusteredAncovaResult(ResultMixin):
         Whether the group variance was estimated at its lower bound 0 (then the model reduces to
         a (weighted) least-squares ANCOVA and the df treat it as fixed).
     converged : bool
-        Whether the REML optimiser met its tolerance.
+        Whether the fit passed every convergence and boundary check: the REML optimiser met
+        its tolerance, the observed information of the free variance parameters is positive
+        definite and no residual variance is (numerically) zero. When False the df,
+        statistics, p-values and confidence limits are NaN (estimates and standard errors are
+        kept), ``note`` says why, ``audit`` records it and a ``ConvergenceWarning`` is issued.
+        A group variance of 0 (``boundary``) alone does not withhold inference.
     audit : pandas.DataFrame
         Rows excluded, with the reason, and how the clusters were formed
         (``step, reason, n_rows, detail``).
+    note : str
+        Why inference was withheld (empty when ``converged``).
+    kr_information : {"observed", "expected"}
+        Information matrix behind the Kenward-Roger df and standard errors.
     """
 
     outcome: str
@@ -131,6 +142,8 @@ class ClusteredAncovaResult(ResultMixin):
     boundary: bool
     converged: bool
     audit: pd.DataFrame
+    note: str = ""
+    kr_information: str = "observed"
 
     _title: ClassVar[str] = "Mixed-model ANCOVA with a random coach/group effect"
 
@@ -152,7 +165,8 @@ class ClusteredAncovaResult(ResultMixin):
         return [("Variance components (REML)", self.variance_components), ("Clustering", info)]
 
     def summary(self, digits: int = 3) -> str:
-        return summary_with_tables(self, digits, self._tables())
+        text = summary_with_tables(self, digits, self._tables())
+        return text if self.converged else f"{text}\nNote: {self.note}"
 
     def _repr_html_(self) -> str:
         return html_with_tables(self, self._tables())
@@ -374,20 +388,28 @@ def _reml(model: _BlockModel, theta0: np.ndarray) -> tuple[_State, bool]:
 
 
 def _df_and_vcov(
-    model: _BlockModel, st: _State, lmat: np.ndarray, *, method: str, free: np.ndarray
+    model: _BlockModel,
+    st: _State,
+    lmat: np.ndarray,
+    *,
+    method: str,
+    free: np.ndarray,
+    information: str = "observed",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Standard errors and df of the rows of ``lmat`` (Satterthwaite or Kenward-Roger).
 
     Satterthwaite (as lmerTest): ``df = 2 v^2 / (g' A g)``, ``v = L C L'``, ``g = dv/dtheta``,
-    ``A = 2 H^-1`` with ``H`` the observed Hessian of the REML deviance. Kenward-Roger (as
-    pbkrtest, one row at a time): the same formula with ``A = 2 E^-1`` from the expected
-    information, and the adjusted covariance ``C + 2 C [sum_kl A_kl (Q_kl - P_k C P_l)] C``.
+    ``A = 2 H^-1`` with ``H`` the observed Hessian of the REML deviance. Kenward-Roger (one row
+    at a time): the same formula and the adjusted covariance
+    ``C + 2 C [sum_kl A_kl (Q_kl - P_k C P_l)] C``, with ``A`` from the observed information
+    (``information="observed"``, SAS) or ``A = 2 E^-1`` from the expected information
+    (``"expected"``, pbkrtest).
     Variance parameters on the boundary (``free`` False) are treated as known.
     """
     _, expected, observed, xgx, xgwgx = model.derivatives(st)
     cb = st.cov_beta
     idx = np.flatnonzero(free)
-    info = expected if method == "kenward_roger" else observed
+    info = expected if (method == "kenward_roger" and information == "expected") else observed
     sub = info[np.ix_(idx, idx)]
     acov = 2.0 * np.linalg.inv(sub) if _positive_definite(sub) else np.full(sub.shape, np.nan)
     var = np.einsum("ij,jk,ik->i", lmat, cb, lmat)
@@ -404,6 +426,38 @@ def _df_and_vcov(
         adjusted = cb + 2.0 * cb @ u @ cb
         var = np.einsum("ij,jk,ik->i", lmat, adjusted, lmat)
     return np.sqrt(var), df
+
+
+def _diagnose(
+    model: _BlockModel,
+    st: _State,
+    free: np.ndarray,
+    optimiser_converged: bool,
+    s2_ols: float,
+    residual_labels: Sequence[str],
+) -> _fit_checks.FitDiagnosis:
+    """Convergence and boundary checks of the REML fit (see :mod:`._fit_checks`)."""
+    _, _, observed, _, _ = model.derivatives(st)
+    theta = st.theta
+    idx = np.flatnonzero(free)
+    finite = bool(np.all(np.isfinite(st.beta)) and np.all(np.isfinite(st.cov_beta)))
+    return _fit_checks.diagnose(
+        gradient_message=(
+            None
+            if optimiser_converged
+            else "Newton steps on the REML deviance stopped before it stopped decreasing"
+        ),
+        hessian=observed[np.ix_(idx, idx)],
+        hessian_scale=np.maximum(np.abs(theta[idx]), 1e-300),
+        variance_ratios=[
+            (name, float(v) / s2_ols) for name, v in zip(residual_labels, theta[1:], strict=True)
+        ],
+        estimates_finite=finite,
+        advice=(
+            "Use heteroscedastic=False (one residual variance), fewer covariates, or "
+            "ancova(..., cluster=...) for cluster-robust standard errors"
+        ),
+    )
 
 
 # ----------------------------------------------------------------------------- input checks
@@ -495,6 +549,7 @@ def clustered_ancova(
     heteroscedastic: bool = True,
     df_method: str = "satterthwaite",
     conf_level: float = 0.95,
+    kr_information: str = "observed",
 ) -> ClusteredAncovaResult:
     r"""Baseline-adjusted ANCOVA with a random coach/group effect (linear mixed model, REML).
 
@@ -535,6 +590,11 @@ def clustered_ancova(
         standard errors for the estimated variance components.
     conf_level : float
         Confidence level of the intervals.
+    kr_information : {"observed", "expected"}
+        Information matrix of the variance parameters behind the Kenward-Roger df and
+        adjusted standard errors: "observed" (default, as SAS PROC MIXED ``DDFM=KR`` and as
+        :func:`coaching_trials.mmrm`) or "expected" (as R ``pbkrtest``). Ignored for
+        Satterthwaite df, which always use the observed information (as lmerTest).
 
     Returns
     -------
@@ -564,8 +624,16 @@ def clustered_ancova(
     constrained to be >= 0 (``boundary=True`` and a warning when it is 0).
 
     Satterthwaite df use the observed information of the variance parameters, as lmerTest;
-    Kenward-Roger df and adjusted standard errors follow Kenward & Roger (1997) with the
-    expected information and a linear covariance parameterization, as pbkrtest.
+    Kenward-Roger df and adjusted standard errors follow Kenward & Roger (1997) with a linear
+    covariance parameterization and the observed information (default, SAS's convention and
+    the one :func:`coaching_trials.mmrm` uses) or the expected information
+    (``kr_information="expected"``, pbkrtest's). On these models the two conventions differ by
+    about 1 df at n of 100-200 (``tests/reference/kr_information``).
+
+    A fit whose optimiser did not converge, whose observed information of the free variance
+    parameters is not positive definite or whose residual variance is (numerically) zero
+    reports NaN df, statistics, p-values and confidence limits, ``converged=False``, a
+    ``note``, an ``audit`` row and a ``ConvergenceWarning``.
 
     Validated against R (``tests/reference/clustered/``): the homoscedastic models against
     ``lme4::lmer(y ~ arm + baseline + (0 + treat | cl))`` (partially nested; ``cl`` is the group
@@ -620,6 +688,8 @@ def clustered_ancova(
             raise TypeError(f"`{name}` must be True or False; got {flag!r}.")
     if df_method not in DF_METHODS:
         raise one_of("df_method", df_method, DF_METHODS)
+    if kr_information not in KR_INFORMATION:
+        raise one_of("kr_information", kr_information, KR_INFORMATION)
     if isinstance(covariates, str):
         covariates = (covariates,)
     covariates = tuple(covariates)
@@ -739,14 +809,7 @@ def clustered_ancova(
         theta0 = np.array([0.1 * s2, *(max(v, 1e-3 * s2) for v in arm_s2)])
     else:
         theta0 = np.array([0.1 * s2, s2])
-    st, converged = _reml(model, theta0)
-    if not converged:
-        warnings.warn(
-            f"{_STEP}: the REML optimiser did not converge for outcome '{outcome}'; the "
-            "estimates may be inaccurate.",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
+    st, optimiser_converged = _reml(model, theta0)
     theta = st.theta
     boundary = bool(theta[0] <= 0.0)
     if boundary:
@@ -759,11 +822,27 @@ def clustered_ancova(
         )
     free = np.ones(len(kinds), dtype=bool)
     free[0] = not boundary
+    residual_labels = (
+        [
+            f"residual variance ({label(sample.treated)})",
+            f"residual variance ({label(sample.control)})",
+        ]
+        if heteroscedastic
+        else ["residual variance"]
+    )
+    diagnosis = _diagnose(model, st, free, optimiser_converged, s2, residual_labels)
+    _fit_checks.warn_withheld(_STEP, diagnosis, stacklevel=3)
 
-    se, df = _df_and_vcov(model, st, np.eye(p), method=df_method, free=free)
+    se, df = _df_and_vcov(
+        model, st, np.eye(p), method=df_method, free=free, information=kr_information
+    )
     beta = st.beta
     names[1] = f"{arm}[{label(sample.treated)}]"
+    if not diagnosis.ok:
+        df = np.full(p, np.nan)
     coefficients = coefficient_table(names, beta, se, df, conf_level)
+    if not diagnosis.ok:
+        coefficients["statistic"] = np.nan
 
     s2_u = float(theta[0])
     s2_treated = float(theta[1])
@@ -782,6 +861,10 @@ def clustered_ancova(
     design_effect = 1.0 + (m_w - 1.0) * icc
 
     audit = sample.audit
+    if not diagnosis.ok:
+        audit = pd.concat(
+            [audit, pd.DataFrame([_fit_checks.audit_entry(_STEP, diagnosis)])], ignore_index=True
+        )
     if partially_nested:
         note = pd.DataFrame(
             {
@@ -826,5 +909,7 @@ def clustered_ancova(
         coefficients=coefficients,
         log_likelihood=-0.5 * st.deviance,
         boundary=boundary,
-        converged=converged,
+        converged=diagnosis.ok,
+        note=diagnosis.note,
+        kr_information=kr_information,
     )

@@ -23,11 +23,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 
 from coaching_trials._audit import audit_frame
 from coaching_trials._errors import DataValidationError, format_values, one_of
 from coaching_trials._results import ResultMixin, effects_frame, format_table
+from coaching_trials.analysis import _tipping
 from coaching_trials.analysis._common import (
     STAT_FIELDS,
     arm_contrast,
@@ -52,7 +52,7 @@ __all__ = [
     "tipping_point",
 ]
 
-_METHODS = ("norm",)
+_METHODS = ("norm", "pmm")
 _ANALYSES = ("ancova",)
 _DELTA_ARMS = ("treated", "control", "both")
 _LAMBDA_FLOOR = 1e-4  # mice:::barnard.rubin floors lambda here before computing df
@@ -475,6 +475,7 @@ def _impute(
     by_arm: bool,
     iterations: int,
     rng: np.random.Generator,
+    method: str = "norm",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Completed follow-up and baseline, each ``(m, n)``."""
     n = prep.treat.size
@@ -500,7 +501,9 @@ def _impute(
             _check_fit(x, ry, "outcome", outcome, where, names + ", baseline")
         if not rb.all():
             _check_fit(x, rb, "baseline", baseline, where, names + ", outcome")
-        y_out[:, rows], b_out[:, rows] = impute_pair(y, b, x, m=m, iterations=iterations, rng=rng)
+        y_out[:, rows], b_out[:, rows] = impute_pair(
+            y, b, x, m=m, iterations=iterations, rng=rng, method=method
+        )
     return y_out, b_out
 
 
@@ -679,6 +682,19 @@ class TippingPointResult(ResultMixin):
     delta_arm : str
         ``"treated"``, ``"control"`` or ``"both"``: whose imputed values were shifted.
     conf_level : float
+    tipping_delta_mcse : float
+        Monte Carlo standard error of ``tipping_delta`` (jackknife over the imputations; NaN
+        when there is no tipping delta or a leave-one-out replicate has none). It shrinks like
+        ``1 / sqrt(m)``. The table's ``p_value_mcse`` column is the same for each p-value.
+    mcse_target : float
+        ``mcse_fraction`` times the median spacing of the delta grid: the MC SE below which the
+        tipping delta is considered settled at the grid's resolution.
+    mcse_reached : bool or None
+        Whether ``tipping_delta_mcse <= mcse_target`` (None when either is undefined).
+    m : int
+        Imputations behind the table (the last of ``m_path``).
+    m_path : pandas.DataFrame
+        ``m, tipping_delta, tipping_delta_mcse`` for every number of imputations tried.
     """
 
     outcome: str
@@ -690,6 +706,11 @@ class TippingPointResult(ResultMixin):
     mar: MultipleImputationResult
     tipping_delta: float
     audit: pd.DataFrame
+    tipping_delta_mcse: float = float("nan")
+    mcse_target: float = float("nan")
+    mcse_reached: bool | None = None
+    m: int = 0
+    m_path: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     _title: ClassVar[str] = "Delta-adjusted tipping-point analysis (multiple imputation)"
 
@@ -729,7 +750,14 @@ class TippingPointResult(ResultMixin):
         tip = (
             "not reached on the grid"
             if np.isnan(self.tipping_delta)
-            else f"{self.tipping_delta:.{digits}f}"
+            else f"{self.tipping_delta:.{digits}f} (Monte Carlo SE "
+            f"{self.tipping_delta_mcse:.{digits}f}, m = {self.m}; "
+            + {
+                True: f"below the target {self.mcse_target:.{digits}g}",
+                False: f"target {self.mcse_target:.{digits}g} not reached: increase m or m_max",
+                None: "no target",
+            }[self.mcse_reached]
+            + ")"
         )
         head = (
             f"{self._title}\nMAR: estimate {self.mar.estimate:.{digits}f}, p = "
@@ -780,6 +808,7 @@ def _run(
         by_arm=bool(by_arm),
         iterations=iterations,
         rng=rng,
+        method=method,
     )
     b_design = prep.b if not np.isnan(prep.b).any() else b_imp
     beta, var, df_com = _ancova_stack(prep, y_imp, b_design)
@@ -904,10 +933,13 @@ def multiple_imputation(
     m : int
         Number of imputations (at least 2; 20 or more when the fraction of missing
         information is large, and for stable p-values).
-    method : {"norm"}
+    method : {"norm", "pmm"}
         ``"norm"``: Bayesian linear regression, a proper imputation (``mice.impute.norm``):
         per data set, draw :math:`\sigma^2` and :math:`\beta` from their posterior given the
-        observed rows, then each missing value from the normal model.
+        observed rows, then each missing value from the normal model. ``"pmm"``: predictive
+        mean matching with 5 donors (``mice.impute.pmm``): imputes observed values of the
+        participants with the closest predicted means, so imputations stay on the
+        instrument's scale (see :func:`coaching_trials.impute_waves` for several waves).
     analysis : {"ancova"}
         The model fitted to each completed data set.
     by_arm : bool
@@ -1028,6 +1060,8 @@ def tipping_point(
     iterations: int = 10,
     seed: Any = None,
     conf_level: float = 0.95,
+    m_max: int | None = None,
+    mcse_fraction: float = 0.25,
 ) -> TippingPointResult:
     r"""Delta-adjusted (missing not at random) sensitivity analysis and its tipping point.
 
@@ -1048,12 +1082,20 @@ conf_level
         The shifts to evaluate (the table keeps their order).
     delta_arm : {"treated", "control", "both"}
         Whose imputed follow-up values are shifted.
+    m_max : int, optional
+        Choose the number of imputations adaptively: starting from ``m``, double it (up to
+        ``m_max``) until the Monte Carlo SE of the tipping delta is at most ``mcse_fraction``
+        times the grid step. Default: no adaptation (``m`` imputations). Whether the target
+        was reached is reported in ``mcse_reached`` and ``summary()``.
+    mcse_fraction : float, default 0.25
+        Target MC SE of the tipping delta as a fraction of the median spacing of ``deltas``.
 
     Returns
     -------
     TippingPointResult
-        ``table`` (one row per delta), ``mar`` (the MAR analysis), ``tipping_delta`` and
-        ``to_frame()`` in the effects schema.
+        ``table`` (one row per delta, with the MC SE of each p-value), ``mar`` (the MAR
+        analysis), ``tipping_delta`` with its Monte Carlo SE, ``m_path`` and ``to_frame()``
+        in the effects schema.
 
     Notes
     -----
@@ -1065,6 +1107,13 @@ conf_level
     ``1 - conf_level``, equivalently the interval starting or ceasing to exclude 0). This
     follows the delta-adjustment approach of Ratitch, O'Kelly and Tosiello (Pharm Stat
     2013;12:337-47) and the recommendation of White et al. (BMJ 2011;342:d40).
+
+    With ``m`` imputations the tipping delta is a Monte Carlo estimate: another seed moves it
+    (at ``m = 20`` by almost a grid step in a typical trial). Its Monte Carlo SE is the
+    jackknife over imputations (leave one imputation out, re-pool, re-solve; White, Royston &
+    Wood, Stat Med 2011;30:377-99), checked in the tests to shrink like ``1 / sqrt(m)`` and to
+    match the spread of the tipping delta across seeds. Report it beside the tipping delta, or
+    pass ``m_max`` to let the function add imputations until it is small.
 
     Examples
     --------
@@ -1088,6 +1137,13 @@ conf_level
     4    2.0        False
     >>> bool(1.0 < tp.tipping_delta < 1.5)
     True
+    >>> bool(tp.tipping_delta_mcse > 0), tp.m
+    (True, 20)
+    >>> auto = tipping_point(df, outcome="follow", baseline="base", arm="arm",
+    ...                      treated="immediate", deltas=[0.0, 0.5, 1.0, 1.5, 2.0], seed=7,
+    ...                      m_max=640)
+    >>> auto.mcse_reached, bool(auto.tipping_delta_mcse <= 0.125)
+    (True, True)
     """
     if delta_arm not in _DELTA_ARMS:
         raise one_of("delta_arm", delta_arm, _DELTA_ARMS)
@@ -1099,50 +1155,47 @@ conf_level
         raise ValueError(
             f"`deltas` must be a non-empty sequence of finite numbers; got {deltas!r}."
         )
-    mar, prep, y_imp, b_imp = _run(
-        data,
-        outcome=outcome,
-        baseline=baseline,
-        arm=arm,
-        treated=treated,
-        covariates=covariates,
-        m=m,
-        method=method,
-        analysis="ancova",
-        by_arm=by_arm,
-        iterations=iterations,
-        seed=seed,
-        conf_level=conf_level,
-    )
+    m = _check_int("m", m, 2)
+    m_max = m if m_max is None else _check_int("m_max", m_max, m)
+    if isinstance(mcse_fraction, bool) or not isinstance(mcse_fraction, Real):
+        raise TypeError(f"`mcse_fraction` must be a positive number; got {mcse_fraction!r}.")
+    if not 0.0 < float(mcse_fraction) < np.inf:
+        raise ValueError(f"`mcse_fraction` must be a positive number; got {mcse_fraction!r}.")
+    target = float(mcse_fraction) * _tipping.grid_step(grid)
+    path = []
+    m_now = m
+    while True:
+        mar, prep, y_imp, b_imp = _run(
+            data,
+            outcome=outcome,
+            baseline=baseline,
+            arm=arm,
+            treated=treated,
+            covariates=covariates,
+            m=m_now,
+            method=method,
+            analysis="ancova",
+            by_arm=by_arm,
+            iterations=iterations,
+            seed=seed,
+            conf_level=conf_level,
+        )
+        pooled_at = _delta_curve(prep, y_imp, b_imp, delta_arm, mar.conf_level)
+        alpha = 1.0 - mar.conf_level
+        everything = np.ones(m_now, dtype=bool)
+        tipping = _tipping.tipping_delta(pooled_at, everything, grid, alpha)
+        mcse = (
+            _tipping.tipping_mcse(pooled_at, m_now, grid, alpha)
+            if np.isfinite(tipping)
+            else float("nan")
+        )
+        path.append({"m": m_now, "tipping_delta": tipping, "tipping_delta_mcse": mcse})
+        done = not (np.isfinite(mcse) and np.isfinite(target)) or mcse <= target
+        if done or m_now >= m_max:
+            break
+        m_now = min(2 * m_now, m_max)
     conf_level = mar.conf_level
-    in_arm = {
-        "treated": prep.treat == 1.0,
-        "control": prep.treat == 0.0,
-        "both": np.ones(prep.treat.size, dtype=bool),
-    }[delta_arm]
-    shift = (np.isnan(prep.y) & in_arm).astype("float64")  # which values move with delta
-    b_design = prep.b if b_imp is None else b_imp
-
-    # The ANCOVA is linear in y: with y(delta) = y + delta * s, the arm coefficient is
-    # beta(delta) = beta + delta * g and RSS(delta) = RSS + 2 delta e'e_s + delta^2 e_s'e_s,
-    # where g and e_s come from regressing s on the same design. One pair of batched fits
-    # then serves any number of deltas exactly.
-    x = _ancova_design(prep, b_design)
-    fit0 = least_squares(x, y_imp)
-    fit_s = least_squares(x, np.broadcast_to(shift, y_imp.shape))
-    cross = np.einsum("mn,mn->m", fit0.resid, fit_s.resid)
-    unscaled = fit0.unscaled_diag[..., 1]  # scalar (shared design) or (m,)
-    df_com = float(fit0.df_resid)
-
-    def pooled_at(d: np.ndarray) -> dict[str, np.ndarray]:
-        d = d[:, None]
-        beta = fit0.beta[:, 1] + d * fit_s.beta[:, 1]  # (D, m)
-        rss = fit0.rss + 2.0 * d * cross + d**2 * fit_s.rss
-        var = rss / df_com * unscaled
-        return _pool_arrays(beta.T, var.T, df_com, conf_level)
-
-    alpha = 1.0 - conf_level
-    res = pooled_at(grid)
+    res = pooled_at(grid, everything)
     table = pd.DataFrame(
         {
             "delta": grid,
@@ -1151,27 +1204,10 @@ conf_level
             "conf_high": res["conf_high"],
             "fmi": res["fmi"],
             "significant": res["p_value"] < alpha,
+            "p_value_mcse": _tipping.p_value_mcse(pooled_at, m_now, grid),
         }
     )
-    mar_sig = mar.p_value < alpha
-    tipping = float("nan")
-    for sign in (1.0, -1.0):  # search outward from 0 on each side
-        side = np.unique(np.abs(grid[np.sign(grid) == sign]))
-        if not side.size:
-            continue
-        pts = sign * np.r_[0.0, side]
-        sig = np.r_[mar_sig, pooled_at(pts[1:])["p_value"] < alpha]
-        flips = np.nonzero(sig != mar_sig)[0]
-        if flips.size:
-            lo, hi = pts[flips[0] - 1], pts[flips[0]]
-            root = optimize.brentq(
-                lambda d: float(pooled_at(np.array([d]))["p_value"][0]) - alpha,
-                lo,
-                hi,
-                xtol=1e-10,
-            )
-            if np.isnan(tipping) or abs(root) < abs(tipping):
-                tipping = float(root)
+    reached = bool(mcse <= target) if np.isfinite(mcse) and np.isfinite(target) else None
     return TippingPointResult(
         outcome=outcome,
         treated=mar.treated,
@@ -1182,4 +1218,48 @@ conf_level
         mar=mar,
         tipping_delta=tipping,
         audit=mar.audit,
+        tipping_delta_mcse=mcse,
+        mcse_target=target,
+        mcse_reached=reached,
+        m=m_now,
+        m_path=pd.DataFrame(path, columns=["m", "tipping_delta", "tipping_delta_mcse"]),
     )
+
+
+def _delta_curve(
+    prep: _Prepared,
+    y_imp: np.ndarray,
+    b_imp: np.ndarray | None,
+    delta_arm: str,
+    conf_level: float,
+) -> _tipping.PooledAt:
+    """``pooled_at(deltas, keep)``: the pooled arm effect at each delta from the imputations
+    selected by the boolean mask ``keep``.
+
+    The ANCOVA is linear in y: with ``y(delta) = y + delta * s``, the arm coefficient is
+    ``beta(delta) = beta + delta * g`` and ``RSS(delta) = RSS + 2 delta e'e_s + delta^2 e_s'e_s``,
+    where ``g`` and ``e_s`` come from regressing ``s`` on the same design. One pair of batched
+    fits then serves any number of deltas (and any subset of imputations) exactly.
+    """
+    in_arm = {
+        "treated": prep.treat == 1.0,
+        "control": prep.treat == 0.0,
+        "both": np.ones(prep.treat.size, dtype=bool),
+    }[delta_arm]
+    shift = (np.isnan(prep.y) & in_arm).astype("float64")  # which values move with delta
+    x = _ancova_design(prep, prep.b if b_imp is None else b_imp)
+    fit0 = least_squares(x, y_imp)
+    fit_s = least_squares(x, np.broadcast_to(shift, y_imp.shape))
+    cross = np.einsum("mn,mn->m", fit0.resid, fit_s.resid)
+    unscaled = np.broadcast_to(fit0.unscaled_diag[..., 1], cross.shape)
+    df_com = float(fit0.df_resid)
+    beta0, beta_s = fit0.beta[:, 1], fit_s.beta[:, 1]
+
+    def pooled_at(deltas: np.ndarray, keep: np.ndarray) -> dict[str, np.ndarray]:
+        d = np.asarray(deltas, dtype=float)[:, None]
+        beta = beta0[keep] + d * beta_s[keep]  # (D, m)
+        rss = fit0.rss[keep] + 2.0 * d * cross[keep] + d**2 * fit_s.rss[keep]
+        var = rss / df_com * unscaled[keep]
+        return _pool_arrays(beta.T, var.T, df_com, conf_level)
+
+    return pooled_at

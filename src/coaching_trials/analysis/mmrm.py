@@ -8,7 +8,6 @@ lower-level :func:`fit_gls` takes an outcome vector and a design matrix, for mea
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -22,6 +21,7 @@ from coaching_trials._audit import audit_frame
 from coaching_trials._errors import ConvergenceWarning, ProblemLog, format_values, one_of
 from coaching_trials._results import ResultMixin, effects_frame, format_table
 
+from . import _fit_checks
 from . import _mmrm_engine as _engine
 from ._mmrm_cov import COVARIANCE_ALIASES, CovarianceStructure, make_structure
 
@@ -103,6 +103,16 @@ class GlsFit(ResultMixin):
         Estimated ``T x T`` residual covariance matrix.
     neg2_log_likelihood : float
         -2 log-likelihood (restricted for REML) including SAS's constants.
+    inference_ok : bool
+        Whether every convergence and boundary check passed (see :func:`fit_gls`, Notes); when
+        False the df, t statistics, p-values and confidence limits of ``contrast`` and
+        ``f_test`` are NaN.
+    note : str
+        Why inference was withheld (empty when ``inference_ok``).
+    kr_information : {"observed", "expected"}
+        Information matrix behind ``eta_vcov`` (the covariance of the covariance parameters
+        used for the df and the Kenward-Roger adjustment); always "observed" unless
+        ``df_method`` is a Kenward-Roger method.
 
     Methods
     -------
@@ -134,6 +144,9 @@ class GlsFit(ResultMixin):
     eta_vcov: np.ndarray = field(repr=False)
     _param_table: pd.DataFrame = field(repr=False)
     _p: np.ndarray = field(repr=False)
+    inference_ok: bool = True
+    note: str = ""
+    kr_information: str = "observed"
     _title = "GLS fit with visit-indexed residual covariance"
 
     @property
@@ -188,7 +201,9 @@ class GlsFit(ResultMixin):
         est = lmat @ self.beta
         se = np.sqrt(np.einsum("cp,pq,cq->c", lmat, self.vcov_adjusted, lmat))
         df = self._df(lmat)
-        stat = est / se
+        if not self.inference_ok:
+            df = np.full(len(est), np.nan)
+        stat = est / se if self.inference_ok else np.full(len(est), np.nan)
         p_value = 2.0 * stats.t.sf(np.abs(stat), df)
         crit = stats.t.ppf(0.5 + level / 2.0, df)
         labels = list(names) if names is not None else [f"c{i + 1}" for i in range(len(est))]
@@ -332,6 +347,15 @@ class MmrmResult(ResultMixin):
         Rows excluded from the fit, with reasons.
     fit : GlsFit
         The underlying GLS fit.
+    converged : bool
+        Whether the fit passed every convergence and boundary check: gradient below the
+        tolerance, positive-definite observed information, no variance (or conditional variance
+        of a visit given the others) at zero. When False the df, statistics, p-values and
+        confidence limits in ``to_frame()``, ``lsmeans``, ``coefficients`` and the F tests are
+        NaN (estimates and standard errors are kept), a ``ConvergenceWarning`` says what to do
+        and ``audit`` records it.
+    note : str
+        Why inference was withheld (empty when ``converged``).
 
     Methods
     -------
@@ -371,7 +395,13 @@ class MmrmResult(ResultMixin):
     _type3: tuple[tuple[str, np.ndarray], ...] = field(default=(), repr=False)
     _slices: tuple[tuple[Any, np.ndarray], ...] = field(default=(), repr=False)
     _slice_effect: str = field(default="", repr=False)
+    converged: bool = True
+    note: str = ""
     _title = "MMRM: treatment difference by visit"
+
+    def summary(self, digits: int = 3) -> str:
+        text = super().summary(digits)
+        return text if self.converged else f"{text}\nNote: {self.note}"
 
     def anova(self, *, type: int | str = 3) -> pd.DataFrame:  # noqa: A002 - SAS/R vocabulary
         """Type 3 F tests of every model effect (SAS PROC MIXED "Type 3 Tests of Fixed Effects").
@@ -534,6 +564,11 @@ class MmrmResult(ResultMixin):
         return self.fit.convergence
 
     @property
+    def kr_information(self) -> str:
+        """Information matrix behind the Kenward-Roger df ("observed" or "expected")."""
+        return self.fit.kr_information
+
+    @property
     def audit(self) -> pd.DataFrame:
         return self._audit.copy()
 
@@ -557,13 +592,14 @@ def _f_table(tests: Sequence[tuple[str, np.ndarray]], fit: GlsFit) -> pd.DataFra
                 df_method=fit.df_method,
                 residual_df=float(fit.n_obs - len(fit.beta)),
             )
+            ok = fit.inference_ok
             rows.append(
                 {
                     "effect": name,
                     "num_df": res.num_df,
-                    "den_df": res.den_df,
-                    "f_value": res.f_value,
-                    "p_value": res.p_value,
+                    "den_df": res.den_df if ok else np.nan,
+                    "f_value": res.f_value if ok else np.nan,
+                    "p_value": res.p_value if ok else np.nan,
                     "method": fit.df_method,
                 }
             )
@@ -595,9 +631,14 @@ def _check_conf_level(conf_level: float) -> float:
     return float(conf_level)
 
 
+KR_INFORMATION = ("observed", "expected")
+
+
 def _check_options(
-    covariance: str, df_method: str, reml: bool, conf_level: float
+    covariance: str, df_method: str, reml: bool, conf_level: float, kr_information: str
 ) -> tuple[str, float]:
+    if kr_information not in KR_INFORMATION:
+        raise one_of("kr_information", kr_information, KR_INFORMATION)
     if not isinstance(covariance, str) or covariance.lower() not in COVARIANCE_ALIASES:
         raise one_of("covariance", covariance, tuple(COVARIANCE_ALIASES))
     if df_method not in DF_METHODS:
@@ -727,6 +768,7 @@ def _fit_core_impl(
     conf_level: float,
     control: dict[str, Any],
     n_subjects_ic: int,
+    kr_information: str = "observed",
 ) -> GlsFit:
     n_visits = len(visits)
     rank = np.linalg.matrix_rank(x)
@@ -773,18 +815,20 @@ def _fit_core_impl(
     convergence = MmrmConvergence(opt.converged, opt.iterations, opt.gradient_norm, opt.message)
     if fixed is not None:
         convergence = replace(convergence, optimizer=_FIXED_OPTIMIZER)
-    elif not opt.converged:
-        warnings.warn(
-            f"MMRM optimiser did not converge: {opt.message}", ConvergenceWarning, stacklevel=4
-        )
     eta = opt.eta
     sigma, _ = structure.sigma_eta(eta)
+    diagnosis = _diagnose(data, structure, opt, sigma, visits, optimised=fixed is None)
+    _fit_checks.warn_withheld("mmrm", diagnosis, stacklevel=5)
     ev = opt.derivatives.evaluation
     pmat = opt.derivatives.pmat
+    information = kr_information if df_method.startswith("kenward_roger") else "observed"
     try:
-        w = _engine.covariance_parameter_vcov(structure, eta, opt.derivatives)
+        w_obs = _engine.covariance_parameter_vcov(structure, eta, opt.derivatives)
+        w = _engine.covariance_parameter_vcov(
+            structure, eta, opt.derivatives, information=information
+        )
     except np.linalg.LinAlgError:
-        w = np.full_like(opt.derivatives.hessian, np.nan)
+        w_obs = w = np.full_like(opt.derivatives.hessian, np.nan)
     vcov_adj = ev.cov_beta
     if df_method.startswith("kenward_roger"):
         qmat, rmat = _engine.kr_qr(data, structure, eta)
@@ -794,7 +838,7 @@ def _fit_core_impl(
     labels = [str(v) for v in visits]
     params = pd.DataFrame(structure.param_names(labels))
     params["estimate"] = eta
-    params["std_error"] = np.sqrt(np.clip(np.diag(w), 0, None))
+    params["std_error"] = np.sqrt(np.clip(np.diag(w_obs), 0, None))
     q, p, n = structure.n_params, x.shape[1], len(y)
     d = q if reml else q + p
     n_star = n - p if reml else n
@@ -820,8 +864,45 @@ def _fit_core_impl(
         convergence=convergence,
         eta=_readonly(eta),
         eta_vcov=_readonly(w),
+        kr_information=information,
         _param_table=params,
         _p=_readonly(pmat),
+        inference_ok=diagnosis.ok,
+        note=diagnosis.note,
+    )
+
+
+def _diagnose(
+    data: _engine.Data,
+    structure: CovarianceStructure,
+    opt: _engine.OptimResult,
+    sigma: np.ndarray,
+    visits: Sequence[Any],
+    *,
+    optimised: bool,
+) -> _fit_checks.FitDiagnosis:
+    """Convergence and boundary checks of an MMRM fit (see :mod:`._fit_checks`)."""
+    ev = opt.derivatives.evaluation
+    n_at = np.zeros(data.n_visits, dtype=int)
+    for pat in data.patterns:
+        n_at[pat.visits] += pat.m
+    sparse = int(np.argmin(n_at))
+    alternatives = [k for k in ("compound_symmetry", "ar1", "toeplitz") if k != structure.kind]
+    advice = (
+        "Fit a covariance with fewer parameters (covariance="
+        + " or ".join(repr(k) for k in alternatives)
+        + ") or pool sparse visits (the sparsest visit, "
+        f"{visits[sparse]}, has {n_at[sparse]} observations of {data.n_subjects} subjects)"
+    )
+    ratios = _fit_checks.conditional_variance_ratio(sigma)
+    finite = bool(ev.ok and np.all(np.isfinite(ev.beta)) and np.all(np.isfinite(ev.cov_beta)))
+    return _fit_checks.diagnose(
+        gradient_message=None if (opt.converged or not optimised) else opt.message,
+        hessian=opt.derivatives.hessian,
+        hessian_scale=structure.eta_scale(opt.eta) if len(opt.eta) else None,
+        variance_ratios=[(f"visit {v}", float(r)) for v, r in zip(visits, ratios, strict=True)],
+        estimates_finite=finite,
+        advice=advice,
     )
 
 
@@ -855,6 +936,7 @@ def fit_gls(
     visits: Sequence[Any] | None = None,
     conf_level: float = 0.95,
     control: Mapping[str, Any] | None = None,
+    kr_information: str = "observed",
 ) -> GlsFit:
     """Fit ``y = X beta + e`` with a visit-indexed within-subject covariance by REML or ML.
 
@@ -889,6 +971,11 @@ def fit_gls(
         observed information, Satterthwaite / Kenward-Roger all at the given point), and
         ``convergence.converged`` is False with ``iterations`` 0. Use it to reproduce another
         program's output at that program's own covariance estimates.
+    kr_information : {"observed", "expected"}
+        Information matrix of the covariance parameters behind the Kenward-Roger df and
+        adjusted covariance (ignored by the other ``df_method``). "observed" (default, the
+        package-wide convention shared with :func:`clustered_ancova`) is SAS PROC MIXED's
+        ``DDFM=KR``; "expected" is R ``pbkrtest``'s. The two differ by O(1/n) in the df.
 
     Returns
     -------
@@ -938,7 +1025,7 @@ def fit_gls(
     >>> bool(np.allclose(again.beta, fit.beta)), again.convergence.iterations
     (True, 0)
     """
-    covariance, conf_level = _check_options(covariance, df_method, reml, conf_level)
+    covariance, conf_level = _check_options(covariance, df_method, reml, conf_level, kr_information)
     ctrl = _check_control(control)
     if isinstance(X, pd.DataFrame):
         names = [str(c) for c in X.columns]
@@ -989,6 +1076,7 @@ def fit_gls(
         conf_level=conf_level,
         control=ctrl,
         n_subjects_ic=int(subj_code.max()) + 1,
+        kr_information=kr_information,
     )
 
 
@@ -1076,6 +1164,7 @@ def mmrm(
     reml: bool = True,
     visits: Sequence[Any] | None = None,
     control: Mapping[str, Any] | None = None,
+    kr_information: str = "observed",
 ) -> MmrmResult:
     """Mixed model for repeated measures: the arm difference at every visit.
 
@@ -1113,6 +1202,10 @@ def mmrm(
         Visit order (first = reference); defaults to Categorical order or sorted labels.
     control : mapping, optional
         Optimiser settings, see :func:`fit_gls`.
+    kr_information : {"observed", "expected"}
+        Information matrix behind the Kenward-Roger df and adjusted standard errors: "observed"
+        (default; SAS PROC MIXED ``DDFM=KR``) or "expected" (R ``pbkrtest``). Ignored by the
+        other ``df_method``. The same option and default exist in :func:`clustered_ancova`.
 
     Returns
     -------
@@ -1129,8 +1222,9 @@ def mmrm(
     ValueError, TypeError
         For invalid options.
     ConvergenceWarning
-        (warning) when the optimiser stops before the gradient tolerance is met; the result
-        still says so in ``convergence``.
+        (warning) when a convergence or boundary check fails (see Notes); the result then has
+        ``converged=False``, a ``note``, NaN inference and the optimiser report in
+        ``convergence``.
 
     Notes
     -----
@@ -1140,7 +1234,19 @@ def mmrm(
     covariance parameters; BIC uses the number of subjects in the input as sample size).
     Validated against SAS PROC MIXED (fev_data from the openpharma ``mmrm`` package:
     estimates, SEs, Satterthwaite and Kenward-Roger df, -2 REML log-likelihood, LS-means) and
-    against ``nlme::gls`` + ``emmeans`` in R (``tests/reference/mmrm_r``).
+    against ``nlme::gls`` + ``emmeans`` in R (``tests/reference/mmrm_r``); with
+    ``kr_information="expected"`` the Kenward-Roger df and SEs of a compound-symmetry model
+    against ``lme4`` + ``pbkrtest`` (``tests/reference/kr_information``).
+
+    Untrustworthy fits are not reported as if they were fine. After optimisation the fit must
+    have a gradient below ``control['gtol']``, a positive-definite observed information of the
+    covariance parameters, and no visit whose conditional variance given the other visits is
+    (numerically) zero -- the form an unbounded REML likelihood takes when a visit has fewer
+    observations than the parameters describing it (``nlme::gls`` stops with an error there;
+    ``tests/reference/mmrm_boundary``). A fit failing a check keeps its estimates and standard
+    errors, reports NaN df, statistics, p-values and confidence limits, sets ``converged=False``
+    and ``note``, adds an ``audit`` row and warns (``ConvergenceWarning``) with what to do:
+    fewer covariance parameters (compound symmetry, AR(1), Toeplitz) or pooled sparse visits.
 
     Examples
     --------
@@ -1166,7 +1272,9 @@ def mmrm(
     """
     if not isinstance(long_df, pd.DataFrame):
         raise TypeError(f"`long_df` must be a pandas DataFrame; got {type(long_df).__name__}.")
-    covariance_kind, conf_level = _check_options(covariance, df_method, reml, conf_level)
+    covariance_kind, conf_level = _check_options(
+        covariance, df_method, reml, conf_level, kr_information
+    )
     ctrl = _check_control(control)
     covariates = (covariates,) if isinstance(covariates, str) else tuple(covariates)
     for name, val in (("outcome", outcome), ("arm", arm), ("visit", visit), ("subject", subject)):
@@ -1367,6 +1475,7 @@ def mmrm(
         conf_level=conf_level,
         control=ctrl,
         n_subjects_ic=n_subjects_input,
+        kr_information=kr_information,
     )
 
     # ---- LS-means and visit-wise differences
@@ -1429,6 +1538,10 @@ def mmrm(
         )
     effects = effects_frame(rows)
     last = effects.iloc[-1]
+    if not fit.inference_ok:
+        audit_rows.append(
+            {"step": "mmrm", "reason": _fit_checks.WITHHELD, "n_rows": 0, "detail": fit.note}
+        )
     return MmrmResult(
         outcome=outcome,
         treated=treated,
@@ -1458,4 +1571,6 @@ def mmrm(
         _type3=type3,
         _slices=slices,
         _slice_effect=f"{arm}:{visit}",
+        converged=fit.inference_ok,
+        note=fit.note,
     )

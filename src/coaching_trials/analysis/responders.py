@@ -17,6 +17,7 @@ from coaching_trials._results import ResultMixin, effects_frame
 from coaching_trials.analysis._common import (
     arm_contrast,
     check_conf_level,
+    check_frame,
     html_with_tables,
     label,
     normal_interval,
@@ -101,6 +102,13 @@ class RespondersResult(ResultMixin):
         The NNT interval in Altman's wording.
     event : str
         The responder definition, e.g. ``"pfi_burnout >= 1.33"``.
+    cluster : str or None
+        The cluster column when the analysis was cluster-robust.
+    n_clusters : int or None
+        Number of clusters analysed (``None`` without ``cluster``).
+    df : float
+        ``n_clusters - 1`` for the cluster-robust t intervals and tests; NaN otherwise
+        (normal-theory score and Wald methods).
     """
 
     outcome: str
@@ -124,6 +132,9 @@ class RespondersResult(ResultMixin):
     proportions: pd.DataFrame
     comparisons: pd.DataFrame
     audit: pd.DataFrame
+    cluster: str | None = None
+    n_clusters: int | None = None
+    df: float = float("nan")
 
     _title: ClassVar[str] = "Responders"
 
@@ -151,6 +162,7 @@ class RespondersResult(ResultMixin):
                     "contrast": arm_contrast(self.treated, self.control, sep[r.scale]),
                     "estimate": r.estimate,
                     "std_error": r.std_error if r.scale == "difference" else np.nan,
+                    "df": self.df,
                     "statistic": r.statistic,
                     "p_value": r.p_value,
                     "conf_low": r.conf_low,
@@ -167,11 +179,14 @@ class RespondersResult(ResultMixin):
         return effects_frame(rows)
 
 
-def _logistic(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, str | None]:
+def _logistic(
+    y: np.ndarray, x: np.ndarray, clusters: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, str | None]:
     """Maximum-likelihood logistic regression: coefficients, Wald standard errors and a problem.
 
     The problem is ``None`` for a usable fit, otherwise why the maximum-likelihood estimate
-    does not exist (complete or quasi-complete separation) or was not reached.
+    does not exist (complete or quasi-complete separation) or was not reached. With
+    ``clusters`` the standard errors are the CR1 sandwich (``sandwich::vcovCL(type = "HC1")``).
     """
     import statsmodels.api as sm
     from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
@@ -179,7 +194,17 @@ def _logistic(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, str
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fit = sm.GLM(y, x, family=sm.families.Binomial()).fit(tol=1e-13, maxiter=200)
-    params, bse = np.asarray(fit.params), np.asarray(fit.bse)
+        if clusters is not None:
+            bread = np.asarray(fit.cov_params())  # (X' W X)^-1
+            scores = x * (y - np.asarray(fit.mu))[:, None]
+            codes = pd.factorize(clusters)[0]
+            meat = _cluster_meat(scores, codes)
+            g, n, k = int(codes.max()) + 1, len(y), x.shape[1]
+            vcov = bread @ meat @ bread * g / (g - 1) * (n - 1) / (n - k)
+            fit_bse = np.sqrt(np.diag(vcov))
+        else:
+            fit_bse = np.asarray(fit.bse)
+    params, bse = np.asarray(fit.params), fit_bse
     problem = None
     if any(issubclass(w.category, PerfectSeparationWarning) for w in caught):
         problem = "perfect separation: the events are predicted exactly by arm and baseline"
@@ -188,6 +213,106 @@ def _logistic(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, str
     elif not (np.all(np.isfinite(params)) and np.all(np.isfinite(bse))):
         problem = "the logistic regression gave non-finite estimates"
     return params, bse, problem
+
+
+def _cluster_meat(scores: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``sum_g u_g u_g'`` with ``u_g`` the sum of the score rows of cluster ``g``."""
+    sums = np.zeros((int(codes.max()) + 1, scores.shape[1]))
+    np.add.at(sums, codes, scores)
+    return sums.T @ sums
+
+
+def _cluster_vcov(y: np.ndarray, treat: np.ndarray, clusters: np.ndarray) -> np.ndarray:
+    """CR1 covariance of the two arm proportions ``(p_treated, p_control)``.
+
+    Linear probability model with the cell-means design ``[treated, control]``: bread
+    ``diag(1 / n_a)``, scores ``x_i (y_i - p_arm(i))`` summed within clusters, factor
+    ``G / (G - 1) * (n - 1) / (n - 2)`` (``sandwich::vcovCL(type = "HC1")``).
+    """
+    x = np.column_stack([treat, 1.0 - treat])
+    n_arm = x.sum(axis=0)
+    p = (x * y[:, None]).sum(axis=0) / n_arm
+    scores = x * (y - x @ p)[:, None]
+    codes = pd.factorize(clusters)[0]
+    g, n = int(codes.max()) + 1, len(y)
+    meat = _cluster_meat(scores, codes)
+    return meat / np.outer(n_arm, n_arm) * g / (g - 1) * (n - 1) / (n - 2)
+
+
+def _cluster_setup(
+    y: np.ndarray,
+    treat: np.ndarray,
+    clusters: np.ndarray | None,
+    cluster: str | None,
+    events: np.ndarray,
+    n: np.ndarray,
+    conf_level: float,
+) -> tuple[int | None, float, np.ndarray | None, tuple[np.ndarray, np.ndarray]]:
+    """Number of clusters, t df, CR1 covariance of the proportions and the per-arm intervals
+    (Wilson; at the effective sample size ``p (1 - p) / V_aa`` with clusters)."""
+    if clusters is None:
+        return None, float("nan"), None, wilson_interval(events, n, conf_level)
+    n_clusters = int(pd.unique(clusters).size)
+    if n_clusters < 2:
+        raise ValueError(f"Column '{cluster}' must identify at least 2 clusters; got {n_clusters}.")
+    vcov = _cluster_vcov(y, treat, clusters)
+    p = events / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n_eff = np.where(np.diag(vcov) > 0, p * (1 - p) / np.diag(vcov), n)
+    return n_clusters, float(n_clusters - 1), vcov, wilson_interval(p * n_eff, n_eff, conf_level)
+
+
+def _t_row(row: dict[str, Any], log_est: float, df: float, conf_level: float) -> dict[str, Any]:
+    """A log-scale Wald row redone with t(df) (cluster-robust inference)."""
+    crit = stats.t.ppf(0.5 + conf_level / 2.0, df)
+    se = row["std_error"]
+    return {
+        **row,
+        "p_value": float(2 * stats.t.sf(abs(row["statistic"]), df)),
+        "conf_low": float(np.exp(log_est - crit * se)),
+        "conf_high": float(np.exp(log_est + crit * se)),
+        "method": f"{row['method']}; cluster-robust (CR1), t with {df:g} df",
+    }
+
+
+def _clustered_comparisons(
+    p: np.ndarray, vcov: np.ndarray, df: float, conf_level: float
+) -> list[dict[str, Any]]:
+    """Risk difference, risk ratio and odds ratio with CR1 variances and t(df) inference."""
+    crit = stats.t.ppf(0.5 + conf_level / 2.0, df)
+    out = []
+    with np.errstate(divide="ignore", invalid="ignore"):
+        measures = [
+            ("risk_difference", "difference", p[0] - p[1], np.array([1.0, -1.0]), False),
+            ("risk_ratio", "log", np.log(p[0] / p[1]), np.array([1 / p[0], -1 / p[1]]), True),
+            (
+                "odds_ratio",
+                "log",
+                np.log(p[0] / (1 - p[0])) - np.log(p[1] / (1 - p[1])),
+                np.array([1 / (p[0] * (1 - p[0])), -1 / (p[1] * (1 - p[1]))]),
+                True,
+            ),
+        ]
+        for measure, scale, est, grad, log in measures:
+            se = float(np.sqrt(grad @ vcov @ grad))
+            if not (np.isfinite(est) and np.isfinite(se) and se > 0):
+                est, se = np.nan, np.nan
+            t = est / se
+            low, high = est - crit * se, est + crit * se
+            out.append(
+                {
+                    "measure": measure,
+                    "estimate": float(np.exp(est) if log else est),
+                    "std_error": float(se),
+                    "scale": scale,
+                    "statistic": float(t),
+                    "p_value": float(2 * stats.t.sf(abs(t), df)),
+                    "conf_low": float(np.exp(low) if log else low),
+                    "conf_high": float(np.exp(high) if log else high),
+                    "method": f"cluster-robust (CR1) Wald interval, t with {df:g} df",
+                }
+            )
+    return out
 
 
 def responders(
@@ -202,6 +327,7 @@ def responders(
     adjust_baseline: bool = False,
     event_is: str = "good",
     conf_level: float = 0.95,
+    cluster: str | None = None,
 ) -> RespondersResult:
     r"""Compare the proportion of responders (``outcome`` past ``cutpoint``) between arms.
 
@@ -229,6 +355,11 @@ def responders(
         Use ``"bad"`` for events such as "burnout at follow-up".
     conf_level : float
         Confidence level.
+    cluster : str, optional
+        Column of the coach / coaching group (or site). Participants of one cluster are then
+        not treated as independent: every measure gets a cluster-robust (CR1) variance and a
+        t interval and test with ``n_clusters - 1`` df (as :func:`coaching_trials.ancova`
+        with ``cluster``); see Notes. Rows missing the cluster are excluded (audited).
 
     Returns
     -------
@@ -250,6 +381,18 @@ def responders(
     Validated against R (``prop.test``, the Newcombe formula, ``glm(binomial)`` with
     ``confint.default``) to 1e-6.
 
+    With ``cluster`` the two proportions are the coefficients of the linear probability model
+    ``event ~ 0 + treated + control`` and their covariance ``V`` is the CR1 sandwich
+    (``sandwich::vcovCL(type = "HC1")``: cluster sums of the scores, factor
+    ``G / (G - 1) * (n - 1) / (n - 2)``), which also covers clusters that span both arms. The
+    risk difference has variance ``V_tt + V_cc - 2 V_tc``; the log risk ratio and log odds
+    ratio get theirs by the delta method, which for this saturated model equals the CR1
+    sandwich of ``glm(event ~ arm, binomial(link = "log"))`` and ``binomial`` exactly. Intervals
+    and tests use a t distribution with ``G - 1`` df; the adjusted odds ratio is the logistic
+    regression with its CR1 sandwich. The per-arm intervals are Wilson intervals at the
+    effective sample size ``p (1 - p) / V_aa``. Validated against ``sandwich::vcovCL`` on lm and
+    glm fits (``tests/reference/responders_cluster``) to 1e-6.
+
     Examples
     --------
     >>> import pandas as pd
@@ -260,6 +403,14 @@ def responders(
     ...                     event_is="bad")
     >>> round(res.estimate, 2), res.nnt_label, round(res.nnt, 2)
     (-0.4, 'NNTB', 2.5)
+
+    With participants coached in groups, the cluster-robust version:
+
+    >>> df["group"] = [f"g{i // 2}" for i in range(20)]
+    >>> clustered = ct.responders(df, outcome="y", arm="arm", treated="a", cutpoint=1,
+    ...                           event_is="bad", cluster="group")
+    >>> clustered.n_clusters, clustered.df, round(clustered.estimate, 2)
+    (10, 9.0, -0.4)
     """
     conf_level = check_conf_level(conf_level)
     if direction not in _DIRECTIONS:
@@ -270,16 +421,24 @@ def responders(
         raise TypeError(f"`cutpoint` must be a number; got {cutpoint!r}.")
     if adjust_baseline and baseline is None:
         raise ValueError("`adjust_baseline=True` needs the `baseline` column.")
+    if cluster is not None and not isinstance(cluster, str):
+        raise TypeError(f"`cluster` must be a column name (str) or None; got {cluster!r}.")
     variables = [(outcome, "outcome", True)]
     if baseline is not None:
         variables.append((baseline, "baseline", True))
+    if cluster is not None:
+        check_frame(data, [cluster])
+        variables.append((cluster, "cluster", False))
     sample = prepare_two_arm(data, arm=arm, treated=treated, variables=variables, step="responders")
     y = _DIRECTIONS[direction](sample.values[outcome].to_numpy(), cutpoint).astype(float)
     groups = [sample.treat == 1.0, sample.treat == 0.0]
     n = np.array([g.sum() for g in groups], dtype=float)
     x = np.array([y[g].sum() for g in groups])
     p = x / n
-    w_low, w_high = wilson_interval(x, n, conf_level)
+    clusters = None if cluster is None else sample.values[cluster].to_numpy()
+    n_clusters, df, vcov, (w_low, w_high) = _cluster_setup(
+        y, sample.treat, clusters, cluster, x, n, conf_level
+    )
     proportions = pd.DataFrame(
         {
             "arm": [sample.treated, sample.control],
@@ -339,6 +498,8 @@ def responders(
         wald_log("risk_ratio", log_rr, se_rr, "log Wald interval"),
         wald_log("odds_ratio", log_or, se_or, "Woolf interval"),
     ]
+    if vcov is not None:
+        comparisons = _clustered_comparisons(p, vcov, df, conf_level)
     if adjust_baseline:
         design = np.column_stack(
             [np.ones_like(y), sample.treat, sample.values[baseline].to_numpy()]
@@ -352,7 +513,7 @@ def responders(
             )
             beta = se = np.full(3, np.nan)
         else:
-            beta, se, problem = _logistic(y, design)
+            beta, se, problem = _logistic(y, design, clusters)
         if problem is not None:
             warnings.warn(
                 f"responders: adjusted odds ratio for '{outcome}' not estimable: {problem}; "
@@ -362,7 +523,11 @@ def responders(
             )
             beta, se = np.full(3, np.nan), np.full(3, np.nan)
             method = f"{method}; not estimable: {problem}"
-        comparisons.append(wald_log("odds_ratio_adjusted", float(beta[1]), float(se[1]), method))
+        row = wald_log("odds_ratio_adjusted", float(beta[1]), float(se[1]), method)
+        comparisons.append(row if vcov is None else _t_row(row, float(beta[1]), df, conf_level))
+    head = comparisons[0]
+    rd, rd_se = float(head["estimate"]), float(head["std_error"])
+    rd_low, rd_high = float(head["conf_low"]), float(head["conf_high"])
     benefit = rd if event_is == "good" else -rd
     return RespondersResult(
         outcome=outcome,
@@ -372,14 +537,17 @@ def responders(
         event_is=event_is,
         estimate=rd,
         std_error=rd_se,
-        statistic=float(z_score),
-        p_value=float(2 * stats.norm.sf(abs(z_score))),
-        conf_low=float(rd_low),
-        conf_high=float(rd_high),
+        statistic=float(head["statistic"]),
+        p_value=float(head["p_value"]),
+        conf_low=rd_low,
+        conf_high=rd_high,
         conf_level=conf_level,
         nnt=float(np.inf) if rd == 0 else float(1 / abs(rd)),
         nnt_label="NNTB" if benefit >= 0 else "NNTH",
         nnt_conf_text=nnt_interval(float(rd_low), float(rd_high), event_is=event_is),
         proportions=proportions,
         comparisons=pd.DataFrame(comparisons),
+        cluster=cluster,
+        n_clusters=n_clusters,
+        df=df,
     )

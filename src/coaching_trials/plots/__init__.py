@@ -9,6 +9,7 @@ checked and reused (e.g. as the table beside the figure in a report). Counts bel
 from coaching_trials.plots.bars import plot_percent_change, plot_responders
 from coaching_trials.plots.consort import plot_consort
 from coaching_trials.plots.forest import plot_forest
+from coaching_trials.plots.tipping import plot_tipping_point
 from coaching_trials.plots.trajectories import plot_trajectories
 
 __all__ = [
@@ -16,5 +17,6 @@ __all__ = [
     "plot_forest",
     "plot_percent_change",
     "plot_responders",
+    "plot_tipping_point",
     "plot_trajectories",
 ]
