@@ -80,6 +80,7 @@ _EXPORTS: dict[str, str] = {
     "plot_percent_change": "coaching_trials.plots.bars",
     "plot_responders": "coaching_trials.plots.bars",
     "plot_consort": "coaching_trials.plots.consort",
+    "plot_power_curve": "coaching_trials.plots.power",
     # report
     "build_report": "coaching_trials.report.html",
     "ReportResult": "coaching_trials.report.html",
@@ -97,6 +98,12 @@ _EXPORTS: dict[str, str] = {
     "TrialTruth": "coaching_trials.simulate.trial",
     "power": "coaching_trials.simulate.power",
     "PowerResult": "coaching_trials.simulate.power",
+    "power_grid": "coaching_trials.simulate.grid",
+    "PowerGridResult": "coaching_trials.simulate.grid",
+    "sample_size": "coaching_trials.simulate.grid",
+    "SampleSizeResult": "coaching_trials.simulate.grid",
+    "run_power_grid": "coaching_trials.simulate.grid",
+    "PowerGridRun": "coaching_trials.simulate.grid",
     "load_example": "coaching_trials.datasets",
     "ExampleData": "coaching_trials.datasets",
 }

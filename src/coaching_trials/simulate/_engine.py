@@ -512,7 +512,13 @@ def resolve_effect(
         raise ValueError(
             f"`effect` of {points:g} points on {model.outcome!r} at this wave cannot be "
             f"simulated: the response range allows differences between {reachable[0]:.3g} "
-            f"and {reachable[1]:.3g}."
+            f"and {reachable[1]:.3g}"
+            + (
+                " (both arms are coached by this wave: only the fading of the immediate arm's "
+                "effect separates them)."
+                if model.wave >= 2
+                else "."
+            )
         )
     e = brentq(lambda e: expected_difference(at(e)) - points, -bound, bound, xtol=1e-12)
     return at(float(e)), sd
