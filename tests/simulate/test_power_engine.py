@@ -96,8 +96,16 @@ def test_outcome_sd_matches_a_large_sample(outcome: str, measurement: str) -> No
 
 
 def test_icc_adds_a_coach_component_to_coached_participants() -> None:
-    model = model_of(3000, "pfi_pf", "month3", icc=0.3, dropout=0.0, measurement="latent",
-                     effects={"pfi_pf": 0.0}, n_coaches=400)
+    model = model_of(
+        3000,
+        "pfi_pf",
+        "month3",
+        icc=0.3,
+        dropout=0.0,
+        measurement="latent",
+        effects={"pfi_pf": 0.0},
+        n_coaches=400,
+    )
     draws = _engine.draw_scores(np.random.default_rng(8), model, 1)
     plain = replace(model, icc=0.0)
     base = _engine.draw_scores(np.random.default_rng(8), plain, 1)
@@ -136,8 +144,9 @@ def test_unreachable_effect_is_refused() -> None:
 @pytest.mark.parametrize("analysis", ["ancova", "mmrm", "change"])
 @pytest.mark.parametrize("measurement", ["items", "latent"])
 def test_power_at_zero_effect_is_alpha(analysis: str, measurement: str) -> None:
-    res = power(effect=0.0, analysis=analysis, measurement=measurement, n_sims=3000,
-                wave="month6", seed=31)
+    res = power(
+        effect=0.0, analysis=analysis, measurement=measurement, n_sims=3000, wave="month6", seed=31
+    )
     assert res.true_effect == pytest.approx(0.0, abs=1e-12)
     assert abs(res.power - 0.05) < 4 * np.sqrt(0.05 * 0.95 / 3000)
 
@@ -161,8 +170,14 @@ def test_batched_mmrm_matches_mmrm() -> None:
                 "y": y[:, 1:].ravel(),
             }
         ).dropna()
-        kw = dict(outcome="y", arm="arm", visit="visit", subject="id", treated="immediate",
-                  baseline="base")
+        kw = dict(
+            outcome="y",
+            arm="arm",
+            visit="visit",
+            subject="id",
+            treated="immediate",
+            baseline="base",
+        )
         ml = mmrm(long, reml=False, **kw).to_frame().set_index("wave")
         reml = mmrm(long, **kw).to_frame().set_index("wave")
         # maximum likelihood: the factored likelihood gives the same estimate
@@ -193,9 +208,22 @@ def analytic_ancova_power(model, effect: float) -> float:
 @pytest.mark.parametrize("n", [25, 60, 120])
 @pytest.mark.parametrize("d", [0.25, 0.45])
 def test_ancova_power_matches_the_analytic_formula(n: int, d: float) -> None:
-    res = power(n_immediate=n, n_delayed=n, outcome="pfi_pf", standardized_effect=d,
-                measurement="latent", dropout=0.0, n_sims=10000, seed=n)
-    model = model_of(n, "pfi_pf", measurement="latent", dropout=0.0,
-                     effects={"pfi_pf": res.latent_effects["pfi_pf"]})
+    res = power(
+        n_immediate=n,
+        n_delayed=n,
+        outcome="pfi_pf",
+        standardized_effect=d,
+        measurement="latent",
+        dropout=0.0,
+        n_sims=10000,
+        seed=n,
+    )
+    model = model_of(
+        n,
+        "pfi_pf",
+        measurement="latent",
+        dropout=0.0,
+        effects={"pfi_pf": res.latent_effects["pfi_pf"]},
+    )
     expected = analytic_ancova_power(model, res.true_effect)
     assert abs(res.power - expected) < 0.02, (res.power, expected)

@@ -52,11 +52,15 @@ def test_grid_results_do_not_depend_on_the_executor(serial: pd.DataFrame) -> Non
 
 def test_grid_on_a_dask_distributed_cluster(serial: pd.DataFrame) -> None:
     distributed = pytest.importorskip(
-        "distributed", reason="dask[distributed] is not installed (pip install coaching-trials[parallel])"
+        "distributed",
+        reason="dask[distributed] is not installed (pip install coaching-trials[parallel])",
     )
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         table = power_grid(**SMALL, executor=client.get_executor()).table
     pd.testing.assert_frame_equal(table, serial)
 

@@ -112,7 +112,9 @@ def plot_power_curve(
     if target is not None and (
         isinstance(target, bool) or not isinstance(target, (int, float)) or not 0 < target < 1
     ):
-        raise ValueError(f"`target` must be None or a power strictly between 0 and 1; got {target!r}.")
+        raise ValueError(
+            f"`target` must be None or a power strictly between 0 and 1; got {target!r}."
+        )
     table = power_curve_table(grid, x=x, conf_level=conf_level)
     ax = new_axes(ax, figsize=(6.5, 4.2))
     style_axes(ax, grid_axis="both")

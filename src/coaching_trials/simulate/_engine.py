@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cache
 from typing import NamedTuple
 
 import numpy as np
@@ -71,7 +71,7 @@ class _Rule(NamedTuple):
     high: float
 
 
-@lru_cache(maxsize=None)
+@cache
 def outcome_rule(outcome: str) -> _Rule:
     """The outcome's items (from the instrument registry) mapped to the simulator's constructs."""
     from coaching_trials.simulate.power import _outcome_rule
@@ -200,9 +200,7 @@ def draw_scores(rng: np.random.Generator, model: OutcomeModel, n_sims: int) -> S
             c = rng.standard_normal((s, model.n_coaches))
             scale = sd * np.sqrt(model.icc / (1 - model.icc))
             theta += (
-                np.take_along_axis(c, coach, axis=1)[:, :, None, None]
-                * coached[..., None]
-                * scale
+                np.take_along_axis(c, coach, axis=1)[:, :, None, None] * coached[..., None] * scale
             )
 
     observed = _dropout(rng, model, theta, idx, arm, s)
@@ -285,7 +283,9 @@ def _latent_weights(rule: _Rule) -> tuple[np.ndarray, float, float]:
     sign = np.where(rule.reverse, -1.0, 1.0)
     scale = 1.0 if rule.aggregation == "sum" else 1.0 / k
     weights = scale * sign
-    constant = scale * float(np.sum(np.where(rule.reverse, rule.low + rule.high, 0.0) + sign * rule.offset))
+    constant = scale * float(
+        np.sum(np.where(rule.reverse, rule.low + rule.high, 0.0) + sign * rule.offset)
+    )
     noise = scale * float(np.sqrt(np.sum(rule.noise_sd**2)))
     return weights, constant, noise
 

@@ -24,8 +24,7 @@ def check_executor(executor: Any) -> Executor | None:
         hint = " For dask.distributed pass `client.get_executor()`."
     raise TypeError(
         "`executor` must be None or a concurrent.futures.Executor (ThreadPoolExecutor, "
-        f"ProcessPoolExecutor, dask's client.get_executor()); got {type(executor).__name__}."
-        + hint
+        f"ProcessPoolExecutor, dask's client.get_executor()); got {type(executor).__name__}." + hint
     )
 
 

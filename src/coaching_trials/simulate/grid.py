@@ -182,7 +182,8 @@ def _levels(name: str, value: Any, *, kind: type) -> list[Any]:
             bad = True
         if bad:
             raise TypeError(
-                f"`{name}` must be a {'whole' if kind is int else 'finite'} number or a sequence of them; got {v!r}."
+                f"`{name}` must be a {'whole' if kind is int else 'finite'} number or a "
+                f"sequence of them; got {v!r}."
             )
     if len(set(values)) != len(values):
         raise ValueError(f"`{name}` must not repeat a value; got {values!r}.")
@@ -216,7 +217,9 @@ def _cell_unit(
 ) -> list[dict[str, Any]]:
     """Simulate one design cell and summarise it for each analysis (runs on a worker)."""
     sims = _engine.simulate_blocks(model, analyses, seed, n_sims)
-    return [summarise(sims[a], true_effect, conf_level, alternative)[0] for a in range(len(analyses))]
+    return [
+        summarise(sims[a], true_effect, conf_level, alternative)[0] for a in range(len(analyses))
+    ]
 
 
 def _fingerprint(spec: Mapping[str, Any]) -> str:
@@ -350,7 +353,9 @@ def power_grid(
         for a in ([analysis] if isinstance(analysis, str) else list(analysis))
     )
     if not analyses or len(set(analyses)) != len(analyses):
-        raise ValueError(f"`analysis` must name at least one analysis, once each; got {analysis!r}.")
+        raise ValueError(
+            f"`analysis` must name at least one analysis, once each; got {analysis!r}."
+        )
     check_choice("alternative", alternative, _ALTERNATIVES)
     n_sims = check_n_sims(n_sims)
     conf_level = check_level(conf_level)
@@ -734,7 +739,9 @@ def _load_plan(plan: Any) -> dict[str, Any]:
             try:
                 plan = tomllib.load(fh)
             except tomllib.TOMLDecodeError as exc:
-                raise ValueError(f"Power-grid plan {str(path)!r} is not valid TOML: {exc}") from None
+                raise ValueError(
+                    f"Power-grid plan {str(path)!r} is not valid TOML: {exc}"
+                ) from None
     if not isinstance(plan, Mapping):
         raise TypeError(f"`plan` must be a TOML file path or a mapping; got {type(plan).__name__}.")
     problems = []
@@ -748,7 +755,8 @@ def _load_plan(plan: Any) -> dict[str, Any]:
         for key in body:
             if key not in _PLAN_KEYS[section]:
                 problems.append(
-                    f"unknown key {key!r} in [{section}] (allowed: {', '.join(_PLAN_KEYS[section])})"
+                    f"unknown key {key!r} in [{section}] "
+                    f"(allowed: {', '.join(_PLAN_KEYS[section])})"
                 )
     if "grid" not in plan or "n_per_arm" not in plan.get("grid", {}):
         problems.append("[grid] must give n_per_arm")

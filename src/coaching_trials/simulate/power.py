@@ -25,7 +25,7 @@ from coaching_trials._results import ResultMixin
 from coaching_trials.simulate import _engine
 from coaching_trials.simulate._engine import ANALYSES, MEASUREMENTS, OutcomeModel
 from coaching_trials.simulate._parallel import check_executor, run_units
-from coaching_trials.simulate.trial import CONSTRUCTS, _OUTCOMES, _Config, _configure, _item_names
+from coaching_trials.simulate.trial import _OUTCOMES, CONSTRUCTS, _Config, _configure, _item_names
 
 __all__ = ["ANALYSES", "MEASUREMENTS", "PowerResult", "power"]
 
@@ -261,9 +261,7 @@ def root_seed(seed: Any) -> tuple[np.random.SeedSequence, int | None]:
         return np.random.SeedSequence(), None
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
         return np.random.SeedSequence(int(seed)), int(seed)
-    raise TypeError(
-        f"`seed` must be a non-negative int, a numpy Generator or None; got {seed!r}."
-    )
+    raise TypeError(f"`seed` must be a non-negative int, a numpy Generator or None; got {seed!r}.")
 
 
 def check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
@@ -476,9 +474,7 @@ def power(
     model, sd = apply_effect(model, effect, standardized_effect)
 
     sizes = _engine.block_sizes(model, n_sims, _MAX_CELLS_PER_CHUNK)
-    units = [
-        (model, (analysis,), _engine.child(root, i), size) for i, size in enumerate(sizes)
-    ]
+    units = [(model, (analysis,), _engine.child(root, i), size) for i, size in enumerate(sizes)]
     blocks = run_units(_engine.simulate_block, units, executor=executor, progress=progress)
     sims = np.concatenate(blocks, axis=2)[0]
     true_effect = _engine.expected_difference(model)
