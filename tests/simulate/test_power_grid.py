@@ -195,3 +195,10 @@ def test_run_power_grid_reports_every_plan_problem(tmp_path: Path) -> None:
     assert "unknown section [extra]" in message
     assert "unknown key 'sizes'" in message
     assert "n_per_arm" in message
+
+
+def test_progress_bar_is_optional_and_changes_nothing(serial: pd.DataFrame, capsys) -> None:
+    pytest.importorskip("tqdm", reason="tqdm is not installed (pip install tqdm)")
+    shown = power_grid(**SMALL, progress=True).table
+    pd.testing.assert_frame_equal(shown, serial)
+    assert "power grid" in capsys.readouterr().err
