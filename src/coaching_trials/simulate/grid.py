@@ -21,6 +21,7 @@ import json
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -278,7 +279,7 @@ def power_grid(
     persistence: float = 0.9,
     measurement: str = "items",
     seed: int | np.random.Generator | None = None,
-    executor: Any = None,
+    executor: Executor | None = None,
     progress: bool = False,
     checkpoint: str | os.PathLike[str] | None = None,
 ) -> PowerGridResult:
@@ -500,7 +501,7 @@ def sample_size(
     persistence: float = 0.9,
     measurement: str = "items",
     seed: int | np.random.Generator | None = None,
-    executor: Any = None,
+    executor: Executor | None = None,
     progress: bool = False,
 ) -> SampleSizeResult:
     """Participants per arm needed for ``target_power``, solved by simulation.
@@ -785,7 +786,7 @@ def run_power_grid(
     plan: str | os.PathLike[str] | Mapping[str, Any],
     *,
     out: str | os.PathLike[str],
-    executor: Any = None,
+    executor: Executor | None = None,
     progress: bool = False,
 ) -> PowerGridRun:
     """Run a power-grid plan and write the table, the power-curve figure and a manifest.

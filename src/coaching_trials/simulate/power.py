@@ -12,6 +12,7 @@ delayed). Everything is vectorized over the simulated trials; blocks of trials c
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -366,7 +367,7 @@ def power(
     icc: float = 0.0,
     measurement: str = "items",
     seed: int | np.random.Generator | None = None,
-    executor: Any = None,
+    executor: Executor | None = None,
     progress: bool = False,
 ) -> PowerResult:
     """Estimate the power of the randomized comparison by simulating many trials.
