@@ -230,18 +230,15 @@ def test_ancova_power_matches_the_analytic_formula(n: int, d: float) -> None:
     assert abs(res.power - expected) < 0.02, (res.power, expected)
 
 
-@pytest.mark.parametrize("n", [40, 90])
-def test_item_level_ancova_power_matches_noncentral_t(n: int) -> None:
-    """Items mode: residual variances per arm estimated on a large simulate_trial sample (the
-    independent item-level generator), then the analytic noncentral-t power.
+COACHES = 2000
 
-    Many coaches make the coach component of the effect an individual-level one: with few
-    coaches the mean of their effect multipliers varies between trials (a cluster effect the
-    within-trial residual variance does not see; with 8 coaches it costs ~2 points here).
-    """
-    coaches = 2000
+
+@pytest.fixture(scope="module")
+def item_level_residual_variances() -> tuple[float, float]:
+    """ANCOVA residual variance per arm on a large simulate_trial sample (the independent,
+    item-level generator), PFI burnout at month3, no dropout or item missingness."""
     big = simulate_trial(n_immediate=50000, n_delayed=50000, dropout=0.0, item_missing=0.0,
-                         n_coaches=coaches, seed=17)  # fmt: skip
+                         n_coaches=COACHES, seed=17)  # fmt: skip
     wide = score(big.responses, "pfi").pivot(
         index="participant_id", columns="wave", values="pfi_burnout"
     )
@@ -251,9 +248,23 @@ def test_item_level_ancova_power_matches_noncentral_t(n: int) -> None:
     x = np.column_stack([np.ones_like(y0), treated, y0])
     coef = np.linalg.lstsq(x, y1, rcond=None)[0]
     resid = y1 - x @ coef
-    v1, v0 = resid[treated == 1].var(), resid[treated == 0].var()
+    return float(resid[treated == 1].var()), float(resid[treated == 0].var())
+
+
+@pytest.mark.parametrize("n", [40, 90])
+def test_item_level_ancova_power_matches_noncentral_t(
+    n: int, item_level_residual_variances: tuple[float, float]
+) -> None:
+    """Items mode against the analytic noncentral-t power with the residual variances of the
+    item-level generator.
+
+    Many coaches make the coach component of the effect an individual-level one: with few
+    coaches the mean of their effect multipliers varies between trials (a cluster effect the
+    within-trial residual variance does not see; with 8 coaches it costs ~2 points here).
+    """
+    v1, v0 = item_level_residual_variances
     res = power(n_immediate=n, n_delayed=n, dropout=0.0, item_missing=0.0, n_sims=8000,
-                n_coaches=coaches, seed=n)  # fmt: skip
+                n_coaches=COACHES, seed=n)  # fmt: skip
     df = 2 * n - 3
     q = stats.t.ppf(0.975, df)
     ncp = res.true_effect / np.sqrt((v1 / n + v0 / n) * (1 + 1 / (2 * n - 4)))

@@ -13,8 +13,10 @@ import pytest
 
 import coaching_trials as ct
 from coaching_trials.simulate import grid as grid_module
-from coaching_trials.simulate.grid import GRID_COLUMNS, power_grid, run_power_grid, sample_size
+from coaching_trials.simulate.grid import GRID_COLUMNS, power_grid
+from coaching_trials.simulate.plan import EXAMPLE_PLAN, run_power_grid
 from coaching_trials.simulate.power import power
+from coaching_trials.simulate.sample_size import sample_size
 
 SMALL = {
     "n_per_arm": [20, 40],
@@ -168,7 +170,7 @@ def test_power_curve_draws_the_grid(serial: pd.DataFrame) -> None:
 def test_run_power_grid_writes_table_figure_and_manifest(tmp_path: Path) -> None:
     plan = tmp_path / "plan.toml"
     plan.write_text(
-        grid_module.EXAMPLE_PLAN.replace("n_sims = 1000", "n_sims = 40")
+        EXAMPLE_PLAN.replace("n_sims = 1000", "n_sims = 40")
         .replace("[30, 45, 60, 80]", "[20, 40]")
         .replace('["change", "ancova", "mmrm"]', '["ancova"]')
     )
