@@ -96,8 +96,15 @@ def main() -> None:
     parser.add_argument("--grid-sims", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--old", action="store_true", help="also time the old item-level path")
+    parser.add_argument("--grid-only", action="store_true", help="only the grid measurement")
     args = parser.parse_args()
     print(f"CPUs visible: {os.cpu_count()}; load average {os.getloadavg()[0]:.2f}")
+    if not args.grid_only:
+        power_vs_floor(args)
+    grid_serial_vs_parallel(args)
+
+
+def power_vs_floor(args: argparse.Namespace) -> None:
 
     floor, _ = best_of(lambda: numpy_floor(args.n_sims), args.repeat)
     print(f"numpy floor ({args.n_sims} normal-model ANCOVA trials): {floor:.3f} s")
@@ -114,6 +121,8 @@ def main() -> None:
         t, p = best_of(lambda: old_item_level(args.n_sims), 1)
         print(f"old item-level generator path: {t:.3f} s = {t / floor:.1f} x the floor")
 
+
+def grid_serial_vs_parallel(args: argparse.Namespace) -> None:
     kwargs = GRID | {"n_sims": args.grid_sims, "seed": 2024}
     n_cells = np.prod([len(v) for k, v in GRID.items() if k != "analysis"])
     serial_t, serial = best_of(lambda: ct.power_grid(**kwargs).table, 1)
