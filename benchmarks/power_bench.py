@@ -123,18 +123,31 @@ def power_vs_floor(args: argparse.Namespace) -> None:
 
 
 def grid_serial_vs_parallel(args: argparse.Namespace) -> None:
+    import resource
+
     kwargs = GRID | {"n_sims": args.grid_sims, "seed": 2024}
     n_cells = np.prod([len(v) for k, v in GRID.items() if k != "analysis"])
+    cpu0 = time.process_time()
     serial_t, serial = best_of(lambda: ct.power_grid(**kwargs).table, 1)
+    serial_cpu = time.process_time() - cpu0
+    children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     with ProcessPoolExecutor(max_workers=2) as ex:
-        ex.submit(int).result()  # start the workers before timing
-        ex.map(int, range(4))
+        list(ex.map(abs, range(4)))  # start the workers before timing
         par_t, par = best_of(lambda: ct.power_grid(**kwargs, executor=ex).table, 1)
+    children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    worker_cpu = (children1.ru_utime + children1.ru_stime) - (
+        children0.ru_utime + children0.ru_stime
+    )
     pd.testing.assert_frame_equal(serial, par)
     print(
         f"power_grid, {n_cells} design cells x {len(GRID['analysis'])} analyses, "
         f"{args.grid_sims} trials each: serial {serial_t:.2f} s, 2 processes {par_t:.2f} s, "
         f"speed-up {serial_t / par_t:.2f}x (tables identical)"
+    )
+    print(
+        f"  CPU time: serial {serial_cpu:.2f} s; the 2 workers {worker_cpu:.2f} s in total "
+        f"(incl. start-up): with 2 free cores the speed-up would be about "
+        f"{serial_cpu / (worker_cpu / 2):.2f}x; load average now {os.getloadavg()[0]:.2f}"
     )
 
 
