@@ -438,7 +438,7 @@ def test_power_options_reach_the_simulation(capsys: pytest.CaptureFixture[str]) 
         (["--effect", "big"], "--effect must be VALUE or CONSTRUCT=VALUE"),
         (["--effect", "nope=0.2"], "`effects key` must be one of"),
         (["--outcome", "mbi_ee"], "`outcome` must be one of"),
-        (["--analysis", "mmrm"], "`analysis` must be one of"),
+        (["--analysis", "glmm"], "`analysis` must be one of"),
         (["--n-sims", "0"], "`n_sims` must be a positive integer"),
     ],
 )

@@ -96,6 +96,7 @@ _EXPORTS: dict[str, str] = {
     "plot_tornado": "coaching_trials.plots.decision",
     "plot_meta_forest": "coaching_trials.plots.decision",
     "plot_tipping_point": "coaching_trials.plots.tipping",
+    "plot_power_curve": "coaching_trials.plots.power",
     # report
     "build_report": "coaching_trials.report.html",
     "ReportResult": "coaching_trials.report.html",
@@ -114,6 +115,12 @@ _EXPORTS: dict[str, str] = {
     "TrialTruth": "coaching_trials.simulate.trial",
     "power": "coaching_trials.simulate.power",
     "PowerResult": "coaching_trials.simulate.power",
+    "power_grid": "coaching_trials.simulate.grid",
+    "PowerGridResult": "coaching_trials.simulate.grid",
+    "sample_size": "coaching_trials.simulate.sample_size",
+    "SampleSizeResult": "coaching_trials.simulate.sample_size",
+    "run_power_grid": "coaching_trials.simulate.plan",
+    "PowerGridRun": "coaching_trials.simulate.plan",
     "load_example": "coaching_trials.datasets",
     "ExampleData": "coaching_trials.datasets",
 }

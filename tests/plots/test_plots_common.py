@@ -71,6 +71,7 @@ def test_public_names():
         "plot_consort",
         "plot_forest",
         "plot_percent_change",
+        "plot_power_curve",
         "plot_responders",
         "plot_tipping_point",
         "plot_trajectories",

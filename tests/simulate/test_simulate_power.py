@@ -175,7 +175,7 @@ def test_result_table_and_rendering() -> None:
     [
         ({"outcome": "burnout"}, ValueError, "must be one of"),
         ({"wave": "baseline"}, ValueError, "must be one of"),
-        ({"analysis": "mmrm"}, ValueError, "must be one of"),
+        ({"analysis": "glmm"}, ValueError, "must be one of"),
         ({"alternative": "two_sided"}, ValueError, "must be one of"),
         ({"n_sims": 0}, ValueError, "n_sims"),
         ({"conf_level": 95}, ValueError, "conf_level"),

@@ -9,6 +9,7 @@ checked and reused (e.g. as the table beside the figure in a report). Counts bel
 from coaching_trials.plots.bars import plot_percent_change, plot_responders
 from coaching_trials.plots.consort import plot_consort
 from coaching_trials.plots.forest import plot_forest
+from coaching_trials.plots.power import plot_power_curve
 from coaching_trials.plots.tipping import plot_tipping_point
 from coaching_trials.plots.trajectories import plot_trajectories
 
@@ -16,6 +17,7 @@ __all__ = [
     "plot_consort",
     "plot_forest",
     "plot_percent_change",
+    "plot_power_curve",
     "plot_responders",
     "plot_tipping_point",
     "plot_trajectories",

@@ -1,16 +1,20 @@
 """Power of a delayed-intervention coaching trial, by simulation.
 
-Trials are drawn with the generator behind :func:`~coaching_trials.simulate.trial.simulate_trial`
-(item-level responses, correlated waves, dropout, item missingness, coach clusters), scored
-with the instrument's rules from the registry (prorated item mean or sum, minimum number of
-answered items) and analysed with one of three estimators of the randomized contrast at a
-wave (immediate minus delayed). Everything is vectorized over the simulated trials: no Python
-loop over trials or participants.
+Trials are drawn by the power generator (:mod:`coaching_trials.simulate._engine`): only the
+outcome's items (or its latent score), the waves up to the one compared, dropout and coaches,
+with exactly the distribution the item-level generator of
+:func:`~coaching_trials.simulate.trial.simulate_trial` gives the scored outcome. Each trial is
+analysed with one of four estimators of the randomized contrast at a wave (immediate minus
+delayed). Everything is vectorized over the simulated trials; blocks of trials can run on any
+``concurrent.futures.Executor`` with results that do not depend on the number of workers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -19,24 +23,31 @@ from scipy import stats
 
 from coaching_trials._errors import one_of
 from coaching_trials._results import ResultMixin
-from coaching_trials.simulate.trial import (
-    _OUTCOMES,
-    _configure,
-    _generate,
-    _item_names,
-    _resolve_rng,
-    _truth,
-)
+from coaching_trials.simulate import _engine
+from coaching_trials.simulate._engine import ANALYSES, MEASUREMENTS, OutcomeModel
+from coaching_trials.simulate._parallel import check_executor, run_units
+from coaching_trials.simulate.trial import _OUTCOMES, CONSTRUCTS, _Config, _configure, _item_names
 
-__all__ = ["ANALYSES", "PowerResult", "power"]
+__all__ = ["ANALYSES", "MEASUREMENTS", "PowerResult", "power"]
 
-#: Estimators available to :func:`power`.
-ANALYSES: tuple[str, ...] = ("ancova", "change", "difference")
 _ALTERNATIVES = ("two-sided", "less", "greater")
 _SIMULATED_INSTRUMENTS = ("pfi", "svs", "uwes9", "uwes3", "qol", "iwpr")
-_MAX_CELLS_PER_CHUNK = 4_000_000  # item cells drawn at once (memory bound)
+#: item cells drawn at once per block of simulated trials (memory bound)
+_MAX_CELLS_PER_CHUNK = _engine.MAX_CELLS_PER_BLOCK
 
 _SIM_COLUMNS = ("estimate", "std_error", "df", "statistic", "p_value", "conf_low", "conf_high")
+_SUMMARY_KEYS = (
+    "n_failed",
+    "power",
+    "mc_std_error",
+    "power_conf_low",
+    "power_conf_high",
+    "mean_estimate",
+    "bias",
+    "empirical_se",
+    "mean_std_error",
+    "coverage",
+)
 
 
 @dataclass(frozen=True, repr=False)
@@ -47,11 +58,19 @@ class PowerResult(ResultMixin):
     ----------
     power : float
         Share of simulated trials in which the test rejected at level ``1 - conf_level``.
+    mc_std_error : float
+        Monte Carlo standard error of ``power``, ``sqrt(power (1 - power) / n_sims)``.
     power_conf_low, power_conf_high : float
         Wilson interval for ``power`` at ``conf_level`` (Monte Carlo uncertainty).
     true_effect : float
-        Population difference (immediate minus delayed) of the outcome at the wave, from
-        ``TrialTruth.expected_scores``.
+        The population difference (immediate minus delayed) of the outcome at the wave that
+        was simulated, in the outcome's own points (e.g. PFI item-mean points, SVS sum points).
+    standardized_effect : float
+        ``true_effect`` divided by ``outcome_sd``.
+    outcome_sd : float
+        Population SD of the outcome at baseline (complete items).
+    latent_effects : Mapping[str, float]
+        Latent coaching effect per construct that produced ``true_effect``.
     mean_estimate, bias, empirical_se, mean_std_error : float
         Mean of the estimates, its difference from ``true_effect``, the SD of the estimates
         and the mean of the model standard errors.
@@ -60,6 +79,8 @@ class PowerResult(ResultMixin):
     n_failed : int
         Simulated trials without an estimate (e.g. an arm with no complete case); they count
         as not rejecting and are left out of the other summaries.
+    measurement, icc : str, float
+        The measurement model (``"items"`` or ``"latent"``) and coach intra-cluster correlation.
     simulations : pandas.DataFrame
         One row per simulated trial: ``estimate, std_error, df, statistic, p_value,
         conf_low, conf_high, reject``.
@@ -73,9 +94,12 @@ class PowerResult(ResultMixin):
     n_sims: int
     n_failed: int
     power: float
+    mc_std_error: float
     power_conf_low: float
     power_conf_high: float
     true_effect: float
+    standardized_effect: float
+    outcome_sd: float
     mean_estimate: float
     bias: float
     empirical_se: float
@@ -83,7 +107,10 @@ class PowerResult(ResultMixin):
     coverage: float
     conf_level: float
     alternative: str
+    measurement: str
+    icc: float
     seed: int | None
+    latent_effects: Mapping[str, float] = field(repr=False, compare=False)
     simulations: pd.DataFrame = field(repr=False, compare=False)
 
     _title = "Simulated power (immediate vs delayed)"
@@ -99,9 +126,12 @@ class PowerResult(ResultMixin):
             "n_sims",
             "n_failed",
             "power",
+            "mc_std_error",
             "power_conf_low",
             "power_conf_high",
             "true_effect",
+            "standardized_effect",
+            "outcome_sd",
             "mean_estimate",
             "bias",
             "empirical_se",
@@ -109,6 +139,8 @@ class PowerResult(ResultMixin):
             "coverage",
             "conf_level",
             "alternative",
+            "measurement",
+            "icc",
         )
         return pd.DataFrame([{k: getattr(self, k) for k in keys}])
 
@@ -149,60 +181,12 @@ def _batched_ols(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Ordinary least squares fitted separately for each leading index, using rows ``valid``.
 
-    Parameters
-    ----------
-    y : array (S, n); x : array (S, n, p); valid : bool array (S, n)
-
-    Returns
-    -------
-    coef (S, p), std_error (S, p), df (S,) — NaN where the fit is not identified.
+    ``y`` (S, n), ``x`` (S, n, p), ``valid`` (S, n). Returns coef (S, p), std_error (S, p)
+    and df (S,), NaN where the fit is not identified.
     """
-    w = valid.astype(float)
-    xw = np.where(valid[..., None], x, 0.0)
-    yw = np.where(valid, y, 0.0)
-    xtx = np.einsum("snp,snq->spq", xw, xw)
-    xty = np.einsum("snp,sn->sp", xw, yw)
-    p = x.shape[-1]
-    rank = np.linalg.matrix_rank(xtx)
-    df = w.sum(axis=1) - p
-    ok = (rank == p) & (df > 0)
-    safe = np.where(ok[:, None, None], xtx, np.eye(p))
-    inv = np.linalg.inv(safe)
-    coef = np.einsum("spq,sq->sp", inv, xty)
-    resid = yw - np.einsum("snp,sp->sn", xw, coef)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sigma2 = (resid**2).sum(axis=1) / df
+    coef, inv, sigma2, df = _engine.batched_ols(y, np.where(valid[..., None], x, 0.0), valid)
     se = np.sqrt(sigma2[:, None] * np.diagonal(inv, axis1=1, axis2=2))
-    coef = np.where(ok[:, None], coef, np.nan)
-    se = np.where(ok[:, None], se, np.nan)
-    return coef, se, np.where(ok, df, np.nan)
-
-
-def _analyse(
-    scores: np.ndarray,
-    arm_index: np.ndarray,
-    observed: np.ndarray,
-    wave: int,
-    analysis: str,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Estimate immediate minus delayed at ``wave`` for each simulated trial."""
-    scores = np.where(observed, scores, np.nan)  # (S, n, W)
-    y = scores[..., wave]
-    y0 = scores[..., 0]
-    treated = (arm_index == 0).astype(float)
-    ones = np.ones_like(treated)
-    if analysis == "ancova":
-        x = np.stack([ones, treated, np.nan_to_num(y0)], axis=-1)
-        valid = ~np.isnan(y) & ~np.isnan(y0)
-    elif analysis == "change":
-        x = np.stack([ones, treated], axis=-1)
-        valid = ~np.isnan(y) & ~np.isnan(y0)
-        y = y - y0
-    else:  # difference
-        x = np.stack([ones, treated], axis=-1)
-        valid = ~np.isnan(y)
-    coef, se, df = _batched_ols(np.nan_to_num(y), x, valid)
-    return coef[:, 1], se[:, 1], df
+    return coef, se, df
 
 
 def _wilson(successes: int, n: int, conf_level: float) -> tuple[float, float]:
@@ -215,6 +199,152 @@ def _wilson(successes: int, n: int, conf_level: float) -> tuple[float, float]:
     return float(centre - half), float(centre + half)
 
 
+def _tests(
+    sims: np.ndarray, conf_level: float, alternative: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """t statistic, p-value, interval and rejection of each simulated trial."""
+    est, se, df = sims
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = est / se
+    if alternative == "two-sided":
+        p = 2 * stats.t.sf(np.abs(t), df)
+        q = stats.t.ppf(0.5 + conf_level / 2, df)
+        low, high = est - q * se, est + q * se
+    elif alternative == "less":
+        p = stats.t.cdf(t, df)
+        q = stats.t.ppf(conf_level, df)
+        low, high = np.full_like(est, -np.inf), est + q * se
+    else:
+        p = stats.t.sf(t, df)
+        q = stats.t.ppf(conf_level, df)
+        low, high = est - q * se, np.full_like(est, np.inf)
+    failed = np.isnan(est) | np.isnan(se)
+    reject = ~failed & (p < 1 - conf_level)
+    return t, p, low, high, reject
+
+
+def summarise(
+    sims: np.ndarray, true_effect: float, conf_level: float, alternative: str
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Operating characteristics of ``sims`` (rows estimate, SE, df) and the per-trial table."""
+    est, se, df = sims
+    t, p, low, high, reject = _tests(sims, conf_level, alternative)
+    n_sims = est.shape[0]
+    ok = ~(np.isnan(est) | np.isnan(se))
+    covered = (low[ok] <= true_effect) & (true_effect <= high[ok])
+    n_reject = int(reject.sum())
+    power_ = n_reject / n_sims
+    power_low, power_high = _wilson(n_reject, n_sims, conf_level)
+    mean_estimate = float(est[ok].mean()) if ok.any() else float("nan")
+    summary = {
+        "n_failed": int((~ok).sum()),
+        "power": power_,
+        "mc_std_error": float(np.sqrt(power_ * (1 - power_) / n_sims)),
+        "power_conf_low": power_low,
+        "power_conf_high": power_high,
+        "mean_estimate": mean_estimate,
+        "bias": mean_estimate - true_effect,
+        "empirical_se": float(est[ok].std(ddof=1)) if ok.sum() > 1 else float("nan"),
+        "mean_std_error": float(se[ok].mean()) if ok.any() else float("nan"),
+        "coverage": float(covered.mean()) if ok.any() else float("nan"),
+    }
+    table = pd.DataFrame(
+        dict(zip(_SIM_COLUMNS, (est, se, df, t, p, low, high), strict=True)) | {"reject": reject}
+    )
+    return summary, table
+
+
+def root_seed(seed: Any) -> tuple[np.random.SeedSequence, int | None]:
+    """The SeedSequence every work unit's seed derives from, and the integer seed if any."""
+    if isinstance(seed, np.random.Generator):
+        return np.random.SeedSequence(int(seed.integers(2**63))), None
+    if seed is None:
+        return np.random.SeedSequence(), None
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
+        return np.random.SeedSequence(int(seed)), int(seed)
+    raise TypeError(f"`seed` must be a non-negative int, a numpy Generator or None; got {seed!r}.")
+
+
+def check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise one_of(name, value, allowed)
+    return str(value)
+
+
+def check_icc(icc: Any) -> float:
+    if isinstance(icc, bool) or not isinstance(icc, (int, float, np.number)):
+        raise TypeError(f"`icc` must be a number in [0, 1); got {icc!r}.")
+    if not 0.0 <= float(icc) < 1.0:
+        raise ValueError(f"`icc` must be in [0, 1); got {icc!r}.")
+    return float(icc)
+
+
+def check_n_sims(n_sims: Any) -> int:
+    if isinstance(n_sims, bool) or not isinstance(n_sims, (int, np.integer)) or n_sims < 1:
+        raise ValueError(f"`n_sims` must be a positive integer; got {n_sims!r}.")
+    return int(n_sims)
+
+
+def check_level(conf_level: Any) -> float:
+    if isinstance(conf_level, bool) or not (
+        isinstance(conf_level, (int, float)) and 0.0 < conf_level < 1.0
+    ):
+        raise ValueError(f"`conf_level` must be strictly between 0 and 1; got {conf_level!r}.")
+    return float(conf_level)
+
+
+def build_model(
+    config: _Config,
+    *,
+    outcome: str,
+    wave: str,
+    analysis: str,
+    icc: float,
+    measurement: str,
+) -> OutcomeModel:
+    """The power generator's model of a validated configuration."""
+    check_choice("outcome", outcome, tuple(_OUTCOMES))
+    check_choice("wave", wave, config.waves[1:])
+    check_choice("analysis", analysis, ANALYSES)
+    check_choice("measurement", measurement, MEASUREMENTS)
+    return OutcomeModel(
+        n_immediate=config.n_immediate,
+        n_delayed=config.n_delayed,
+        n_waves=len(config.waves),
+        wave=config.waves.index(wave),
+        outcome=outcome,
+        analysis=analysis,
+        effects=tuple(float(config.effects[c]) for c in CONSTRUCTS),
+        dropout=(config.dropout["immediate"], config.dropout["delayed"]),
+        dropout_odds_ratio=config.dropout_odds_ratio,
+        item_missing=config.item_missing,
+        n_coaches=config.n_coaches,
+        persistence=config.persistence,
+        icc=check_icc(icc),
+        measurement=measurement,
+    )
+
+
+def apply_effect(
+    model: OutcomeModel, effect: Any, standardized_effect: Any
+) -> tuple[OutcomeModel, float]:
+    """Set the outcome's latent effect from ``effect`` (points) or ``standardized_effect``."""
+    if effect is not None and standardized_effect is not None:
+        raise ValueError("Give `effect` (outcome points) or `standardized_effect`, not both.")
+    for name, value in (("effect", effect), ("standardized_effect", standardized_effect)):
+        if value is not None and (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float, np.number))
+            or not np.isfinite(value)
+        ):
+            raise ValueError(f"`{name}` must be a finite number; got {value!r}.")
+    if effect is not None:
+        return _engine.resolve_effect(model, float(effect))
+    if standardized_effect is not None:
+        return _engine.resolve_effect(model, float(standardized_effect), standardized=True)
+    return model, _engine.outcome_sd(model)
+
+
 def power(
     *,
     n_immediate: int = 67,
@@ -225,6 +355,8 @@ def power(
     n_sims: int = 1000,
     conf_level: float = 0.95,
     alternative: str = "two-sided",
+    effect: float | None = None,
+    standardized_effect: float | None = None,
     waves: tuple[str, ...] = ("baseline", "month3", "month6"),
     effects: dict[str, float] | None = None,
     dropout: float | dict[str, float] | None = None,
@@ -232,7 +364,11 @@ def power(
     item_missing: float = 0.02,
     n_coaches: int = 8,
     persistence: float = 0.9,
+    icc: float = 0.0,
+    measurement: str = "items",
     seed: int | np.random.Generator | None = None,
+    executor: Executor | None = None,
+    progress: bool = False,
 ) -> PowerResult:
     """Estimate the power of the randomized comparison by simulating many trials.
 
@@ -247,10 +383,12 @@ def power(
         (scored as the registry says: PFI item means, SVS sum, ...).
     wave : str, default "month3"
         The wave compared (not the first wave).
-    analysis : {"ancova", "change", "difference"}
+    analysis : {"ancova", "change", "difference", "mmrm"}
         ``"ancova"``: outcome at ``wave`` on arm and baseline score (complete cases);
         ``"change"``: change from baseline on arm; ``"difference"``: outcome at ``wave`` on
-        arm. The test is the t test of the arm coefficient.
+        arm; ``"mmrm"``: maximum-likelihood MMRM (arm-by-visit and baseline-by-visit terms,
+        unstructured covariance) using every wave up to ``wave``. The test is the t test of
+        the arm contrast.
     n_sims : int, default 1000
         Simulated trials.
     conf_level : float, default 0.95
@@ -258,27 +396,57 @@ def power(
     alternative : {"two-sided", "less", "greater"}
         Direction of the test of immediate minus delayed (``"less"``: immediate lower, e.g.
         less burnout).
+    effect : float, optional
+        The true difference immediate minus delayed at ``wave``, in the outcome's own points
+        (e.g. -0.3 = 0.3 PFI item-mean points less burnout). The latent effect of the
+        outcome's construct(s) is solved so that the population difference is exactly this
+        (rounding and clipping to the response range included). Overrides ``effects`` for
+        those constructs.
+    standardized_effect : float, optional
+        The same in baseline SDs of the outcome (``effect = standardized_effect * outcome_sd``).
     waves, effects, dropout, dropout_odds_ratio, item_missing, n_coaches, persistence
-        The data-generating model, as in :func:`~coaching_trials.simulate_trial`.
+        The data-generating model, as in :func:`~coaching_trials.simulate_trial`
+        (``effects``: latent effects per construct; default Kiser et al. 2024).
+    icc : float, default 0
+        Intra-cluster correlation of the outcome among participants of the same coach once
+        coached (a coach random intercept; the analyses ignore it, so ``icc > 0`` shows what
+        ignoring clustering costs).
+    measurement : {"items", "latent"}
+        ``"items"``: the outcome's items are drawn, rounded, clipped, made missing and scored
+        (the scored outcome has the distribution it has in ``simulate_trial``'s data);
+        ``"latent"``: the unrounded score, one normal draw per person and wave (faster; no
+        item missingness).
     seed : int, numpy.random.Generator or None
-        The same integer seed gives the same result.
+        The same integer seed gives the same result, with or without an executor.
+    executor : concurrent.futures.Executor, optional
+        Runs blocks of simulated trials in parallel (``ProcessPoolExecutor``, a dask
+        ``client.get_executor()``, ...). Blocks and their seeds depend on the design only, so
+        the result is identical whatever runs them.
+    progress : bool, default False
+        Show a tqdm progress bar (needs ``tqdm``).
 
     Returns
     -------
     PowerResult
-        ``power`` with a Wilson interval, the true effect, bias, empirical and model SEs,
-        coverage and the per-trial estimates.
+        ``power`` with its Monte Carlo SE and Wilson interval, the true effect in points and
+        standardized, bias, empirical and model SEs, coverage and the per-trial estimates.
 
     Notes
     -----
-    The batched least-squares fit is checked against statsmodels OLS, the power of the
+    The batched least-squares fit is checked against statsmodels OLS, the batched MMRM
+    against :func:`coaching_trials.mmrm` (REML, Satterthwaite), the power of the
     ``"difference"`` analysis without missing data against statsmodels' ``TTestIndPower``,
-    and the rejection rate under no effect against the nominal level (tests/simulate).
+    the ANCOVA power against the analytic noncentral-t power with residual variance
+    ``sigma^2 (1 - rho^2)``, the rejection rate under no effect against the nominal level,
+    and the power generator's scored outcome against the item-level generator's
+    (tests/simulate).
 
     Examples
     --------
     >>> from coaching_trials.simulate.power import power
-    >>> res = power(n_immediate=67, n_delayed=71, n_sims=200, seed=1)
+    >>> res = power(n_immediate=67, n_delayed=71, effect=-0.3, n_sims=200, seed=1)
+    >>> round(res.true_effect, 6)
+    -0.3
     >>> 0.5 < res.power <= 1.0
     True
     >>> res.to_frame()[["outcome", "wave", "analysis", "n_sims"]]
@@ -296,85 +464,38 @@ def power(
         n_coaches=n_coaches,
         persistence=persistence,
     )
-    if outcome not in _OUTCOMES:
-        raise one_of("outcome", outcome, tuple(_OUTCOMES))
-    if wave not in config.waves[1:]:
-        raise one_of("wave", wave, config.waves[1:])
-    if analysis not in ANALYSES:
-        raise one_of("analysis", analysis, ANALYSES)
-    if alternative not in _ALTERNATIVES:
-        raise one_of("alternative", alternative, _ALTERNATIVES)
-    if isinstance(n_sims, bool) or not isinstance(n_sims, (int, np.integer)) or n_sims < 1:
-        raise ValueError(f"`n_sims` must be a positive integer; got {n_sims!r}.")
-    if not (isinstance(conf_level, (int, float)) and 0.0 < conf_level < 1.0):
-        raise ValueError(f"`conf_level` must be strictly between 0 and 1; got {conf_level!r}.")
-    rng, seed_value = _resolve_rng(seed)
-
-    rule = _outcome_rule(outcome)
-    wave_index = config.waves.index(wave)
-    cells = config.n * len(config.waves) * len(_item_names())
-    chunk = max(1, min(int(n_sims), _MAX_CELLS_PER_CHUNK // cells))
-    estimates, std_errors, dfs = [], [], []
-    done = 0
-    while done < n_sims:  # chunks bound memory; each chunk is fully vectorized
-        size = min(chunk, n_sims - done)
-        draws = _generate(rng, config, n_sims=size)
-        scores = _score(draws.items, rule)  # (S, n, W)
-        est, se, df = _analyse(scores, draws.arm_index, draws.observed, wave_index, analysis)
-        estimates.append(est)
-        std_errors.append(se)
-        dfs.append(df)
-        done += size
-    est = np.concatenate(estimates)
-    se = np.concatenate(std_errors)
-    df = np.concatenate(dfs)
-
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = est / se
-    if alternative == "two-sided":
-        p = 2 * stats.t.sf(np.abs(t), df)
-        q = stats.t.ppf(0.5 + conf_level / 2, df)
-        low, high = est - q * se, est + q * se
-    elif alternative == "less":
-        p = stats.t.cdf(t, df)
-        q = stats.t.ppf(conf_level, df)
-        low, high = np.full_like(est, -np.inf), est + q * se
-    else:
-        p = stats.t.sf(t, df)
-        q = stats.t.ppf(conf_level, df)
-        low, high = est - q * se, np.full_like(est, np.inf)
-    failed = np.isnan(est) | np.isnan(se)
-    reject = ~failed & (p < 1 - conf_level)
-
-    truth = _truth(config, np.zeros(config.n_coaches), seed_value)
-    true_effect = truth.expected_difference(outcome, wave)
-    ok = ~failed
-    covered = (low[ok] <= true_effect) & (true_effect <= high[ok])
-    n_reject = int(reject.sum())
-    power_low, power_high = _wilson(n_reject, int(n_sims), conf_level)
-    simulations = pd.DataFrame(
-        dict(zip(_SIM_COLUMNS, (est, se, df, t, p, low, high), strict=True)) | {"reject": reject}
+    model = build_model(
+        config, outcome=outcome, wave=wave, analysis=analysis, icc=icc, measurement=measurement
     )
-    mean_estimate = float(est[ok].mean()) if ok.any() else float("nan")
+    check_choice("alternative", alternative, _ALTERNATIVES)
+    n_sims = check_n_sims(n_sims)
+    conf_level = check_level(conf_level)
+    executor = check_executor(executor)
+    root, seed_value = root_seed(seed)
+    model, sd = apply_effect(model, effect, standardized_effect)
+
+    sizes = _engine.block_sizes(model, n_sims, _MAX_CELLS_PER_CHUNK)
+    units = [(model, (analysis,), _engine.child(root, i), size) for i, size in enumerate(sizes)]
+    blocks = run_units(_engine.simulate_block, units, executor=executor, progress=progress)
+    sims = np.concatenate(blocks, axis=2)[0]
+    true_effect = _engine.expected_difference(model)
+    summary, simulations = summarise(sims, true_effect, conf_level, alternative)
     return PowerResult(
         outcome=outcome,
         wave=wave,
         analysis=analysis,
         n_immediate=config.n_immediate,
         n_delayed=config.n_delayed,
-        n_sims=int(n_sims),
-        n_failed=int(failed.sum()),
-        power=n_reject / int(n_sims),
-        power_conf_low=power_low,
-        power_conf_high=power_high,
+        n_sims=n_sims,
+        **summary,
         true_effect=true_effect,
-        mean_estimate=mean_estimate,
-        bias=mean_estimate - true_effect,
-        empirical_se=float(est[ok].std(ddof=1)) if ok.sum() > 1 else float("nan"),
-        mean_std_error=float(se[ok].mean()) if ok.any() else float("nan"),
-        coverage=float(covered.mean()) if ok.any() else float("nan"),
-        conf_level=float(conf_level),
+        standardized_effect=true_effect / sd,
+        outcome_sd=sd,
+        conf_level=conf_level,
         alternative=alternative,
+        measurement=measurement,
+        icc=model.icc,
         seed=seed_value,
+        latent_effects=MappingProxyType(dict(zip(CONSTRUCTS, model.effects, strict=True))),
         simulations=simulations,
     )

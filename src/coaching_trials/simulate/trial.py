@@ -516,9 +516,11 @@ def simulate_trial(
     Notes
     -----
     The generator is vectorized over participants and over simulated trials (no Python loop
-    over either); :func:`coaching_trials.simulate.power.power` draws thousands of trials with
-    it in one call. The population mean of each scored outcome by arm and wave is available in
-    closed form from ``truth.expected_scores()``; tests check it against large simulations.
+    over either). :func:`coaching_trials.simulate.power.power` uses the same model restricted
+    to the outcome analysed (``simulate/_engine.py``; tests check the scored outcome has the
+    same distribution as here). The population mean of each scored outcome by arm and wave is
+    available in closed form from ``truth.expected_scores()``; tests check it against large
+    simulations.
 
     Validated by simulation: large simulated samples match the closed-form population means of
     ``truth.expected_scores()`` and the requested arm sizes, dropout and item missingness
