@@ -88,6 +88,7 @@ coaching_trials.pipeline.ConfigError: 1 problem(s) in the config (dict):
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import platform
@@ -1535,10 +1536,10 @@ def cfg_level(rows: pd.DataFrame) -> float:
 
 def _figures(cfg: Mapping[str, Any], released: Any, out: Path) -> dict[str, Path]:
     """Draw the figures from the RELEASED tables into ``out/figures``."""
-    import matplotlib
 
     from coaching_trials import plots
     from coaching_trials.release import numeric_view
+    from coaching_trials.report._figures import clean_rc
     from coaching_trials.report.render import outcome_info
 
     analysis, min_cell = cfg["analysis"], cfg["report"]["min_cell"]
@@ -1556,7 +1557,7 @@ def _figures(cfg: Mapping[str, Any], released: Any, out: Path) -> dict[str, Path
     crossover = {design["immediate"]: (design["baseline_wave"], design["endpoint_wave"])}
     if design["followup_waves"]:
         crossover[design["delayed"]] = (design["endpoint_wave"], design["followup_waves"][0])
-    with matplotlib.rc_context(_FIGURE_RC):
+    with clean_rc(_FIGURE_RC):
         keep("consort", plots.plot_consort(tables["flow"], min_cell=min_cell))
         for outcome in analysis["outcomes"]:
             ax = plots.plot_trajectories(
@@ -1601,12 +1602,7 @@ def _figures_and_report(
             notes.append(f"figures not drawn: the plotting layer is unavailable ({exc}).")
     if not report["html"]:
         return written, notes
-    from coaching_trials.report.html import (
-        REPORT_SECTIONS,
-        _example_synthetic,
-        report_figures,
-        report_meta,
-    )
+    from coaching_trials.report.html import REPORT_SECTIONS, _example_synthetic, report_meta
     from coaching_trials.report.render import render_report
 
     include = [s for s in REPORT_SECTIONS if s != "nonrandomized" or analysis["nonrandomized"]]
@@ -1635,8 +1631,15 @@ def _figures_and_report(
         synthetic=_example_synthetic(cfg),
         options=options,
     )
-    figures = report_figures(released.tables, meta, min_cell=report["min_cell"])
-    figures = figures if report["figures"] else {}
+    # the report embeds the figures drawn above (from the same released tables)
+    figures: dict[str, str] = {}
+    names = {"consort": "consort", "forest": "forest", "percent_change": "percent_change"}
+    names.update({f"trajectory:{o}": f"trajectory_{_slug(o)}" for o in analysis["outcomes"]})
+    for key, stem in names.items():
+        path = written.get(f"figures/{stem}.png")
+        if path is not None:
+            data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+            figures[key] = f"data:image/png;base64,{data}"
     page = render_report(released, meta, figures)
     path = out / "report.html"
     path.write_bytes(page.encode("utf-8"))

@@ -113,22 +113,35 @@ def _attack_cells(trial, released, primary, reasons_col="withdrawal_reason"):
     return cells
 
 
-def _bounds(atoms, published, target):
-    """min and max of target . x over x >= 0 with atoms rows fixed to their published values."""
+def _bounds(atoms, published, target, half=0):
+    """min and max of target . x over x >= 0 with every published row within ``half`` of its
+    printed value (0: exact counts; 2: counts rounded to the nearest 5)."""
     if not published:
         return 0.0, np.inf
-    a_eq = np.array([row for row, _ in published], dtype=float)
-    b_eq = np.array([v for _, v in published], dtype=float)
+    rows = np.array([row for row, _ in published], dtype=float)
+    values = np.array([v for _, v in published], dtype=float)
     out = []
     for sign in (1.0, -1.0):
-        res = linprog(sign * target, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        if half:
+            a_ub = np.vstack([rows, -rows])
+            b_ub = np.concatenate([values + half, -(values - half)])
+            res = linprog(sign * target, A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
+        else:
+            res = linprog(sign * target, A_eq=rows, b_eq=values, bounds=(0, None), method="highs")
         assert res.status in (0, 3), res.message  # the published numbers are consistent
         out.append(sign * res.fun if res.status == 0 else np.inf)
     return np.ceil(out[0] - 1e-7), np.floor(out[1] + 1e-7)
 
 
-def attack(trial, released, primary, min_cell):
-    """Every violation the attacker finds (empty when the release is safe)."""
+def attack(trial, released, primary, min_cell, *, rounding=1, possibilities=None):
+    """Every violation the attacker finds (empty when the release is safe).
+
+    ``rounding``: the base counts were rounded to (the attacker knows each printed count only to
+    within half of it); ``possibilities``: how many values a hidden small count must keep open
+    (default ``min_cell``).
+    """
+    possibilities = min_cell if possibilities is None else possibilities
+    half = (rounding - 1) // 2
     cells = _attack_cells(trial, released, primary)
     masks = np.array([c[3] for c in cells], dtype=bool)
     sig, inverse = np.unique(masks.T, axis=0, return_inverse=True)
@@ -139,17 +152,23 @@ def attack(trial, released, primary, min_cell):
         true = int(mask.sum())
         if value == HIDDEN:
             continue
-        assert int(value) == true, (table, row, col, value, true)  # printed values are true
+        assert abs(int(value) - true) <= half, (table, row, col, value, true)  # true to rounding
+        if rounding > 1:
+            assert int(value) % rounding == 0, (table, row, col, value)
         if 0 < true < min_cell:
             problems.append(f"small count printed: {table}[{row}].{col} = {true}")
-        published.append((a, true))
+        published.append((a, int(value)))
     for (table, row, col, mask, value), a in zip(cells, atoms, strict=True):
         if value != HIDDEN:
             continue
         true = int(mask.sum())
-        lo, hi = _bounds(atoms, published, a)
+        lo, hi = _bounds(atoms, published, a, half)
         assert lo <= true <= hi, (table, row, col, lo, true, hi)
-        if 0 < true < min_cell and (hi - lo + 1 < min_cell or hi < min_cell):
+        if rounding > 1:  # redacted: the reader knows it is at most min_cell - 1
+            hi = min(hi, min_cell - 1)
+            if 0 < true < min_cell and hi - lo + 1 < possibilities:
+                problems.append(f"{table}[{row}].{col} = {true} pinned to [{lo:g}, {hi:g}]")
+        elif 0 < true < min_cell and (hi - lo + 1 < possibilities or hi < min_cell):
             problems.append(f"{table}[{row}].{col} = {true} pinned to [{lo:g}, {hi:g}]")
     return problems
 
@@ -225,6 +244,21 @@ def test_demo_release_withstands_the_attack(demo_trial, min_cell):
     desc = rel.tables["descriptives"].set_index(["outcome", "arm"])
     for arm in demo_trial.arms:
         assert desc.loc[("qol_score", arm), "baseline_n"] == HIDDEN
+
+
+def test_demo_rounding_policy_withstands_the_attack(demo_trial):
+    """OpenSAFELY's rule: counts of 7 or fewer hidden, the rest rounded to 5; each hidden count
+    keeps at least 5 possible values (the uncertainty of a rounded count)."""
+    rel = release_of(demo_trial, outcomes=DEMO_OUTCOMES, policy="round")
+    assert attack(demo_trial, rel.tables, "pfi_burnout", 8, rounding=5, possibilities=5) == []
+    base = rel.tables["baseline"]
+    cat = base[(base["kind"] == "categorical") & (base["count"] != HIDDEN)]
+    cat = cat[cat["n"] != HIDDEN]
+    # percentages recomputed from the rounded counts, numbers pinning exact counts hidden
+    np.testing.assert_allclose(
+        cat["percent"].astype(float), 100 * cat["count"].astype(float) / cat["n"].astype(float)
+    )
+    assert (rel.tables["effects"]["df"] == HIDDEN).all()
 
 
 def test_the_attacker_catches_the_old_table_by_table_suppression(demo_trial):

@@ -61,7 +61,8 @@ def _solve(c: np.ndarray, a_eq, b_eq, a_ub, b_ub) -> tuple[float, np.ndarray, np
         A_ub=a_ub if a_ub.shape[0] else None,
         b_ub=b_ub if a_ub.shape[0] else None,
         bounds=(0, None),
-        method="highs",
+        method="highs-ds",
+        options={"presolve": False},  # these LPs are small: presolve costs more than it saves
     )
     if res.status == 3:  # unbounded
         return float("inf"), np.zeros(a_eq.shape[0]), np.zeros(a_ub.shape[0])
@@ -77,6 +78,8 @@ def count_bounds(
     low: np.ndarray,
     high: np.ndarray,
     query: np.ndarray,
+    *,
+    low_needed: float | None = None,
 ) -> Bounds:
     """Bounds of ``query @ x`` over ``x >= 0`` with ``low <= incidence @ x <= high``.
 
@@ -89,6 +92,10 @@ def count_bounds(
         rounding interval for a rounded one).
     query : (atoms,) array
         The hidden quantity.
+    low_needed : float, optional
+        Solve the minimisation only when the maximum is below this value (the minimum is then
+        reported as NaN, not solved: callers that only need ``high - low`` to reach a width
+        pass ``true value + width - 1``, which the maximum alone proves).
     """
     incidence = np.asarray(incidence, dtype=float)
     low = np.asarray(low, dtype=float)
@@ -109,11 +116,14 @@ def count_bounds(
         idx = np.flatnonzero(weight > 1e-9)
         return tuple(int(i) for i in idx[np.argsort(-weight[idx], kind="stable")])
 
-    lo, eq_lo, ub_lo = _solve(query, a_eq, b_eq, a_ub, b_ub)
     neg_hi, eq_hi, ub_hi = _solve(-query, a_eq, b_eq, a_ub, b_ub)
     hi = -neg_hi
+    if low_needed is not None and hi >= low_needed:
+        lo, eq_lo, ub_lo = float("nan"), np.zeros(len(eq_rows)), np.zeros(2 * n_ub)
+    else:
+        lo, eq_lo, ub_lo = _solve(query, a_eq, b_eq, a_ub, b_ub)
     return Bounds(
-        low=float(np.ceil(lo - 1e-7)),
+        low=float(np.ceil(lo - 1e-7)) if np.isfinite(lo) else lo,
         high=float(np.floor(hi + 1e-7)) if np.isfinite(hi) else float("inf"),
         binding_low=binding(eq_lo, ub_lo),
         binding_high=binding(eq_hi, ub_hi) if np.isfinite(hi) else (),

@@ -81,15 +81,22 @@ class Release:
         return f"<pre>{html.escape(self.summary())}</pre>"
 
 
-def _label(frame: pd.DataFrame, row: int) -> str:
-    parts = []
-    for col in frame.columns:
-        if pd.api.types.is_numeric_dtype(frame[col]):
-            continue
-        value = frame.at[row, col]
-        if isinstance(value, str) and value and value != HIDDEN and len(value) <= 60:
-            parts.append(f"{col}={value}")
-    return ", ".join(parts[:5])
+def _labels(tables: Mapping[str, pd.DataFrame], log: pd.DataFrame) -> list[str]:
+    """A readable key of each logged row: its text columns (first five)."""
+    text_cols = {
+        name: [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+        for name, frame in tables.items()
+    }
+    out = []
+    for table, row in zip(log["table"], log["row"], strict=True):
+        frame = tables[table]
+        parts = []
+        for col in text_cols[table]:
+            value = frame[col].iat[row]
+            if isinstance(value, str) and value and value != HIDDEN and len(value) <= 60:
+                parts.append(f"{col}={value}")
+        out.append(", ".join(parts[:5]))
+    return out
 
 
 class _Audit:
@@ -130,8 +137,10 @@ class _Audit:
         be at least the threshold; counts hidden only to protect others need not (as in
         sdcTable and tau-ARGUS, only the sensitive cells carry protection requirements)."""
         pol = self.policy
-        if q not in self.primary:
-            return True
+        if q not in self.primary or self.values[q] == 0:
+            return True  # a zero hidden with its group describes nobody
+        if np.isnan(low):  # not solved: the maximum alone was far enough above the value
+            low = float(self.values[q])
         if high - low + 1 < pol.min_possibilities:
             return False
         return pol.name != "suppress" or high >= pol.threshold
@@ -147,7 +156,11 @@ class _Audit:
                 if guard > 20 * (len(self.values) + 1):
                     raise RuntimeError("complementary suppression did not settle.")
                 rows, low, high = self._known()
-                bounds = count_bounds(self.incidence[rows], low, high, self.incidence[q])
+                # the maximum alone proves the width when it is far enough above the value
+                enough = float(self.values[q] + self.policy.min_possibilities - 1)
+                bounds = count_bounds(
+                    self.incidence[rows], low, high, self.incidence[q], low_needed=enough
+                )
                 self.bounds[q] = (bounds.low, bounds.high)
                 if self.ok(q, bounds.low, bounds.high):
                     break
@@ -174,14 +187,20 @@ class _Audit:
                 )
 
     def reveal_implied(self) -> None:
-        """Show again the counts hidden only to protect others that the published numbers pin
-        exactly anyway (hiding them protects nothing: the feasible set is unchanged)."""
-        for q in sorted(self.hidden):
-            if q in self.primary:
-                continue
-            rows, low, high = self._known()
-            bounds = count_bounds(self.incidence[rows], low, high, self.incidence[q])
-            if bounds.low == bounds.high == self.values[q]:
+        """Show again the counts hidden only to protect others that are a linear combination
+        of exactly published counts (they are pinned anyway, so hiding them protects nothing:
+        the feasible set is unchanged). Exact counts only; rounded counts pin nothing."""
+        if self.policy.rounding > 1:
+            return
+        extra = [q for q in sorted(self.hidden) if q not in self.primary]
+        if not extra:
+            return
+        rows, _, _ = self._known()
+        basis = self.incidence[rows]
+        rank = np.linalg.matrix_rank(basis) if len(rows) else 0
+        for q in extra:
+            stacked = np.vstack([basis, self.incidence[q]])
+            if np.linalg.matrix_rank(stacked) == rank:
                 del self.hidden[q]
 
 
@@ -322,13 +341,9 @@ def release_publication(pub: Publication, policy: ReleasePolicy) -> Release:
     for name, frame in tables.items():
         tables[name] = _restore_dtypes(frame, pub.tables[name])
     out = pd.DataFrame(log, columns=list(LOG_COLUMNS[:3]) + list(LOG_COLUMNS[4:]))
-    out.insert(
-        3,
-        "label",
-        [_label(pub.tables[t], r) for t, r in zip(out["table"], out["row"], strict=True)],
-    )
     out = out.sort_values(["table", "row", "column"], kind="stable").reset_index(drop=True)
     out = out.drop_duplicates(["table", "row", "column"], keep="first").reset_index(drop=True)
+    out.insert(3, "label", _labels(pub.tables, out))
     return Release(tables=MappingProxyType(tables), log=out, policy=policy, notes=())
 
 

@@ -56,6 +56,7 @@ class TrialMasks:
             "overall": np.ones(len(self.ids), dtype=bool),
         }
         self._obs: dict[tuple[str | None, str], np.ndarray] = {}
+        self._rows: dict[str, tuple[pd.DataFrame, np.ndarray]] = {}
         self._wide: dict[str, pd.DataFrame] = {}
         self._base: pd.DataFrame | None = None
 
@@ -65,15 +66,26 @@ class TrialMasks:
             raise LinkageError(f"arm {label!r} is not an arm of the trial (nor 'overall').")
         return self.arms[key]
 
+    def _at_wave(self, wave: str) -> tuple[pd.DataFrame, np.ndarray]:
+        """The responses at ``wave`` and the participant index (in ``ids``) of each row."""
+        if wave not in self._rows:
+            resp = self.trial.responses
+            at = resp[resp[self.wave].astype("string").to_numpy() == wave]
+            where = pd.Index(self.ids).get_indexer(at[self.subject].astype(str).to_numpy())
+            self._rows[wave] = (at, where)
+        return self._rows[wave]
+
     def observed(self, outcome: str | None, wave: str) -> np.ndarray:
         """Participants with a row at ``wave`` (and a non-missing ``outcome``)."""
         key = (outcome, str(wave))
         if key not in self._obs:
-            resp = self.trial.responses
-            at = resp[resp[self.wave].astype("string") == str(wave)]
+            at, where = self._at_wave(str(wave))
+            keep = where >= 0
             if outcome is not None:
-                at = at[pd.to_numeric(at[outcome], errors="coerce").notna()]
-            self._obs[key] = np.isin(self.ids, at[self.subject].astype(str).to_numpy())
+                keep &= pd.to_numeric(at[outcome], errors="coerce").notna().to_numpy()
+            mask = np.zeros(len(self.ids), dtype=bool)
+            mask[where[keep]] = True
+            self._obs[key] = mask
         return self._obs[key]
 
     def value(self, outcome: str, wave: str) -> np.ndarray:

@@ -11,7 +11,8 @@ import base64
 import io
 import re
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -55,6 +56,21 @@ def _plots_function(name: str) -> Callable[..., Any] | None:
         return None
 
 
+@contextmanager
+def clean_rc(rc: dict[str, Any]) -> Iterator[None]:
+    """matplotlib's defaults plus ``rc``, whatever the caller's session changed (so the same
+    tables give the same PNG bytes in a notebook, a test run or the command line); the
+    caller's settings are restored on exit."""
+    import matplotlib
+
+    with matplotlib.rc_context():
+        backend = matplotlib.rcParams["backend"]
+        matplotlib.rcdefaults()
+        matplotlib.rcParams["backend"] = backend
+        matplotlib.rcParams.update(rc)
+        yield
+
+
 def png_data_uri(draw: Callable[[Any], Any], *, figsize: tuple[float, float]) -> str:
     """Draw on a fresh figure and return it as a ``data:image/png;base64,...`` URI.
 
@@ -65,7 +81,7 @@ def png_data_uri(draw: Callable[[Any], Any], *, figsize: tuple[float, float]) ->
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    with matplotlib.rc_context(_RC):
+    with clean_rc(_RC):
         fig, ax = plt.subplots(figsize=figsize)
         try:
             draw(ax)
@@ -207,7 +223,7 @@ def consort_figure(flow: pd.DataFrame, *, min_cell: int) -> str:
     from coaching_trials.plots.consort import consort_boxes, plot_consort
 
     width, height = consort_boxes(flow, min_cell=min_cell).attrs["size"]
-    with matplotlib.rc_context(_RC):
+    with clean_rc(_RC):
         fig = plt.figure(figsize=(width, height))
         try:
             ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))

@@ -569,7 +569,7 @@ def render_report(
                 dict(
                     kind="figure",
                     uri=figures["forest"],
-                    caption=f"Randomized differences ({arms[0]} - {arms[1]}) with {pct} "
+                    caption=f"Randomized differences ({arms[0]} - {arms[1]}) with {meta['pct']} "
                     "confidence intervals.",
                 )
             )
@@ -660,8 +660,8 @@ def render_report(
             dict(
                 kind="figure",
                 uri=figures[k],
-                caption=f"{_label(k.split(':', 1)[1])}: mean per arm at each wave with {pct} "
-                "confidence intervals.",
+                caption=f"{_label(k.split(':', 1)[1])}: mean per arm at each wave with "
+                f"{meta['pct']} confidence intervals.",
             )
             for k in traj
         ]
