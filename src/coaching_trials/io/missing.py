@@ -208,7 +208,9 @@ def _to_text(series: pd.Series) -> pd.Series:
     return series.astype("str")
 
 
-def _convert_text(series: pd.Series, codes: MissingCodes, decimal: str) -> _Column:
+def convert_text(
+    series: pd.Series, codes: MissingCodes, decimal: str = ".", *, keep_zero_padded: bool = True
+) -> _Column:
     """Convert one text column under the policy (vectorised; no Python loop over cells)."""
     text = _to_text(series)
     stripped = text.str.strip()
@@ -251,7 +253,7 @@ def _convert_text(series: pd.Series, codes: MissingCodes, decimal: str) -> _Colu
                 )
             taken |= hit
             candidates &= ~hit
-    if candidates.any():
+    if keep_zero_padded and candidates.any():
         shown = stripped[candidates]
         if shown.str.match(_LEADING_ZERO.pattern).any():
             return _Column(text.where(~blank).astype("str"), False, [], leading_zeros=True)
@@ -263,7 +265,7 @@ def _convert_text(series: pd.Series, codes: MissingCodes, decimal: str) -> _Colu
     return _Column(out, True, declared)
 
 
-def _convert_numbers(series: pd.Series, codes: MissingCodes) -> _Column:
+def convert_numbers(series: pd.Series, codes: MissingCodes) -> _Column:
     if not codes.numbers:
         return _Column(series, True, [])
     arr = series.to_numpy(dtype="float64", na_value=np.nan)
@@ -343,9 +345,9 @@ def apply_missing_policy(
             continue
         own = column_codes.get(col, codes)
         if pd.api.types.is_numeric_dtype(series.dtype):
-            conv = _convert_numbers(series, own)
+            conv = convert_numbers(series, own)
         elif _is_texty(series):
-            conv = _convert_text(series, own, decimal)
+            conv = convert_text(series, own, decimal)
         else:
             continue
         new_cols[positions[col]] = conv.values
