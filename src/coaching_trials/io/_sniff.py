@@ -113,8 +113,9 @@ def find_header(rows: Sequence[Sequence[Any]]) -> int:
     def filled(row: Sequence[Any]) -> int:
         return sum(1 for cell in row if str(cell).strip() not in ("", "None", "nan"))
 
-    widths = Counter(filled(r) for r in rows)
-    width = max(widths)  # the widest row: the header names every column
+    # the table's usual width: the most common number of fields (a ragged line or a title
+    # line does not set it); the header names every one of them
+    width = Counter(len(r) for r in rows).most_common(1)[0][0]
     for i, row in enumerate(rows):
         if filled(row) >= max(2, width):
             return i

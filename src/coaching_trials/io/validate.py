@@ -31,6 +31,7 @@ __all__ = [
     "check_missing_values",
     "check_one_arm_per_subject",
     "check_required_columns",
+    "check_sessions",
     "validate",
     "validate_responses",
 ]
@@ -501,6 +502,96 @@ def _item_patterns(items: Any, resolved: Sequence[_InstrumentLike]) -> dict[str,
             f"{len(resolved)} pass a dict {{instrument_id: pattern}}."
         )
     return {resolved[0].id: items}
+
+
+def check_sessions(
+    participants: pd.DataFrame,
+    *,
+    attended: str = "sessions_attended",
+    planned: int | str,
+    subject: str = "participant_id",
+) -> list[dict[str, Any]]:
+    """Plausibility of sessions attended against the planned number: warn and audit.
+
+    A participant who attended more sessions than planned is not an error (an extra session
+    happens) but is unusual enough to be looked at: one
+    :class:`~coaching_trials.DataValidationWarning` names them and one audit record per
+    reason is returned for the caller's audit table. Values that are not whole numbers >= 0
+    are left to the design layer's checks.
+
+    Parameters
+    ----------
+    participants : pandas.DataFrame
+        One row per participant.
+    attended : str, default "sessions_attended"
+        Column holding the number of sessions attended.
+    planned : int or str
+        The planned number of sessions, or a column holding it per participant.
+    subject : str, default "participant_id"
+        Id column, used to name participants in the warning.
+
+    Returns
+    -------
+    list of dict
+        Audit records (``step, reason, n_rows, detail``); empty when all is plausible.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> df = pd.DataFrame({"participant_id": ["P1", "P2"], "sessions_attended": [6, 9]})
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     records = check_sessions(df, planned=6)
+    >>> records[0]["reason"], records[0]["n_rows"]
+    ('sessions attended above planned', 1)
+    """
+    import warnings
+
+    from coaching_trials._errors import DataValidationWarning
+
+    for col in (attended, *([planned] if isinstance(planned, str) else [])):
+        if col not in participants.columns:
+            raise ValueError(
+                f"column {col!r} is not in `participants`; found "
+                f"{format_values(participants.columns, limit=8)}."
+            )
+    done = pd.to_numeric(participants[attended], errors="coerce")
+    plan = (
+        pd.to_numeric(participants[planned], errors="coerce")
+        if isinstance(planned, str)
+        else pd.Series(float(planned), index=participants.index)
+    )
+    records: list[dict[str, Any]] = []
+    above = (done > plan).fillna(False)
+    if above.any():
+        who = (
+            participants.loc[above, subject].tolist()
+            if subject in participants.columns
+            else participants.index[above].tolist()
+        )
+        detail = (
+            f"{int(above.sum())} participant(s) attended more sessions than planned: "
+            + format_values(
+                [
+                    f"{w}: {d:g} of {p:g}"
+                    for w, d, p in zip(who, done[above], plan[above], strict=True)
+                ]
+            )
+        )
+        records.append(
+            {
+                "step": "check_sessions",
+                "reason": "sessions attended above planned",
+                "n_rows": int(above.sum()),
+                "detail": detail,
+            }
+        )
+        warnings.warn(
+            f"column {attended!r}: {detail}; check the session log.",
+            DataValidationWarning,
+            stacklevel=2,
+        )
+    return records
 
 
 #: Short name used in DESIGN.md's layer table; the same function as :func:`validate_responses`.
