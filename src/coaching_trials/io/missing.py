@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from coaching_trials._errors import ProblemLog, format_values
 
@@ -208,60 +210,84 @@ def _to_text(series: pd.Series) -> pd.Series:
     return series.astype("str")
 
 
+_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+_INTEGER = r"^[+-]?[0-9]+$"
+
+
+def _arrow(series: pd.Series) -> pa.Array:
+    text = _to_text(series)
+    arr = pa.array(text.array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if pa.types.is_large_string(arr.type):
+        arr = arr.cast(pa.string())
+    return arr
+
+
+def _mask(values: pa.Array) -> np.ndarray:
+    return values.fill_null(False).to_numpy(zero_copy_only=False)
+
+
 def convert_text(
     series: pd.Series, codes: MissingCodes, decimal: str = ".", *, keep_zero_padded: bool = True
 ) -> _Column:
-    """Convert one text column under the policy (vectorised; no Python loop over cells)."""
-    text = _to_text(series)
-    stripped = text.str.strip()
-    blank = (stripped.isna() | stripped.eq("")).to_numpy(dtype=bool, na_value=True)
+    """Convert one text column under the policy (vectorised in Arrow; no loop over cells)."""
+    arr = _arrow(series)
+    stripped = pc.utf8_trim_whitespace(arr)
+    blank = _mask(pc.or_kleene(pc.is_null(stripped), pc.equal(stripped, "")))
     declared: list[tuple[Any, str, np.ndarray]] = []
     taken = blank.copy()
     if codes.text:
-        hit = stripped.isin(list(codes.text)).to_numpy(dtype=bool, na_value=False)
+        hit = _mask(pc.is_in(stripped, value_set=pa.array(list(codes.text), pa.string())))
         if hit.any():
-            for token in pd.unique(stripped[hit]):
-                mask = (stripped == token).to_numpy(dtype=bool, na_value=False)
+            hits = pd.Series(stripped.to_numpy(zero_copy_only=False))[hit]
+            for token in pd.unique(hits):
+                mask = _mask(pc.equal(stripped, token))
                 declared.append((token, codes.text[token], mask))
             taken |= hit
     candidates = ~taken
-    work = stripped.where(candidates)
+    work = stripped
     if decimal != ".":
-        work = work.str.replace(decimal, ".", regex=False)
-    numbers = None
-    if candidates.all():
-        try:  # exact pandas semantics: "3" -> int64, "3.5" -> float64
-            numbers = work.astype("int64")
-        except (ValueError, TypeError, OverflowError):
-            numbers = None
-    if numbers is None:
-        try:
-            numbers = work.astype("float64")
-        except (ValueError, TypeError):
-            numbers = pd.to_numeric(work, errors="coerce").astype("float64")
-    arr = numbers.to_numpy(dtype="float64", na_value=np.nan)
-    bad = candidates & np.isnan(arr)  # includes the literal tokens "nan", "NaN", ...
+        work = pc.replace_substring(work, decimal, ".")
+    valid = _mask(pc.match_substring_regex(work, _NUMBER))
+    bad = candidates & ~valid  # includes the literal tokens "nan", "NaN", "inf", ...
+    text = _to_text(series)
     if bad.any():
         values = text.where(~taken)  # blank and declared cells -> missing, rest as written
         return _Column(values.astype("str"), False, declared, bad=bad)
+    keep = pa.array(candidates)
+    numbers = pc.if_else(keep, work, pa.scalar(None, pa.string()))
+    integer = bool(candidates.all()) and bool(_mask(pc.match_substring_regex(work, _INTEGER)).all())
+    if integer:
+        try:
+            out_arr = pc.cast(numbers, pa.int64()).to_numpy(zero_copy_only=False)
+        except pa.ArrowInvalid:  # beyond int64
+            integer = False
+    if not integer:
+        out_arr = pc.cast(numbers, pa.float64()).to_numpy(zero_copy_only=False)
+    arr_f = out_arr.astype("float64", copy=False)
     if codes.numbers:
-        hit = candidates & np.isin(arr, list(codes.numbers))
+        hit = candidates & np.isin(arr_f, list(codes.numbers))
         if hit.any():
-            for number in pd.unique(arr[hit]):
+            for number in pd.unique(arr_f[hit]):
                 declared.append(
-                    (codes.labels.get(number, number), codes.numbers[number], hit & (arr == number))
+                    (
+                        codes.labels.get(number, number),
+                        codes.numbers[number],
+                        hit & (arr_f == number),
+                    )
                 )
             taken |= hit
             candidates &= ~hit
     if keep_zero_padded and candidates.any():
-        shown = stripped[candidates]
-        if shown.str.match(_LEADING_ZERO.pattern).any():
+        padded = _mask(pc.match_substring_regex(stripped, "^[+-]?0[0-9]"))
+        if (padded & candidates).any():
             return _Column(text.where(~blank).astype("str"), False, [], leading_zeros=True)
     if taken.any():
-        out = pd.Series(arr, index=series.index, name=series.name)
+        out = pd.Series(arr_f, index=series.index, name=series.name)
         out[taken] = np.nan
     else:
-        out = pd.Series(numbers.to_numpy(), index=series.index, name=series.name)
+        out = pd.Series(out_arr, index=series.index, name=series.name)
     return _Column(out, True, declared)
 
 
