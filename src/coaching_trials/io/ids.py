@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from coaching_trials._errors import ProblemLog, format_values
 
@@ -83,10 +85,23 @@ def ids_as_text(series: pd.Series) -> pd.Series:
     return text.where(text.str.strip().ne("").fillna(False))
 
 
-def _key(values: pd.Series) -> pd.Series:
+def _key(values: pd.Series) -> np.ndarray:
     """The comparison key: trimmed, case-folded, leading zeros of every number removed."""
-    text = values.str.strip().str.casefold()
-    return text.str.replace(r"(?<!\d)0+(?=\d)", "", regex=True)
+    arr = pa.array(values.astype("str").array)
+    text = pc.utf8_lower(pc.utf8_trim_whitespace(arr))
+    # zeros that start a run of digits (at the start or after a non-digit), not the last digit
+    keyed = pc.replace_substring_regex(text, r"(^|[^0-9])0+([0-9])", r"\1\2")
+    return keyed.to_numpy(zero_copy_only=False)
+
+
+def _as_text(values: Sequence[Any] | pd.Series) -> pd.Series:
+    series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype="object")
+    series = series.reset_index(drop=True)
+    if pd.api.types.is_string_dtype(series.dtype) and not pd.api.types.is_object_dtype(
+        series.dtype
+    ):
+        return series.astype("str")
+    return series.map(_number_text).astype("str")
 
 
 def _kind(a: str, b: str) -> str:
@@ -135,18 +150,15 @@ def id_collisions(
     1  P01 responses      p01    responses       case
     """
     cols = ["id", "source", "other_id", "other_source", "differs_by"]
-    frames = [pd.DataFrame({"id": pd.Series(list(ids), dtype="object"), "source": names[0]})]
+    frames = [pd.DataFrame({"id": _as_text(ids), "source": names[0]})]
     if other is not None:
-        frames.append(
-            pd.DataFrame({"id": pd.Series(list(other), dtype="object"), "source": names[1]})
-        )
+        frames.append(pd.DataFrame({"id": _as_text(other), "source": names[1]}))
     both = pd.concat(frames, ignore_index=True)
     both = both[both["id"].notna()]
-    both["id"] = both["id"].map(_number_text).astype("str")
     both = both.drop_duplicates()
     # an id present in both files is one id, listed once (under the first source)
     both = both.drop_duplicates(subset="id")
-    both["key"] = _key(both["id"]).to_numpy()
+    both["key"] = _key(both["id"])
     clash = both[both.duplicated("key", keep=False)]
     rows = []
     for _key_value, group in clash.groupby("key", sort=True):

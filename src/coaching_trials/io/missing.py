@@ -228,20 +228,32 @@ def _mask(values: pa.Array) -> np.ndarray:
     return values.fill_null(False).to_numpy(zero_copy_only=False)
 
 
+def _mask_true(values: pa.Array) -> np.ndarray:
+    """A boolean mask with nulls counted as True (a null cell is blank)."""
+    return values.fill_null(True).to_numpy(zero_copy_only=False)
+
+
+def _cast(values: pa.Array, kind: pa.DataType) -> np.ndarray | None:
+    try:
+        return pc.cast(values, kind).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
 def convert_text(
     series: pd.Series, codes: MissingCodes, decimal: str = ".", *, keep_zero_padded: bool = True
 ) -> _Column:
     """Convert one text column under the policy (vectorised in Arrow; no loop over cells)."""
     arr = _arrow(series)
     stripped = pc.utf8_trim_whitespace(arr)
-    blank = _mask(pc.or_kleene(pc.is_null(stripped), pc.equal(stripped, "")))
+    blank = _mask_true(pc.equal(stripped, ""))
     declared: list[tuple[Any, str, np.ndarray]] = []
     taken = blank.copy()
     if codes.text:
-        hit = _mask(pc.is_in(stripped, value_set=pa.array(list(codes.text), pa.string())))
+        hit_arr = pc.is_in(stripped, value_set=pa.array(list(codes.text), pa.string()))
+        hit = _mask(hit_arr)
         if hit.any():
-            hits = pd.Series(stripped.to_numpy(zero_copy_only=False))[hit]
-            for token in pd.unique(hits):
+            for token in pc.unique(pc.filter(stripped, hit_arr)).to_pylist():
                 mask = _mask(pc.equal(stripped, token))
                 declared.append((token, codes.text[token], mask))
             taken |= hit
@@ -249,22 +261,21 @@ def convert_text(
     work = stripped
     if decimal != ".":
         work = pc.replace_substring(work, decimal, ".")
-    valid = _mask(pc.match_substring_regex(work, _NUMBER))
-    bad = candidates & ~valid  # includes the literal tokens "nan", "NaN", "inf", ...
+    if taken.any():
+        work = pc.if_else(pa.array(candidates), work, pa.scalar(None, pa.string()))
+    out_arr = _cast(work, pa.int64()) if not taken.any() else None
+    if out_arr is None:
+        out_arr = _cast(work, pa.float64())
+        if out_arr is not None and not np.isfinite(out_arr[candidates]).all():
+            out_arr = None  # "nan", "inf" ... are text, never numbers by themselves
     text = _to_text(series)
-    if bad.any():
-        values = text.where(~taken)  # blank and declared cells -> missing, rest as written
-        return _Column(values.astype("str"), False, declared, bad=bad)
-    keep = pa.array(candidates)
-    numbers = pc.if_else(keep, work, pa.scalar(None, pa.string()))
-    integer = bool(candidates.all()) and bool(_mask(pc.match_substring_regex(work, _INTEGER)).all())
-    if integer:
-        try:
-            out_arr = pc.cast(numbers, pa.int64()).to_numpy(zero_copy_only=False)
-        except pa.ArrowInvalid:  # beyond int64
-            integer = False
-    if not integer:
-        out_arr = pc.cast(numbers, pa.float64()).to_numpy(zero_copy_only=False)
+    if out_arr is None:
+        valid = _mask(pc.match_substring_regex(work, _NUMBER))
+        bad = candidates & ~valid
+        if bad.any():
+            values = text.where(~taken)  # blank and declared cells -> missing, rest as written
+            return _Column(values.astype("str"), False, declared, bad=bad)
+        out_arr = _cast(work, pa.float64())  # pragma: no cover - regex and cast disagree
     arr_f = out_arr.astype("float64", copy=False)
     if codes.numbers:
         hit = candidates & np.isin(arr_f, list(codes.numbers))
@@ -280,9 +291,16 @@ def convert_text(
             taken |= hit
             candidates &= ~hit
     if keep_zero_padded and candidates.any():
-        padded = _mask(pc.match_substring_regex(stripped, "^[+-]?0[0-9]"))
-        if (padded & candidates).any():
-            return _Column(text.where(~blank).astype("str"), False, [], leading_zeros=True)
+        padded = _mask(pc.starts_with(stripped, "0")) & candidates
+        if padded.any():
+            lengths = pc.utf8_length(stripped).to_numpy(zero_copy_only=False)
+            zero_lead = padded & (lengths > 1)
+            if zero_lead.any():
+                second = pc.utf8_slice_codeunits(pc.filter(stripped, pa.array(zero_lead)), 1, 2)
+                if _mask(pc.match_substring_regex(second, "^[0-9]$")).any():
+                    return _Column(
+                        text.where(~blank).astype("str"), False, [], leading_zeros=True
+                    )
     if taken.any():
         out = pd.Series(arr_f, index=series.index, name=series.name)
         out[taken] = np.nan

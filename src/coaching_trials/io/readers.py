@@ -261,7 +261,12 @@ def _read_text_table(
     report["decimal"] = dec
     if dec_detected:
         report["decimal_note"] = "decimal comma ('3,5' = 3.5); pass decimal='.' to override"
+    frame = None
+    if not kwargs and header_at < len(rows):
+        frame = _read_arrow(path, rows[header_at], sep=sep, encoding=enc, skip=skip)
     try:
+        if frame is not None:
+            return frame, report, dec
         frame = pd.read_csv(
             path,
             **{
@@ -287,6 +292,60 @@ def _read_text_table(
     except UnicodeDecodeError as exc:  # pragma: no cover - the whole file was decoded above
         raise FileFormatError(f"{str(path)!r}: {exc}; pass encoding=.") from exc
     return frame, report, dec
+
+
+def _pandas_names(header: Sequence[str]) -> list[str]:
+    """Column names as pandas makes them: blank -> ``Unnamed: i``, repeats -> ``x.1``."""
+    names = [str(c) if str(c) != "" else f"Unnamed: {i}" for i, c in enumerate(header)]
+    seen: dict[str, int] = {}
+    taken = set(names)
+    out = []
+    for name in names:
+        if name in seen:
+            k = seen[name] + 1
+            while f"{name}.{k}" in taken:
+                k += 1
+            seen[name] = k
+            new = f"{name}.{k}"
+            taken.add(new)
+            out.append(new)
+        else:
+            seen[name] = 0
+            out.append(name)
+    return out
+
+
+def _read_arrow(
+    path: Path, header: Sequence[str], *, sep: str, encoding: str, skip: int
+) -> pd.DataFrame | None:
+    """Every cell as text with Arrow's multithreaded CSV reader; None if Arrow cannot (the
+    pandas reader then reads the file, or reports the problem)."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    names = _pandas_names(header)
+    try:
+        table = pa_csv.read_csv(
+            path,
+            read_options=pa_csv.ReadOptions(
+                skip_rows=skip + 1,
+                column_names=names,
+                encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding,
+            ),
+            parse_options=pa_csv.ParseOptions(delimiter=sep, newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, LookupError, ValueError):
+        return None
+    text = pd.StringDtype("pyarrow", na_value=np.nan)
+    frame = table.to_pandas(types_mapper=lambda t: text if t == pa.string() else None)
+    frame.columns = names
+    return frame
 
 
 def _excel_cell(value: Any) -> str:
