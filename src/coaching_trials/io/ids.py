@@ -95,7 +95,12 @@ def _key(values: pd.Series) -> np.ndarray:
 
 
 def _as_text(values: Sequence[Any] | pd.Series) -> pd.Series:
-    series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype="object")
+    if isinstance(values, pd.Series):
+        series = values
+    elif isinstance(values, (list, tuple)):
+        series = pd.Series(list(values), dtype="object")
+    else:  # numpy or pandas array: keep its dtype (text stays text, vectorised below)
+        series = pd.Series(values)
     series = series.reset_index(drop=True)
     if pd.api.types.is_string_dtype(series.dtype) and not pd.api.types.is_object_dtype(
         series.dtype
