@@ -436,7 +436,7 @@ def _score_arrays(
     prorate: bool,
     validate: bool,
     codes: MissingCodes | None = None,
-) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], dict[str, np.ndarray]]:
     arrays, answered, declared = _item_arrays(data, inst, validate, codes)
     lohi = float(inst.response_min) + float(inst.response_max)
     reverse = set(inst.reverse_items)
@@ -553,7 +553,8 @@ def _score_arrays(
         for p in parts[1:]:
             combined = (combined | p) if fl.rule == "any" else (combined & p)
         new[flag_cols[fname]] = combined
-    return new, audit, missing_records
+    replaced = {col: arrays[col] for col in dict.fromkeys(c for c, *_ in declared)}
+    return new, audit, missing_records, replaced
 
 
 def _prepare(
@@ -656,10 +657,12 @@ def score_with_audit(
         mapping = item_columns(list(data.columns), list(inst.items), items, log)
         log.raise_if_any()
         source = data.rename(columns=mapping)
-    new, records, missing_records = _score_arrays(
+    new, records, missing_records, replaced = _score_arrays(
         source, inst, metric, k_by_sub, prorate, validate, codes
     )
     out = _assemble(source, inst, new, keep_items)
+    if replaced and keep_items:  # item cells holding a declared code are missing in the output
+        out = out.assign(**{col: arr for col, arr in replaced.items()})
     if mapping:
         back = {item: col for col, item in mapping.items()}
         out = out.rename(columns={k: v for k, v in back.items() if k in out.columns})

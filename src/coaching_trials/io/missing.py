@@ -298,9 +298,7 @@ def convert_text(
             if zero_lead.any():
                 second = pc.utf8_slice_codeunits(pc.filter(stripped, pa.array(zero_lead)), 1, 2)
                 if _mask(pc.match_substring_regex(second, "^[0-9]$")).any():
-                    return _Column(
-                        text.where(~blank).astype("str"), False, [], leading_zeros=True
-                    )
+                    return _Column(text.where(~blank).astype("str"), False, [], leading_zeros=True)
     if taken.any():
         out = pd.Series(arr_f, index=series.index, name=series.name)
         out[taken] = np.nan
@@ -376,6 +374,9 @@ def apply_missing_policy(
     """
     column_codes = column_codes or {}
     columns = list(data.columns) if columns is None else list(columns)
+    attrs = dict(data.attrs)
+    data = data.copy(deep=False)
+    data.attrs = {}  # pandas deep-copies attrs on every column access; none are needed here
     wanted = set(numeric)
     positions = {c: i for i, c in enumerate(data.columns)}
     new_cols: dict[int, pd.Series] = {}
@@ -445,7 +446,7 @@ def apply_missing_policy(
         out.index = data.index
     else:
         out = data.copy()
-    out.attrs = dict(data.attrs)
+    out.attrs = attrs
     return PolicyOutcome(out, audit, missing, text_columns)
 
 
