@@ -265,8 +265,9 @@ def item_name_hint(columns: Sequence[Any], items: Sequence[str], missing: Sequen
     --------
     >>> cols = [f"pfi_{i}" for i in range(1, 17)]
     >>> items = [f"pfi_{i:02d}" for i in range(1, 17)]
-    >>> item_name_hint(cols, items, items[:9])
-    "did you mean 'pfi_1' for 'pfi_01', 'pfi_2' for 'pfi_02', ... (9 in all)? Pass items='pfi_{n}' (to score/validate_responses, or map_items) to map them."
+    >>> print(item_name_hint(cols, items, items[:9]))
+    did you mean 'pfi_1' for 'pfi_01', 'pfi_2' for 'pfi_02', ... (9 in all)?
+    Pass items='pfi_{n}' (to score/validate_responses, or map_items) to map them.
     """
     missing = list(missing)
     if not missing:
@@ -288,7 +289,7 @@ def item_name_hint(columns: Sequence[Any], items: Sequence[str], missing: Sequen
             pairs.append((cand, item))
     # a prefix whose numbers cover the missing items' positions (e.g. Q12_1..Q12_16)
     by_prefix: dict[str, set[int]] = {}
-    for c, p in col_parts.items():
+    for p in col_parts.values():
         if p is not None:
             by_prefix.setdefault(p[0], set()).add(p[1])
     wanted = {position[m] for m in missing if m in position}
@@ -314,7 +315,8 @@ def item_name_hint(columns: Sequence[Any], items: Sequence[str], missing: Sequen
         more = f", ... ({len(pairs)} in all)" if len(pairs) > 2 else ""
         text = f"did you mean {shown}{more}? "
     elif pattern is not None:
-        text = f"columns {pattern.replace('{n}', '1')!r}... look like the items numbered 1 to {len(items)}. "
+        first = pattern.replace("{n}", "1")
+        text = f"columns {first!r}... look like the items numbered 1 to {len(items)}. "
     if pattern is not None:
         text += f"Pass items={pattern!r} (to score/validate_responses, or map_items) to map them."
     else:

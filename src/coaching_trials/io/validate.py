@@ -17,10 +17,10 @@ from typing import Any, Protocol
 import pandas as pd
 
 from coaching_trials._errors import ProblemLog, format_values
+from coaching_trials._results import FrameCopies
 from coaching_trials.instruments.items import item_columns, item_name_hint
 from coaching_trials.io.missing import convert_numbers, convert_text
 from coaching_trials.io.missing import missing_codes as build_missing_codes
-from coaching_trials._results import FrameCopies
 
 __all__ = [
     "ValidationReport",

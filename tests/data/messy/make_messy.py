@@ -81,7 +81,10 @@ def main() -> None:
         "participant_id;arm;score\nP01;immediate;3,5\nP02;delayed;2,25\nP03;delayed;4\n",
     )
     text("tab_in_csv.csv", "participant_id\tarm\tsvs_01\nP01\timmediate\t1\nP02\tdelayed\t2\n")
-    text("title_row.csv", "PFI survey export 2024-03-01,,\nparticipant_id,arm,svs_01\nP01,immediate,1\n")
+    text(
+        "title_row.csv",
+        "PFI survey export 2024-03-01,,\nparticipant_id,arm,svs_01\nP01,immediate,1\n",
+    )
     text("empty.csv", "")
     text("ragged.csv", "participant_id,svs_01\nP01,1\nP02,2,3,4\n")
     wide = pd.DataFrame(
@@ -103,18 +106,16 @@ def main() -> None:
     # 20-22: Excel
     path = HERE / "excel_merged_header.xlsx"
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        body = pd.DataFrame(
-            {"participant_id": ["P01", "P02"], "svs_01": [1, 2], "svs_02": [3, 4]}
-        )
+        body = pd.DataFrame({"participant_id": ["P01", "P02"], "svs_01": [1, 2], "svs_02": [3, 4]})
         body.to_excel(writer, index=False, startrow=1, sheet_name="Data")
         sheet = writer.sheets["Data"]
         sheet["B1"] = "Stanford Values Survey"
         sheet.merge_cells("B1:C1")
     path = HERE / "excel_sheets.xlsx"
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        pd.DataFrame({"About this file": ["Exported from the survey tool", "Do not edit"]}).to_excel(
-            writer, index=False, sheet_name="README"
-        )
+        pd.DataFrame(
+            {"About this file": ["Exported from the survey tool", "Do not edit"]}
+        ).to_excel(writer, index=False, sheet_name="README")
         pd.DataFrame(
             {"participant_id": ["007", "P02"], "wave": ["baseline", "baseline"], "svs_01": [1, 4]}
         ).to_excel(writer, index=False, sheet_name="Data")
