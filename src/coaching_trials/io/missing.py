@@ -265,8 +265,8 @@ def convert_text(
         work = pc.if_else(pa.array(candidates), work, pa.scalar(None, pa.string()))
     out_arr = _cast(work, pa.int64()) if not taken.any() else None
     if out_arr is None:
-        out_arr = _cast(work, pa.float64())
-        if out_arr is not None and not np.isfinite(out_arr[candidates]).all():
+        out_arr = _cast(work, pa.float64())  # taken cells are null -> NaN
+        if out_arr is not None and not (np.isfinite(out_arr) | taken).all():
             out_arr = None  # "nan", "inf" ... are text, never numbers by themselves
     text = _to_text(series)
     if out_arr is None:
@@ -280,6 +280,7 @@ def convert_text(
     if codes.numbers:
         hit = candidates & np.isin(arr_f, list(codes.numbers))
         if hit.any():
+            arr_f = arr_f.copy()
             for number in pd.unique(arr_f[hit]):
                 declared.append(
                     (
@@ -290,6 +291,7 @@ def convert_text(
                 )
             taken |= hit
             candidates &= ~hit
+            arr_f[hit] = np.nan
     if keep_zero_padded and candidates.any():
         padded = _mask(pc.starts_with(stripped, "0")) & candidates
         if padded.any():
@@ -299,12 +301,8 @@ def convert_text(
                 second = pc.utf8_slice_codeunits(pc.filter(stripped, pa.array(zero_lead)), 1, 2)
                 if _mask(pc.match_substring_regex(second, "^[0-9]$")).any():
                     return _Column(text.where(~blank).astype("str"), False, [], leading_zeros=True)
-    if taken.any():
-        out = pd.Series(arr_f, index=series.index, name=series.name)
-        out[taken] = np.nan
-    else:
-        out = pd.Series(out_arr, index=series.index, name=series.name)
-    return _Column(out, True, declared)
+    values = arr_f if taken.any() else out_arr  # NaN at every taken cell already
+    return _Column(pd.Series(values, index=series.index, name=series.name), True, declared)
 
 
 def convert_numbers(series: pd.Series, codes: MissingCodes) -> _Column:

@@ -228,7 +228,7 @@ def _read_text_table(
 ) -> tuple[pd.DataFrame, dict[str, Any], str]:
     """Read a delimited text file with every cell as text; sniff what was not given."""
     raw = path.read_bytes()
-    if not raw.strip(b" \t\r\n\xef\xbb\xbf"):
+    if not raw[:4096].strip(b" \t\r\n\xef\xbb\xbf") and not raw.strip(b" \t\r\n\xef\xbb\xbf"):
         raise FileFormatError(
             f"{str(path)!r} is empty: no header row and no data (0 columns). Check that the "
             "export finished, or that you picked the right file."
