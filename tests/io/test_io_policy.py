@@ -212,3 +212,14 @@ def test_sessions_above_planned_warn_and_audit():
         assert ct.check_sessions(df.assign(planned=[6, 10, 6]), planned="planned") == []
     with pytest.raises(ValueError, match="'sessions'"):
         ct.check_sessions(df, attended="sessions", planned=6)
+
+
+def test_excel_numeric_id_cells_become_text(tmp_path):
+    path = tmp_path / "ids.xlsx"
+    pd.DataFrame({"participant_id": [7, 8800007], "record_id": ["007", "008"]}).to_excel(
+        path, index=False
+    )
+    df = read_survey(path)
+    assert df["participant_id"].tolist() == ["7", "8800007"]
+    assert df["record_id"].tolist() == ["007", "008"]
+    assert df.attrs["format"]["id_columns"] == ["participant_id", "record_id"]

@@ -20,7 +20,6 @@ The cells converted under rule 2 are kept, per column and token, in ``frame.attr
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Real
@@ -45,7 +44,6 @@ __all__ = [
 #: reason of a missing cell that no declared code explains (empty cell, NaN, system-missing)
 BLANK = "blank"
 
-_LEADING_ZERO = re.compile(r"^[+-]?0\d")
 
 
 @dataclass(frozen=True)
@@ -211,7 +209,6 @@ def _to_text(series: pd.Series) -> pd.Series:
 
 
 _NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
-_INTEGER = r"^[+-]?[0-9]+$"
 
 
 def _arrow(series: pd.Series) -> pa.Array:

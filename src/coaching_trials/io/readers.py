@@ -185,12 +185,10 @@ def _finish(
     )
     out = outcome.data
     if id_cols:
-        parts = {c: ids_as_text(out[c]) for c in id_cols}
-        out = (
-            out.assign(**{str(k): v for k, v in parts.items()})
-            if all(isinstance(c, str) for c in id_cols)
-            else out
-        )
+        out = out.copy(deep=False)
+        for position, name in enumerate(out.columns):
+            if name in id_cols:
+                out.isetitem(position, ids_as_text(out.iloc[:, position]))
         if check_id_pairs:
             for col in id_cols:
                 check_ids(out[col].dropna().unique(), column=str(col), log=log)
