@@ -45,7 +45,6 @@ __all__ = [
 BLANK = "blank"
 
 
-
 @dataclass(frozen=True)
 class MissingCodes:
     """Declared missing-value codes: exact text tokens and numbers, each with its reason.
