@@ -223,3 +223,22 @@ def test_excel_numeric_id_cells_become_text(tmp_path):
     assert df["participant_id"].tolist() == ["7", "8800007"]
     assert df["record_id"].tolist() == ["007", "008"]
     assert df.attrs["format"]["id_columns"] == ["participant_id", "record_id"]
+
+
+def test_threaded_conversion_matches_sequential(tmp_path, monkeypatch):
+    from coaching_trials.io import missing as missing_module
+
+    rng = np.random.default_rng(3)
+    cells = rng.choice(["0", "1", "2", "", "N/A", "99"], size=(200, 6))
+    frame = pd.DataFrame(cells, columns=[f"q{i}" for i in range(6)])
+    frame.insert(0, "participant_id", [f"P{i:03d}" for i in range(200)])
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    codes = {"N/A": "not applicable", 99: "refused"}
+    monkeypatch.setattr(missing_module, "_THREADED_ROWS", 1)
+    threaded = read_survey(path, missing_codes=codes)
+    monkeypatch.setattr(missing_module, "_THREADED_ROWS", 10**9)
+    sequential = read_survey(path, missing_codes=codes)
+    pd.testing.assert_frame_equal(threaded, sequential)
+    assert threaded.attrs["audit"] == sequential.attrs["audit"]
+    assert list(threaded.attrs["missing"]) == list(sequential.attrs["missing"])

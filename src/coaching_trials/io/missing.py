@@ -20,7 +20,9 @@ The cells converted under rule 2 are kept, per column and token, in ``frame.attr
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from numbers import Real
 from typing import Any
@@ -40,6 +42,8 @@ __all__ = [
     "missing_codes",
     "missingness",
 ]
+
+_THREADED_ROWS = 50_000  # frames at least this long convert their columns on threads
 
 #: reason of a missing cell that no declared code explains (empty cell, NaN, system-missing)
 BLANK = "blank"
@@ -378,16 +382,27 @@ def apply_missing_policy(
     missing: list[dict[str, Any]] = []
     text_columns: dict[str, str] = {}
     index = data.index
-    for col in columns:
+
+    def convert(col: Any) -> tuple[pd.Series, _Column | None]:
         series = data.iloc[:, positions[col]]
-        if pd.api.types.is_bool_dtype(series.dtype):
-            continue
         own = column_codes.get(col, codes)
+        if pd.api.types.is_bool_dtype(series.dtype):
+            return series, None
         if pd.api.types.is_numeric_dtype(series.dtype):
-            conv = convert_numbers(series, own)
-        elif _is_texty(series):
-            conv = convert_text(series, own, decimal)
-        else:
+            return series, convert_numbers(series, own)
+        if _is_texty(series):
+            return series, convert_text(series, own, decimal)
+        return series, None
+
+    # Arrow's kernels release the GIL: large frames convert their columns on a few threads
+    # (results are collected in column order, so the outcome does not depend on scheduling)
+    if len(columns) > 1 and len(data) >= _THREADED_ROWS:
+        with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
+            converted = list(pool.map(convert, columns))
+    else:
+        converted = [convert(col) for col in columns]
+    for col, (series, conv) in zip(columns, converted, strict=True):
+        if conv is None:
             continue
         new_cols[positions[col]] = conv.values
         if not conv.numeric:
