@@ -212,6 +212,7 @@ def _to_text(series: pd.Series) -> pd.Series:
 
 
 _NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+_INTEGER = r"^[+-]?[0-9]+$"
 
 
 def _arrow(series: pd.Series) -> pa.Array:
@@ -263,19 +264,33 @@ def convert_text(
         work = pc.replace_substring(work, decimal, ".")
     if taken.any():
         work = pc.if_else(pa.array(candidates), work, pa.scalar(None, pa.string()))
-    out_arr = _cast(work, pa.int64()) if not taken.any() else None
-    if out_arr is None:
-        out_arr = _cast(work, pa.float64())  # taken cells are null -> NaN
+    # Arrow's cast is fast when it succeeds but slow to fail: a sample decides whether to try
+    sample = work.slice(0, 2000)
+    looks_numeric = bool(
+        pc.all(pc.match_substring_regex(sample, _NUMBER), skip_nulls=True).as_py() is not False
+    )
+    out_arr = None
+    if looks_numeric:
+        if (
+            not taken.any()
+            and pc.all(pc.match_substring_regex(sample, _INTEGER), skip_nulls=True).as_py()
+            is not False
+        ):
+            out_arr = _cast(work, pa.int64())  # exact pandas semantics: "3" -> int64
+        if out_arr is None:
+            out_arr = _cast(work, pa.float64())  # taken cells are null -> NaN
         if out_arr is not None and not (np.isfinite(out_arr) | taken).all():
             out_arr = None  # "nan", "inf" ... are text, never numbers by themselves
     text = _to_text(series)
     if out_arr is None:
         valid = _mask(pc.match_substring_regex(work, _NUMBER))
-        bad = candidates & ~valid
+        bad = candidates & ~valid  # includes the literal tokens "nan", "NaN", "inf", ...
         if bad.any():
             values = text.where(~taken)  # blank and declared cells -> missing, rest as written
             return _Column(values.astype("str"), False, declared, bad=bad)
-        out_arr = _cast(work, pa.float64())  # pragma: no cover - regex and cast disagree
+        out_arr = _cast(work, pa.float64())
+        if out_arr is None:  # pragma: no cover - the regex admits only what Arrow parses
+            return _Column(text.where(~taken).astype("str"), False, declared, bad=candidates)
     arr_f = out_arr.astype("float64", copy=False)
     if codes.numbers:
         hit = candidates & np.isin(arr_f, list(codes.numbers))
