@@ -22,6 +22,7 @@ _EXPORTS: dict[str, str] = {
     # errors
     "DataValidationError": "coaching_trials._errors",
     "DataValidationWarning": "coaching_trials._errors",
+    "FileFormatError": "coaching_trials._errors",
     "EFFECT_COLUMNS": "coaching_trials._results",
     # io
     "read_survey": "coaching_trials.io.readers",
@@ -32,6 +33,10 @@ _EXPORTS: dict[str, str] = {
     "validate_responses": "coaching_trials.io.validate",
     "validate": "coaching_trials.io.validate",
     "ValidationReport": "coaching_trials.io.validate",
+    "missingness": "coaching_trials.io.missing",
+    "check_ids": "coaching_trials.io.ids",
+    "id_collisions": "coaching_trials.io.ids",
+    "check_sessions": "coaching_trials.io.validate",
     # instruments
     "Instrument": "coaching_trials.instruments.registry",
     "list_instruments": "coaching_trials.instruments.registry",
@@ -41,6 +46,8 @@ _EXPORTS: dict[str, str] = {
     "ScoreResult": "coaching_trials.instruments.scoring",
     "score_with_audit": "coaching_trials.instruments.scoring",
     "ScoreAudit": "coaching_trials.instruments.scoring",
+    "map_items": "coaching_trials.instruments.items",
+    "ItemMapping": "coaching_trials.instruments.items",
     "InstrumentDefinitionError": "coaching_trials.instruments.registry",
     "cronbach_alpha": "coaching_trials.instruments.reliability",
     "mcdonald_omega": "coaching_trials.instruments.reliability",

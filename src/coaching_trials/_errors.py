@@ -18,6 +18,7 @@ __all__ = [
     "ConvergenceWarning",
     "DataValidationError",
     "DataValidationWarning",
+    "FileFormatError",
     "ProblemLog",
     "format_values",
     "one_of",
@@ -51,6 +52,15 @@ class DataValidationError(ValueError):
         if failure_cases is None:
             failure_cases = pd.DataFrame(columns=list(FAILURE_COLUMNS))
         self.failure_cases = failure_cases
+
+
+class FileFormatError(DataValidationError):
+    """A file could not be read as asked (encoding, separator, header row, sheet, empty file).
+
+    The message names the file and the reader option that fixes it (``encoding=``, ``sep=``,
+    ``decimal=``, ``skiprows=``, ``sheet_name=``). A :class:`DataValidationError`, so also a
+    ``ValueError``.
+    """
 
 
 def format_values(values: Iterable[Any], limit: int = 5) -> str:

@@ -131,7 +131,7 @@ def test_excel_sheet_by_name_and_position(tmp_path, responses):
     assert len(read_survey(path, sheet_name=1)) == 4
 
 
-@pytest.mark.parametrize("sheet", [None, ["first", "second"]])
+@pytest.mark.parametrize("sheet", [["first", "second"], ("first",)])
 def test_excel_needs_a_single_sheet(tmp_path, responses, sheet):
     path = tmp_path / "book.xlsx"
     responses.to_excel(path, index=False)

@@ -217,6 +217,9 @@ class Instrument:
     description: str = ""
     integer_responses: bool = True
     flags: Mapping[str, Flag] = field(default_factory=dict)
+    #: declared missing-value codes of the item cells, ``{token: reason}`` (TOML
+    #: ``[missing_codes]``, e.g. ``"N/A" = "not applicable"``, ``"99" = "refused"``)
+    missing_codes: Mapping[str, str] = field(default_factory=dict)
     cutpoint_metric: str = ""
     source: str = "<dict>"
 
@@ -429,6 +432,8 @@ class Instrument:
             else:
                 sd["items"] = list(s.items)
             out["subscales"][sid] = sd
+        if self.missing_codes:
+            out["missing_codes"] = dict(self.missing_codes)
         for fname, f in self.flags.items():
             out["flags"][fname] = {
                 f.rule: [f"{a}.{b}" for a, b in f.terms],
@@ -460,6 +465,7 @@ _TOP_KEYS = {
     "metrics": "table",
     "subscales": "table",
     "flags": "table",
+    "missing_codes": "table",
 }
 _REQUIRED_TOP = ("id", "name", "items", "response_min", "response_max", "subscales")
 _METRIC_KEYS = {
@@ -869,6 +875,14 @@ def _build(spec: Mapping[str, Any], source: str) -> Instrument:
             if c in item_set:
                 problems.append(f"output column {c!r} has the same name as an item column")
 
+    codes = top.get("missing_codes", {})
+    for token, reason in codes.items() if isinstance(codes, Mapping) else ():
+        if not str(token).strip() or not isinstance(reason, str) or not reason.strip():
+            problems.append(
+                f"key `missing_codes.{token}`: a non-blank token needs a reason (text), "
+                f"got {reason!r}"
+            )
+
     if problems:
         lines = "\n".join(f"  - {p}" for p in problems)
         raise InstrumentDefinitionError(
@@ -890,6 +904,7 @@ def _build(spec: Mapping[str, Any], source: str) -> Instrument:
         description=top.get("description", ""),
         integer_responses=bool(integer),
         flags=MappingProxyType(flags),
+        missing_codes=MappingProxyType({str(k): str(v) for k, v in codes.items()}),
         cutpoint_metric=cut_metric,
         source=source,
     )

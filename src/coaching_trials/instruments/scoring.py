@@ -19,6 +19,7 @@ Metrics
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,11 +31,19 @@ import pandas as pd
 
 from coaching_trials._errors import DataValidationWarning, ProblemLog, format_values, one_of
 from coaching_trials._results import ResultMixin, format_table
+from coaching_trials.instruments.items import item_columns, item_name_hint
 from coaching_trials.instruments.registry import (
     Instrument,
     Subscale,
     resolve_instrument,
 )
+from coaching_trials.io.missing import (
+    MissingCodes,
+    chain_missing,
+    convert_numbers,
+    convert_text,
+)
+from coaching_trials.io.missing import missing_codes as build_missing_codes
 
 __all__ = ["AUDIT_COLUMNS", "ScoreAudit", "ScoreResult", "score", "score_with_audit"]
 
@@ -287,21 +296,28 @@ def _check_values(
 
 
 def _item_arrays(
-    data: pd.DataFrame, inst: Instrument, validate: bool
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """float64 array and answered mask per item; every problem collected, then raised."""
+    data: pd.DataFrame, inst: Instrument, validate: bool, codes: MissingCodes | None = None
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], list[tuple[str, Any, str, np.ndarray]]]:
+    """float64 array and answered mask per item, and the cells a declared code made missing
+    (column, token, reason, mask); every problem collected, then raised."""
     log = ProblemLog(f"the item columns of instrument {inst.id!r}")
     expected = _expected_text(inst)
+    codes = codes if codes is not None else MissingCodes()
     columns = data.columns
     lower = {str(c).lower(): c for c in columns}
     arrays: dict[str, np.ndarray] = {}
     answered: dict[str, np.ndarray] = {}
+    declared: list[tuple[str, Any, str, np.ndarray]] = []
     index = data.index
+    absent = [c for c in inst.items if c not in columns]
+    name_hint = item_name_hint(list(columns), list(inst.items), absent) if absent else ""
 
     for col in inst.items:
         if col not in columns:
             hint = lower.get(col.lower())
             extra = f" (a column {hint!r} exists: rename it)" if hint is not None else ""
+            if name_hint and col == absent[0]:
+                extra += f"; {name_hint}"
             log.add(
                 "missing_column",
                 f"column {col!r}: required item column of {inst.id!r} is missing{extra}",
@@ -331,23 +347,38 @@ def _item_arrays(
             continue
         if pd.api.types.is_numeric_dtype(dtype):
             arr = np.ascontiguousarray(series.to_numpy(dtype="float64", na_value=np.nan))
+            if codes.numbers:
+                conv = convert_numbers(series, codes)
+                if conv.declared:
+                    arr = conv.values.to_numpy(dtype="float64", na_value=np.nan)
+                    declared += [(col, t, r, m) for t, r, m in conv.declared]
         else:
             raw = series.astype(object) if isinstance(dtype, pd.CategoricalDtype) else series
-            conv = pd.to_numeric(raw, errors="coerce")
-            bad = (series.notna() & conv.isna()).to_numpy()
-            if bad.any():
+            conv = convert_text(raw, codes, ".", keep_zero_padded=False)
+            if conv.bad is not None:
+                tokens = list(pd.unique(series[conv.bad].astype("str").str.strip()))
                 _log_bad_values(
-                    log, "non_numeric", col, "non-numeric value(s)", series, bad, index, expected
+                    log,
+                    "non_numeric",
+                    col,
+                    "non-numeric value(s)",
+                    series,
+                    conv.bad,
+                    index,
+                    f"{expected}; declare missing codes with missing_codes="
+                    f"{{{tokens[0]!r}: 'not applicable'}} (or in the instrument) if they mean "
+                    "missing",
                 )
                 continue
-            arr = pd.Series(conv).to_numpy(dtype="float64", na_value=np.nan)
+            declared += [(col, t, r, m) for t, r, m in conv.declared]
+            arr = conv.values.to_numpy(dtype="float64", na_value=np.nan)
         ok = arr == arr  # False exactly where NaN (one pass, no temporary)
         if validate and len(arr):
             _check_values(arr, ok, col, inst, index, log)
         arrays[col] = arr
         answered[col] = ok
     log.raise_if_any()
-    return arrays, answered
+    return arrays, answered, declared
 
 
 def _span(low: int, high: int) -> str:
@@ -404,8 +435,9 @@ def _score_arrays(
     k_by_sub: Mapping[str, int],
     prorate: bool,
     validate: bool,
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    arrays, answered = _item_arrays(data, inst, validate)
+    codes: MissingCodes | None = None,
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], dict[str, np.ndarray]]:
+    arrays, answered, declared = _item_arrays(data, inst, validate, codes)
     lohi = float(inst.response_min) + float(inst.response_max)
     reverse = set(inst.reverse_items)
     n_rows = len(data)
@@ -416,6 +448,26 @@ def _score_arrays(
     audit: list[dict[str, Any]] = []
     cut_flags: dict[tuple[str, str], pd.arrays.BooleanArray] = {}
     step = f"score:{inst.id}"
+    missing_records = [
+        {"column": col, "token": token, "reason": reason, "rows": tuple(index[mask])}
+        for col, token, reason, mask in declared
+    ]
+    per_token: dict[tuple[Any, str], list[tuple[str, np.ndarray]]] = {}
+    for col, token, reason, mask in declared:
+        per_token.setdefault((token, reason), []).append((col, mask))
+    for (token, reason), hits in per_token.items():
+        rows_mask = np.logical_or.reduce([m for _, m in hits])
+        cells = sum(int(m.sum()) for _, m in hits)
+        shown = ", ".join(f"{c} ({int(m.sum())})" for c, m in hits[:6])
+        audit_declared = {
+            "step": step,
+            "subscale": None,
+            "reason": f"declared missing: {reason}",
+            "n_rows": int(rows_mask.sum()),
+            "rows": _json_safe(index[rows_mask]),
+            "detail": f"{cells} item response(s) {token!r} in {len(hits)} column(s): {shown}",
+        }
+        audit.append(audit_declared)
     count_dtype = np.int16 if len(inst.items) < 32_000 else np.int64
     sums: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -501,7 +553,8 @@ def _score_arrays(
         for p in parts[1:]:
             combined = (combined | p) if fl.rule == "any" else (combined & p)
         new[flag_cols[fname]] = combined
-    return new, audit
+    replaced = {col: arrays[col] for col in dict.fromkeys(c for c, *_ in declared)}
+    return new, audit, missing_records, replaced
 
 
 def _prepare(
@@ -570,6 +623,8 @@ def score_with_audit(
     prorate: bool = True,
     keep_items: bool = True,
     validate: bool = True,
+    items: str | re.Pattern[str] | None = None,
+    missing_codes: Mapping[Any, str] | None = None,
 ) -> ScoreResult:
     """Score an instrument and return the scores with their audit as a :class:`ScoreResult`.
 
@@ -594,11 +649,40 @@ def score_with_audit(
     ' subscale   reason  n_rows rows\\nsvs_total prorated       1 (1,)'
     """
     inst, metric, k_by_sub = _prepare(data, instrument, metric, min_answered, prorate)
-    new, records = _score_arrays(data, inst, metric, k_by_sub, prorate, validate)
-    out = _assemble(data, inst, new, keep_items)
+    codes = build_missing_codes(inst.missing_codes, missing_codes)
+    mapping: dict[str, str] = {}
+    source = data
+    if items is not None:
+        log = ProblemLog(f"the item columns of instrument {inst.id!r}")
+        mapping = item_columns(list(data.columns), list(inst.items), items, log)
+        log.raise_if_any()
+        source = data.rename(columns=mapping)
+    new, records, missing_records, replaced = _score_arrays(
+        source, inst, metric, k_by_sub, prorate, validate, codes
+    )
+    out = _assemble(source, inst, new, keep_items)
+    if replaced and keep_items:  # item cells holding a declared code are missing in the output
+        out = out.assign(**{col: arr for col, arr in replaced.items()})
+    if mapping:
+        back = {item: col for col, item in mapping.items()}
+        out = out.rename(columns={k: v for k, v in back.items() if k in out.columns})
+        records = [
+            {
+                "step": f"score:{inst.id}",
+                "subscale": None,
+                "reason": "item columns mapped",
+                "n_rows": 0,
+                "rows": (),
+                "detail": f"items={str(getattr(items, 'pattern', items))!r}: "
+                + ", ".join(f"{c} -> {i}" for c, i in mapping.items()),
+            },
+            *records,
+        ]
     audit = ScoreAudit(records)
     attrs = dict(data.attrs)
     attrs["audit"] = _chain_audit(data.attrs.get("audit"), audit)
+    if missing_records:
+        attrs["missing"] = chain_missing(data.attrs.get("missing"), missing_records)
     out.attrs = attrs
     return ScoreResult(data=out, audit=audit.to_frame(), instrument=inst, metric=metric)
 
@@ -612,6 +696,8 @@ def score(
     prorate: bool = True,
     keep_items: bool = True,
     validate: bool = True,
+    items: str | re.Pattern[str] | None = None,
+    missing_codes: Mapping[Any, str] | None = None,
 ) -> pd.DataFrame:
     """Score the subscales of an instrument; return a copy of ``data`` with score columns.
 
@@ -637,6 +723,16 @@ def score(
     validate : bool, default True
         Check response ranges and integer codes. Missing or non-numeric item columns are
         always errors.
+    items : str or compiled regex, optional
+        The file's item names as a pattern, when they differ from the instrument's ids:
+        ``"pfi_{n}"`` (``{n}``: the item's position, 1 = first, with or without
+        zero-padding) or a regex with one group capturing it (``r"Q12_(\\d+)"``). The output
+        keeps the file's column names. See :func:`~coaching_trials.map_items`.
+    missing_codes : mapping, optional
+        Further missing-value codes ``{token_or_number: reason}`` for the item cells, on top
+        of the instrument's own (``Instrument.missing_codes``): e.g. ``{"N/A": "not
+        applicable", 99: "refused"}``. Each code is counted per token and reason in the
+        audit. Blank cells are always missing; any other text is an error.
 
     Returns
     -------
@@ -645,7 +741,10 @@ def score(
         nullable boolean column per cut-point (``{id}_{subscale}_{cut}``) and composite flag
         (``{id}_{flag}``); NA where the score is NA. ``result.attrs["audit"]`` holds a
         :class:`ScoreAudit` (``.to_frame()``: ``step, subscale, reason, n_rows, rows,
-        detail``) counting prorated and unscorable rows with their row labels.
+        detail``) counting prorated and unscorable rows with their row labels, and item
+        responses made missing by a declared code (reason ``"declared missing: <reason>"``);
+        those cells are also added to ``attrs["missing"]`` (see
+        :func:`~coaching_trials.missingness`).
 
     Raises
     ------
@@ -686,4 +785,6 @@ def score(
         prorate=prorate,
         keep_items=keep_items,
         validate=validate,
+        items=items,
+        missing_codes=missing_codes,
     ).data

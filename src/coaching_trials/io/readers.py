@@ -4,27 +4,39 @@ Every reader returns a new DataFrame whose ``attrs`` record where it came from:
 
 - ``attrs["source"]``: ``{"path": str, "format": str}`` (plus ``"sheet_name"`` for Excel).
 - ``attrs["audit"]``: a list of audit records (dicts with keys ``step, reason, n_rows,
-  detail``) for every row a reader dropped; ``audit_frame(df.attrs["audit"])`` (from
+  detail``) for every row a reader dropped, every declared missing code it applied (per token
+  and reason) and every format setting it detected; ``audit_frame(df.attrs["audit"])`` (from
   ``coaching_trials._audit``) turns it into the package's audit table. Records are plain dicts,
   not a DataFrame, because pandas compares ``attrs`` when concatenating frames and cannot
   compare DataFrames.
+- ``attrs["format"]``: what the reader used (encoding, separator, decimal mark, rows skipped
+  above the header, sheet, id columns, columns kept as text and why).
+- ``attrs["missing"]``: cells made missing by a declared code (see
+  :func:`coaching_trials.io.missing.missingness`).
 - ``attrs["value_labels"]`` / ``attrs["column_labels"]`` (SPSS and Stata only): the labels that
   were *not* applied, so numeric item columns keep their numeric codes.
 """
 
 from __future__ import annotations
 
-import io
+import datetime
+import fnmatch
 import json
 import os
 import re
-from collections.abc import Mapping
+import warnings
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
-from coaching_trials._errors import ProblemLog, format_values, one_of
+from coaching_trials._errors import FileFormatError, ProblemLog, format_values, one_of
+from coaching_trials.io import _sniff
+from coaching_trials.io import missing as _missing
+from coaching_trials.io.ids import check_ids, ids_as_text, is_id_column
+from coaching_trials.io.missing import MissingCodes, MissingRecords, apply_missing_policy
 
 __all__ = ["SUPPORTED_FORMATS", "read_qualtrics", "read_redcap", "read_survey"]
 
@@ -70,26 +82,452 @@ def _audit_record(step: str, reason: str, n_rows: int, detail: str = "") -> dict
     return {"step": step, "reason": reason, "n_rows": int(n_rows), "detail": detail}
 
 
-def _read_spss(path: Path, kwargs: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
+def _step(fmt: str) -> str:
+    return {"redcap": "read_redcap", "qualtrics": "read_qualtrics"}.get(fmt, "read_survey")
+
+
+def _id_columns(columns: Sequence[Any], ids: str | Sequence[str] | None) -> list[Any]:
+    if ids is None:
+        return [c for c in columns if is_id_column(c)]
+    wanted = [ids] if isinstance(ids, str) else list(ids)
+    return [c for c in columns if c in wanted]
+
+
+def _numeric_columns(columns: Sequence[Any], numeric: str | Sequence[str]) -> list[Any]:
+    patterns = [numeric] if isinstance(numeric, str) else list(numeric)
+    return [c for c in columns if any(fnmatch.fnmatchcase(str(c), p) for p in patterns)]
+
+
+def _drop_rows(frame: pd.DataFrame, step: str, audit: list[dict[str, Any]]) -> pd.DataFrame:
+    """Drop all-blank rows and rows repeating the header, each counted in the audit."""
+    if frame.empty or frame.shape[1] == 0:
+        return frame
+    texty = [i for i in range(frame.shape[1]) if frame.dtypes.iloc[i] == "str"]
+    if len(texty) < frame.shape[1]:
+        return frame
+    blank = np.ones(len(frame), dtype=bool)
+    for i in range(frame.shape[1]):
+        column = frame.iloc[:, i]
+        blank &= column.str.strip().eq("").to_numpy(dtype=bool, na_value=True)
+        if not blank.any():
+            break
+    names = [str(c) for c in frame.columns]
+    first = frame.iloc[:, 0].str.strip().eq(names[0].strip()).to_numpy(dtype=bool, na_value=False)
+    header = np.zeros(len(frame), dtype=bool)
+    if first.any():
+        sub = frame.loc[first]
+        same = np.ones(len(sub), dtype=bool)
+        for i, name in enumerate(names):
+            same &= sub.iloc[:, i].str.strip().eq(name.strip()).to_numpy(bool, na_value=False)
+        header[np.flatnonzero(first)[same]] = True
+    for mask, reason in ((blank, "blank row"), (header, "repeated header row")):
+        if mask.any():
+            lines = format_values((np.flatnonzero(mask) + 1).tolist())
+            audit.append(_audit_record(step, reason, int(mask.sum()), f"data row(s) {lines}"))
+    drop = blank | header
+    return frame.loc[~drop].reset_index(drop=True) if drop.any() else frame
+
+
+def _drop_empty_unnamed(frame: pd.DataFrame, step: str, audit: list[dict]) -> pd.DataFrame:
+    unnamed = [
+        c
+        for c in frame.columns
+        if str(c).startswith("Unnamed: ")
+        and frame[c].dtype == "str"
+        and frame[c].str.strip().eq("").all()
+    ]
+    if unnamed:
+        audit.append(
+            _audit_record(
+                step, "empty unnamed column", 0, f"column(s) {format_values(unnamed)} dropped"
+            )
+        )
+        frame = frame.drop(columns=unnamed)
+    return frame
+
+
+def _finish(
+    frame: pd.DataFrame,
+    *,
+    path: Path,
+    fmt: str,
+    ids: str | Sequence[str] | None,
+    codes: MissingCodes,
+    numeric: str | Sequence[str],
+    decimal: str,
+    audit: list[dict[str, Any]],
+    report: dict[str, Any],
+    column_codes: Mapping[Any, MissingCodes] | None = None,
+    check_id_pairs: bool = True,
+) -> pd.DataFrame:
+    """Shared tail of every reader: ids as text, the missing-value policy, one error for all."""
+    step = _step(fmt)
+    log = ProblemLog(f"{str(path)!r}")
+    id_cols = _id_columns(frame.columns, ids)
+    if ids is not None:
+        wanted = [ids] if isinstance(ids, str) else list(ids)
+        absent = [c for c in wanted if c not in frame.columns]
+        if absent:
+            raise FileFormatError(
+                f"{str(path)!r}: id column(s) {format_values(absent)} given in `ids=` are not "
+                f"in the file; found {format_values(frame.columns, limit=8)}."
+            )
+    others = [c for c in frame.columns if c not in id_cols]
+    outcome = apply_missing_policy(
+        frame,
+        codes,
+        columns=others,
+        numeric=_numeric_columns(others, numeric),
+        decimal=decimal,
+        step=step,
+        log=log,
+        column_codes=column_codes,
+    )
+    out = outcome.data
+    if id_cols:
+        out = out.copy(deep=False)
+        for position, name in enumerate(out.columns):
+            if name in id_cols:
+                out.isetitem(position, ids_as_text(out.iloc[:, position]))
+        if check_id_pairs:
+            for col in id_cols:
+                check_ids(out[col].dropna().unique(), column=str(col), log=log)
+    log.raise_if_any()
+    audit.extend(outcome.audit)
+    report["id_columns"] = [str(c) for c in id_cols]
+    if outcome.text_columns:
+        report["text_columns"] = outcome.text_columns
+    out.attrs = {
+        **frame.attrs,
+        "audit": audit,
+        "format": report,
+        "missing": MissingRecords(outcome.missing),
+    }
+    return out
+
+
+def _format_audit(step: str, report: Mapping[str, Any], audit: list[dict[str, Any]]) -> None:
+    """One audit record per detection that differs from the format's plain default."""
+    for key in ("encoding_note", "sep_note", "decimal_note", "header_note", "sheet_note"):
+        note = report.get(key)
+        if note:
+            audit.append(_audit_record(step, f"format detected: {key[:-5]}", 0, note))
+
+
+def _read_text_table(
+    path: Path,
+    fmt: str,
+    *,
+    encoding: str | None,
+    sep: str | None,
+    decimal: str | None,
+    skiprows: int | None,
+    kwargs: dict[str, Any],
+) -> tuple[pd.DataFrame, dict[str, Any], str]:
+    """Read a delimited text file with every cell as text; sniff what was not given."""
+    raw = path.read_bytes()
+    if not raw[:4096].strip(b" \t\r\n\xef\xbb\xbf") and not raw.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise FileFormatError(
+            f"{str(path)!r} is empty: no header row and no data (0 columns). Check that the "
+            "export finished, or that you picked the right file."
+        )
+    enc, text, enc_note = _sniff.sniff_encoding(path, raw, encoding)
+    default_sep = "\t" if fmt == "tsv" else ","
+    sep, rows, sep_detected = _sniff.sniff_separator(path, text[:200_000], sep, default_sep)
+    report: dict[str, Any] = {"encoding": enc, "sep": sep}
+    if enc_note:
+        report["encoding_note"] = enc_note
+    if sep_detected:
+        report["sep_note"] = (
+            f"separator {_sniff.SEP_NAMES.get(sep, sep)} ({sep!r}); pass sep= to override"
+        )
+    if skiprows is None:
+        header_at = _sniff.find_header(rows)
+        lines = text[:200_000].splitlines()
+        nonblank = [i for i, line in enumerate(lines) if line.strip()]
+        skip = nonblank[header_at] if header_at < len(nonblank) else 0
+        if skip:
+            report["header_note"] = (
+                f"{skip} line(s) above the header skipped (title or group headings: "
+                f"{format_values([ln.strip()[:40] for ln in lines[:skip] if ln.strip()], 3)}); "
+                "pass skiprows= to override"
+            )
+    else:
+        skip, header_at = int(skiprows), 0
+    report["skiprows"] = skip
+    dec, dec_detected = _sniff.sniff_decimal(rows[header_at + 1 :], sep, decimal)
+    report["decimal"] = dec
+    if dec_detected:
+        report["decimal_note"] = "decimal comma ('3,5' = 3.5); pass decimal='.' to override"
+    frame = None
+    if not kwargs and header_at < len(rows):
+        frame = _read_arrow(path, rows[header_at], sep=sep, encoding=enc, skip=skip)
+    try:
+        if frame is not None:
+            return frame, report, dec
+        frame = pd.read_csv(
+            path,
+            **{
+                "sep": sep,
+                "encoding": enc,
+                "skiprows": skip,
+                "dtype": str,
+                "keep_default_na": False,
+                "na_filter": False,
+                **kwargs,
+            },
+        )
+    except pd.errors.EmptyDataError as exc:
+        raise FileFormatError(
+            f"{str(path)!r} has no columns to read after skipping {skip} line(s); pass "
+            "skiprows= to say where the header is."
+        ) from exc
+    except pd.errors.ParserError as exc:
+        raise FileFormatError(
+            f"{str(path)!r} could not be split into columns with separator {sep!r} ({exc}). "
+            "Pass sep= (',', ';' or '\\t') or skiprows= (lines above the header)."
+        ) from exc
+    except UnicodeDecodeError as exc:  # pragma: no cover - the whole file was decoded above
+        raise FileFormatError(f"{str(path)!r}: {exc}; pass encoding=.") from exc
+    return frame, report, dec
+
+
+def _pandas_names(header: Sequence[str]) -> list[str]:
+    """Column names as pandas makes them: blank -> ``Unnamed: i``, repeats -> ``x.1``."""
+    names = [str(c) if str(c) != "" else f"Unnamed: {i}" for i, c in enumerate(header)]
+    seen: dict[str, int] = {}
+    taken = set(names)
+    out = []
+    for name in names:
+        if name in seen:
+            k = seen[name] + 1
+            while f"{name}.{k}" in taken:
+                k += 1
+            seen[name] = k
+            new = f"{name}.{k}"
+            taken.add(new)
+            out.append(new)
+        else:
+            seen[name] = 0
+            out.append(name)
+    return out
+
+
+def _read_arrow(
+    path: Path, header: Sequence[str], *, sep: str, encoding: str, skip: int
+) -> pd.DataFrame | None:
+    """Every cell as text with Arrow's multithreaded CSV reader; None if Arrow cannot (the
+    pandas reader then reads the file, or reports the problem)."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    names = _pandas_names(header)
+    try:
+        table = pa_csv.read_csv(
+            path,
+            read_options=pa_csv.ReadOptions(
+                skip_rows=skip + 1,
+                column_names=names,
+                encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding,
+            ),
+            parse_options=pa_csv.ParseOptions(delimiter=sep, newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, LookupError, ValueError):
+        return None
+    text = pd.StringDtype("pyarrow", na_value=np.nan)
+    frame = table.to_pandas(types_mapper=lambda t: text if t == pa.string() else None)
+    frame.columns = names
+    return frame
+
+
+def _excel_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        if np.isnan(value):
+            return ""
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+    if isinstance(value, (pd.Timestamp, datetime.datetime)):
+        stamp = pd.Timestamp(value)
+        return stamp.date().isoformat() if stamp == stamp.normalize() else stamp.isoformat()
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def _has_table(grid: pd.DataFrame) -> bool:
+    filled = (grid.map(_excel_cell).map(str.strip) != "").sum(axis=1)
+    return int((filled >= 2).sum()) >= 2
+
+
+def _read_excel_table(
+    path: Path, sheet_name: str | int | None, skiprows: int | None, kwargs: dict[str, Any]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Read one sheet with every cell as text; find the sheet and the header row if not given."""
+    try:
+        book = pd.ExcelFile(path, engine=kwargs.pop("engine", "openpyxl"))
+    except Exception as exc:  # openpyxl raises several unrelated types for a bad file
+        raise FileFormatError(
+            f"{str(path)!r} could not be opened as an Excel workbook ({type(exc).__name__}: "
+            f"{exc}). Pass format= if it is not Excel."
+        ) from exc
+    names = list(book.sheet_names)
+    report: dict[str, Any] = {"sheets": names}
+    opts = {"header": None, "dtype": object, "keep_default_na": False, "na_filter": False}
+    with book:
+        if sheet_name is not None:
+            if isinstance(sheet_name, int) and not 0 <= sheet_name < len(names):
+                raise FileFormatError(
+                    f"{str(path)!r} has {len(names)} sheet(s) {format_values(names, 10)}; "
+                    f"sheet_name={sheet_name} is out of range."
+                )
+            if isinstance(sheet_name, str) and sheet_name not in names:
+                raise FileFormatError(
+                    f"{str(path)!r} has no sheet {sheet_name!r}; its sheets are "
+                    f"{format_values(names, 10)}. Pass sheet_name= with one of them."
+                )
+            chosen = sheet_name if isinstance(sheet_name, str) else names[sheet_name]
+            grid = pd.read_excel(book, sheet_name=chosen, **opts, **kwargs)
+        else:
+            chosen, grid, skipped = None, None, []
+            for name in names:
+                candidate = pd.read_excel(book, sheet_name=name, **opts, **kwargs)
+                if _has_table(candidate):
+                    chosen, grid = name, candidate
+                    break
+                skipped.append(name)
+            if grid is None:
+                raise FileFormatError(
+                    f"{str(path)!r}: no sheet holds a table (a header and at least one row of "
+                    f"two or more cells); sheets: {format_values(names, 10)}. Pass sheet_name=."
+                )
+            if skipped:
+                report["sheet_note"] = (
+                    f"sheet {chosen!r} read; {format_values(skipped)} skipped (no table); "
+                    "pass sheet_name= to override"
+                )
+    report["sheet_name"] = chosen
+    text = grid.map(_excel_cell) if len(grid) else grid
+    rows = text.to_numpy().tolist()
+    if skiprows is None:
+        header_at = _sniff.find_header(rows)
+        if header_at:
+            above = [" ".join(c for c in r if c.strip())[:40] for r in rows[:header_at]]
+            report["header_note"] = (
+                f"{header_at} row(s) above the header skipped (title or merged group "
+                f"headings: {format_values(above, 3)}); pass skiprows= to override"
+            )
+    else:
+        header_at = int(skiprows)
+    report["skiprows"] = header_at
+    if header_at >= len(rows):
+        raise FileFormatError(f"{str(path)!r}, sheet {chosen!r}: no header row; pass skiprows=.")
+    header = [c.strip() or f"Unnamed: {i}" for i, c in enumerate(rows[header_at])]
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header):  # de-duplicate as pandas does: x, x.1, x.2
+        if name in seen:
+            seen[name] += 1
+            header[i] = f"{name}.{seen[name]}"
+        else:
+            seen[name] = 0
+    body = pd.DataFrame(rows[header_at + 1 :], columns=header, dtype="str")
+    if body.empty:
+        body = pd.DataFrame({c: pd.Series([], dtype="str") for c in header})
+    return body, report
+
+
+def _stata_missing(
+    frame: pd.DataFrame, labels: Mapping[str, Mapping[Any, str]]
+) -> tuple[pd.DataFrame, dict[str, MissingCodes]]:
+    """Stata's extended missing values (.a-.z) become declared codes with their labels."""
+    per_column: dict[str, MissingCodes] = {}
+    for col in frame.columns:
+        series = frame[col]
+        if series.dtype != object:
+            continue
+        flags = series.map(lambda v: isinstance(v, pd.io.stata.StataMissingValue))
+        if not flags.any():
+            continue
+        tokens = {}
+        for value in series[flags]:
+            name = value.string
+            if name == ".":  # system-missing: blank, no declared reason
+                continue
+            reason = labels.get(col, {}).get(value.value) or f"Stata missing value {name}"
+            tokens[name] = reason
+        frame[col] = series.map(
+            lambda v: (
+                (np.nan if v.string == "." else v.string)
+                if isinstance(v, pd.io.stata.StataMissingValue)
+                else v
+            )
+        )
+        if tokens:
+            per_column[col] = _missing_codes(tokens)
+        else:
+            frame[col] = pd.to_numeric(frame[col])
+    return frame, per_column
+
+
+def _read_spss(
+    path: Path, kwargs: dict[str, Any]
+) -> tuple[pd.DataFrame, dict[str, Any], dict[str, MissingCodes]]:
     try:
         import pyreadstat
     except ImportError as exc:
         raise ImportError(_SPSS_HINT) from exc
-    kwargs = {"apply_value_formats": False, **kwargs}
+    kwargs = {"apply_value_formats": False, "user_missing": True, **kwargs}
     frame, meta = pyreadstat.read_sav(str(path), **kwargs)
+    value_labels = {k: dict(v) for k, v in (meta.variable_value_labels or {}).items()}
     extra = {
-        "value_labels": {k: dict(v) for k, v in (meta.variable_value_labels or {}).items()},
+        "value_labels": value_labels,
         "column_labels": {
             name: label
             for name, label in zip(meta.column_names, meta.column_labels or [], strict=False)
             if label
         },
     }
-    return frame, extra
+    per_column: dict[str, MissingCodes] = {}
+    declared = {**(meta.missing_ranges or {})}
+    for col, values in (meta.missing_user_values or {}).items():
+        declared.setdefault(col, [{"lo": v, "hi": v} for v in values])
+    for col, ranges in declared.items():
+        if col not in frame.columns:
+            continue
+        labels = value_labels.get(col, {})
+        codes: dict[Any, str] = {}
+        numbers = pd.to_numeric(frame[col], errors="coerce")
+        for rng in ranges:
+            lo, hi = rng["lo"], rng["hi"]
+            if isinstance(lo, str):  # string user-missing codes
+                codes[lo] = labels.get(lo) or f"user-missing code {lo!r}"
+                continue
+            present = [lo] if lo == hi else pd.unique(numbers[(numbers >= lo) & (numbers <= hi)])
+            for v in present:
+                default = (
+                    f"user-missing code {v:g}" if lo == hi else f"user-missing ({lo:g} to {hi:g})"
+                )
+                codes[float(v)] = labels.get(v) or default
+        per_column[col] = _missing_codes(codes)
+    return frame, extra, per_column
 
 
-def _read_stata(path: Path, kwargs: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
-    kwargs = {"convert_categoricals": False, **kwargs}
+def _read_stata(
+    path: Path, kwargs: dict[str, Any]
+) -> tuple[pd.DataFrame, dict[str, Any], dict[str, MissingCodes]]:
+    kwargs = {"convert_categoricals": False, "convert_missing": True, **kwargs}
     with pd.io.stata.StataReader(path) as reader:
         all_labels = reader.variable_labels()
         column_labels = {k: v for k, v in all_labels.items() if v}
@@ -104,17 +542,34 @@ def _read_stata(path: Path, kwargs: dict[str, Any]) -> tuple[pd.DataFrame, dict[
         for col, name in lbl_names.items()
         if name and name in label_sets
     }
-    return frame, {"value_labels": value_labels, "column_labels": column_labels}
+    frame, per_column = _stata_missing(frame, value_labels)
+    return frame, {"value_labels": value_labels, "column_labels": column_labels}, per_column
 
 
 def read_survey(
     path: str | os.PathLike[str],
     *,
     format: str | None = None,
-    sheet_name: str | int = 0,
+    sheet_name: str | int | None = None,
+    ids: str | Sequence[str] | None = None,
+    missing_codes: Mapping[Any, str] | None = None,
+    numeric: str | Sequence[str] = (),
+    encoding: str | None = None,
+    sep: str | None = None,
+    decimal: str | None = None,
+    skiprows: int | None = None,
     **kwargs: Any,
 ) -> pd.DataFrame:
     """Read a survey export (CSV, TSV, Excel, Parquet, SPSS or Stata) into a DataFrame.
+
+    Nothing is guessed silently. Text files and Excel sheets are read cell by cell as text and
+    then converted under the missing-value policy (see :mod:`coaching_trials.io.missing`):
+    a blank cell is missing; a token in ``missing_codes`` is missing with its declared reason
+    and counted in the audit; a column becomes numeric only when every other cell is a number.
+    ``"N/A"``, ``"NA"``, ``"null"``, ``"NaN"`` ... are *not* missing unless declared: a column
+    holding them stays text, and scoring or validation then names the cells. Ids stay text
+    exactly as written. What the reader had to detect (encoding, separator, decimal comma,
+    rows above the header, the sheet) is recorded in ``attrs["format"]`` and in the audit.
 
     Parameters
     ----------
@@ -123,21 +578,55 @@ def read_survey(
     format : {"csv", "tsv", "excel", "parquet", "spss", "stata"}, optional
         The file format. By default it is taken from the extension (see
         ``SUPPORTED_FORMATS``).
-    sheet_name : str or int, default 0
-        Excel only: the single sheet to read (name or 0-based position).
+    sheet_name : str or int, optional
+        Excel only: the single sheet to read (name or 0-based position). By default the first
+        sheet that holds a table (a "README" sheet of prose before the data is skipped, and
+        reported).
+    ids : str or sequence of str, optional
+        Columns holding ids, read as text exactly as written (``"008800007"`` keeps its
+        zeros) and checked for ids that differ only by leading zeros, case or whitespace.
+        Default: columns named like ids (``participant_id``, ``record_id``, ``subject``,
+        ``id``, any name ending in ``_id``; see ``coaching_trials.io.ids.ID_NAMES``).
+    missing_codes : mapping, optional
+        Declared missing-value codes ``{token_or_number: reason}``, e.g. ``{"N/A": "not
+        applicable", 99: "refused", -9: "not applicable"}``; applied to every non-id column.
+        SPSS user-missing codes and Stata's ``.a``-``.z`` arrive as declared codes with their
+        value labels as reasons.
+    numeric : str or sequence of str, default ()
+        Columns (names or shell patterns such as ``"pfi_*"``) that must be numeric: any other
+        token there is an error naming column, rows and value.
+    encoding : str, optional
+        Text files: default detected (UTF-8, UTF-8 with BOM, else cp1252 / Latin-1).
+    sep : str, optional
+        Text files: the separator; default detected among ``,`` ``;`` tab and ``|``.
+    decimal : str, optional
+        Text files: the decimal mark; default ``.`` unless numbers are written ``3,5`` in a
+        file not separated by commas.
+    skiprows : int, optional
+        Lines (text) or rows (Excel) above the header; default detected (a title line or
+        merged group headings above the header are skipped).
     **kwargs
-        Passed to the underlying reader (``pandas.read_csv``, ``pandas.read_excel``,
+        Passed to the underlying reader (``pandas.read_csv``, ``pandas.ExcelFile.parse``,
         ``pandas.read_parquet``, ``pyreadstat.read_sav`` or ``pandas.read_stata``).
 
     Returns
     -------
     pandas.DataFrame
-        The data, with ``attrs["source"] = {"path": ..., "format": ...}``. For SPSS and Stata,
-        value labels are **not** applied (numeric codes stay numeric); they are kept in
-        ``attrs["value_labels"]`` and variable labels in ``attrs["column_labels"]``.
+        The data, with ``attrs``: ``source`` (path, format, sheet), ``audit`` (records of
+        rows dropped and cells made missing by a declared code, and of detected format
+        settings), ``format`` (what was used: encoding, separator, ...), ``missing`` (cells
+        made missing, per column and token: see :func:`~coaching_trials.missingness`). For
+        SPSS and Stata, value labels are **not** applied (numeric codes stay numeric); they
+        are kept in ``attrs["value_labels"]`` and variable labels in ``attrs["column_labels"]``.
 
     Raises
     ------
+    FileFormatError
+        The file is empty, cannot be decoded, split or found a header in; the message names
+        the file and the option to set (``encoding=``, ``sep=``, ``skiprows=``,
+        ``sheet_name=``). A :class:`~coaching_trials.DataValidationError`.
+    DataValidationError
+        Ids that differ only by leading zeros, case or whitespace; text in ``numeric`` columns.
     ValueError
         If the format cannot be inferred from the extension or is not supported.
     ImportError
@@ -148,21 +637,21 @@ def read_survey(
     SPSS files need the optional extra: ``pip install "coaching-trials[spss]"``. Stata files
     are read with pandas alone.
 
-    Validated by round trips: the sample responses written by pandas to every supported format
-    and read back compare equal (``tests/io/test_io_readers.py``); SPSS and Stata files are
-    written with value labels to check they are not applied.
+    Validated by round trips (the sample responses written by pandas to every supported format
+    and read back compare equal: ``tests/io/test_io_readers.py``) and by a corpus of messy
+    files with their expected values, errors and audit rows written down beside them
+    (``tests/data/messy/manifest.toml``, ``tests/io/test_io_messy.py``).
 
     Examples
     --------
     >>> import pandas as pd, tempfile, pathlib
     >>> tmp = pathlib.Path(tempfile.mkdtemp()) / "wave1.csv"
-    >>> wave1 = pd.DataFrame({"participant_id": ["P001", "P002"], "pfi_01": [3, 1]})
-    >>> wave1.to_csv(tmp, index=False)
-    >>> df = read_survey(tmp)
-    >>> df["pfi_01"].tolist()
-    [3, 1]
-    >>> df.attrs["source"]["format"]
-    'csv'
+    >>> _ = tmp.write_text("participant_id,pfi_01,pfi_02\\n007,3,N/A\\n008,1,99\\n")
+    >>> df = read_survey(tmp, missing_codes={"N/A": "not applicable", 99: "refused"})
+    >>> df["participant_id"].tolist(), df["pfi_01"].tolist(), df["pfi_02"].tolist()
+    (['007', '008'], [3, 1], [nan, nan])
+    >>> [(r["reason"], r["n_rows"]) for r in df.attrs["audit"]]
+    [('declared missing: not applicable', 1), ('declared missing: refused', 1)]
     """
     path = Path(path)
     if format is None:
@@ -173,31 +662,67 @@ def read_survey(
             raise one_of("format", format, tuple(SUPPORTED_FORMATS))
     if not path.exists():
         raise FileNotFoundError(f"No such file: {str(path)!r}")
-
+    if isinstance(sheet_name, (list, tuple)):
+        raise TypeError(
+            "`sheet_name` must name one sheet (a str or an int position); "
+            f"got {sheet_name!r}. Read sheets one at a time."
+        )
+    codes = _missing_codes(missing_codes)
     source: dict[str, Any] = {"path": str(path), "format": fmt}
     extra: dict[str, Any] = {}
-    if fmt == "csv":
-        frame = pd.read_csv(path, **kwargs)
-    elif fmt == "tsv":
-        frame = pd.read_csv(path, **{"sep": "\t", **kwargs})
-    elif fmt == "excel":
-        if sheet_name is None or isinstance(sheet_name, (list, tuple)):
-            raise TypeError(
-                "`sheet_name` must name one sheet (a str or an int position); "
-                f"got {sheet_name!r}. Read sheets one at a time."
+    audit: list[dict[str, Any]] = []
+    report: dict[str, Any] = {}
+    column_codes: dict[str, MissingCodes] = {}
+    dec = decimal or "."
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
+        if fmt in ("csv", "tsv"):
+            frame, report, dec = _read_text_table(
+                path,
+                fmt,
+                encoding=encoding,
+                sep=sep,
+                decimal=decimal,
+                skiprows=skiprows,
+                kwargs=kwargs,
             )
-        frame = pd.read_excel(path, sheet_name=sheet_name, **{"engine": "openpyxl", **kwargs})
-        source["sheet_name"] = sheet_name
-    elif fmt == "parquet":
-        frame = pd.read_parquet(path, **kwargs)
-    elif fmt == "spss":
-        frame, extra = _read_spss(path, kwargs)
-    else:  # stata
-        frame, extra = _read_stata(path, kwargs)
+        elif fmt == "excel":
+            frame, report = _read_excel_table(path, sheet_name, skiprows, dict(kwargs))
+            source["sheet_name"] = report["sheet_name"]
+        elif fmt == "parquet":
+            frame = pd.read_parquet(path, **kwargs)
+        elif fmt == "spss":
+            frame, extra, column_codes = _read_spss(path, kwargs)
+        else:  # stata
+            frame, extra, column_codes = _read_stata(path, kwargs)
+        step = _step(fmt)
+        if fmt in ("csv", "tsv", "excel"):
+            frame = _drop_empty_unnamed(frame, step, audit)
+            frame = _drop_rows(frame, step, audit)
+        _format_audit(step, report, audit)
+        if column_codes and codes:
+            column_codes = {c: _merge_codes(codes, own) for c, own in column_codes.items()}
+        frame.attrs = {"source": source, **extra}
+        return _finish(
+            frame,
+            path=path,
+            fmt=fmt,
+            ids=ids,
+            codes=codes,
+            numeric=numeric,
+            decimal=dec,
+            audit=audit,
+            report=report,
+            column_codes=column_codes,
+        )
 
-    frame = frame.copy()
-    frame.attrs = {"source": source, "audit": [], **extra}
-    return frame
+
+def _missing_codes(declared: Any) -> MissingCodes:
+    return _missing.missing_codes(declared)
+
+
+def _merge_codes(*declared: MissingCodes) -> MissingCodes:
+    return _missing.missing_codes(*declared)
 
 
 # --------------------------------------------------------------------------------------------
@@ -237,6 +762,7 @@ def read_redcap(
     wave: str = "wave",
     repeating: Literal["drop", "keep", "only"] = "drop",
     checkboxes: Literal["bool", "raw"] = "bool",
+    missing_codes: Mapping[Any, str] | None = None,
     **kwargs: Any,
 ) -> pd.DataFrame:
     """Read a REDCap CSV export into a responses frame.
@@ -255,8 +781,9 @@ def read_redcap(
         raise :class:`~coaching_trials.DataValidationError`. By default the wave is the event
         name with its ``_arm_N`` suffix removed. Longitudinal exports only.
     record_id : str, default "record_id"
-        The REDCap record id column; it is renamed to ``subject`` and read as text so that
-        leading zeros survive.
+        The REDCap record id column; it is renamed to ``subject`` and read as text exactly as
+        written (leading zeros survive; ids differing only by zeros, case or whitespace are
+        an error).
     subject, wave : str
         Names of the participant id and wave columns in the result.
     repeating : {"drop", "keep", "only"}, default "drop"
@@ -269,6 +796,9 @@ def read_redcap(
         Checkbox columns (``field___code``) become nullable booleans with ``"bool"`` (from 0/1
         or Checked/Unchecked) or stay as exported with ``"raw"``. The field -> codes map is in
         ``attrs["checkboxes"]``.
+    missing_codes : mapping, optional
+        Declared missing-value codes ``{token_or_number: reason}`` (see
+        :func:`read_survey`); cells are read as text and converted under the same policy.
     **kwargs
         Passed to ``pandas.read_csv``.
 
@@ -312,7 +842,9 @@ def read_redcap(
     if checkboxes not in ("bool", "raw"):
         raise one_of("checkboxes", checkboxes, ("bool", "raw"))
     path = Path(path)
-    frame = pd.read_csv(path, **{"dtype": {record_id: "string"}, **kwargs})
+    frame, report, dec = _read_text_table(
+        path, "csv", encoding=None, sep=None, decimal=None, skiprows=None, kwargs=kwargs
+    )
     if record_id not in frame.columns:
         raise ValueError(
             f"{str(path)!r} has no record id column {record_id!r}; columns found: "
@@ -321,6 +853,20 @@ def read_redcap(
         )
     _check_new_names(path, frame.columns, {subject: record_id, wave: "redcap_event_name"})
     audit: list[dict[str, Any]] = []
+    frame = _drop_rows(frame, "read_redcap", audit)
+    _format_audit("read_redcap", report, audit)
+    frame = _finish(
+        frame,
+        path=path,
+        fmt="redcap",
+        ids=[record_id],
+        codes=_missing_codes(missing_codes),
+        numeric=(),
+        decimal=dec,
+        audit=audit,
+        report=report,
+    )
+    policy_attrs = {k: frame.attrs[k] for k in ("format", "missing")}
     log = ProblemLog(f"REDCap export {path.name}")
 
     # repeating instruments
@@ -397,6 +943,7 @@ def read_redcap(
         "source": {"path": str(path), "format": "redcap"},
         "audit": audit,
         "checkboxes": boxes,
+        **policy_attrs,
     }
     return frame
 
@@ -421,6 +968,7 @@ def read_qualtrics(
     wave: str | None = None,
     drop_previews: bool = True,
     encoding: str = "utf-8-sig",
+    missing_codes: Mapping[Any, str] | None = None,
     **kwargs: Any,
 ) -> pd.DataFrame:
     """Read a Qualtrics CSV export (with its two extra header rows) into a DataFrame.
@@ -449,8 +997,12 @@ def read_qualtrics(
         ``attrs["audit"]``.
     encoding : str, default "utf-8-sig"
         Qualtrics writes UTF-8 with a byte-order mark.
+    missing_codes : mapping, optional
+        Declared missing-value codes ``{token_or_number: reason}`` (see
+        :func:`read_survey`). Cells are read as text and converted under the same policy;
+        ids (``subject_from``, ``ResponseId``) stay text exactly as written.
     **kwargs
-        Passed to ``pandas.read_csv`` when the data rows are parsed.
+        Passed to ``pandas.read_csv`` when the file is read (as text).
 
     Returns
     -------
@@ -482,9 +1034,19 @@ def read_qualtrics(
     ('survey preview', 1)
     """
     path = Path(path)
-    raw = pd.read_csv(
-        path, dtype="string", keep_default_na=False, encoding=encoding, na_filter=False
-    )
+    try:
+        raw = pd.read_csv(
+            path,
+            **{"dtype": str, "keep_default_na": False, "encoding": encoding, "na_filter": False},
+            **kwargs,
+        )
+    except pd.errors.EmptyDataError as exc:
+        raise FileFormatError(f"{str(path)!r} is empty: no header row and no data.") from exc
+    except UnicodeDecodeError as exc:
+        raise FileFormatError(
+            f"{str(path)!r} cannot be decoded as {encoding!r} ({exc.reason} at byte "
+            f"{exc.start}); pass encoding= (e.g. encoding='cp1252')."
+        ) from exc
     if len(raw) < 2 or not _is_import_id_row(raw.iloc[1]):
         raise ValueError(
             f"{str(path)!r} does not look like a Qualtrics CSV export: its third row should be "
@@ -500,10 +1062,26 @@ def read_qualtrics(
         except (ValueError, AttributeError):
             import_ids[col] = str(cell)
 
-    body = raw.iloc[2:]
-    buffer = io.StringIO(body.to_csv(index=False))
-    id_types = {c: "string" for c in (subject_from, "ResponseId") if c in columns}
-    frame = pd.read_csv(buffer, **{"dtype": id_types, **kwargs})
+    body = raw.iloc[2:].reset_index(drop=True).astype("str")
+    if subject_from not in body.columns:
+        raise ValueError(
+            f"{str(path)!r} has no column {subject_from!r} to take the participant id from; "
+            f"columns found: {format_values(body.columns, limit=8)}. Pass `subject_from=`."
+        )
+    id_cols = [c for c in (subject_from, "ResponseId") if c in columns]
+    frame = _finish(
+        body,
+        path=path,
+        fmt="qualtrics",
+        ids=id_cols,
+        codes=_missing_codes(missing_codes),
+        numeric=(),
+        decimal=".",
+        audit=[],
+        report={"encoding": encoding, "sep": ","},
+        check_id_pairs=False,
+    )
+    policy_attrs = {k: frame.attrs[k] for k in ("format", "missing")}
     if subject_from not in frame.columns:
         raise ValueError(
             f"{str(path)!r} has no column {subject_from!r} to take the participant id from; "
@@ -514,7 +1092,7 @@ def read_qualtrics(
     if wave is not None:
         new_names["wave"] = ""
     _check_new_names(path, frame.columns, new_names)
-    audit: list[dict[str, Any]] = []
+    audit: list[dict[str, Any]] = list(frame.attrs["audit"])
     if drop_previews:
         status = (
             frame["Status"].astype("string").str.strip().str.lower()
@@ -556,5 +1134,6 @@ def read_qualtrics(
         "audit": audit,
         "question_text": question_text,
         "import_ids": import_ids,
+        **policy_attrs,
     }
     return frame

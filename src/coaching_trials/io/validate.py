@@ -10,7 +10,7 @@ a ``ProblemLog`` so that other layers (e.g. the trial design) can reuse them; ea
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -18,6 +18,9 @@ import pandas as pd
 
 from coaching_trials._errors import ProblemLog, format_values
 from coaching_trials._results import FrameCopies
+from coaching_trials.instruments.items import item_columns, item_name_hint
+from coaching_trials.io.missing import convert_numbers, convert_text
+from coaching_trials.io.missing import missing_codes as build_missing_codes
 
 __all__ = [
     "ValidationReport",
@@ -28,6 +31,7 @@ __all__ = [
     "check_missing_values",
     "check_one_arm_per_subject",
     "check_required_columns",
+    "check_sessions",
     "validate",
     "validate_responses",
 ]
@@ -53,6 +57,21 @@ def _present(df: pd.DataFrame, column: str | None) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
+def _separator_hint(columns: Iterable[Any], wanted: str) -> str:
+    """A hint when the wanted name sits inside one header cell split by another separator."""
+    for col in columns:
+        text = str(col)
+        for sep, name in ((";", "';'"), ("\t", "'\\t'"), ("|", "'|'")):
+            if sep in text and wanted in text.split(sep):
+                return (
+                    f" The header {text[:60]!r} looks like one cell holding several names "
+                    f"separated by {name}: read the file with sep={name}"
+                    + (", decimal=','" if sep == ";" else "")
+                    + " (coaching_trials.read_survey detects this when sep= is not given)."
+                )
+    return ""
+
+
 def check_required_columns(df: pd.DataFrame, columns: Iterable[str], log: ProblemLog) -> None:
     """Record every column of ``columns`` that ``df`` lacks (one problem per column)."""
     for col in dict.fromkeys(columns):
@@ -60,7 +79,7 @@ def check_required_columns(df: pd.DataFrame, columns: Iterable[str], log: Proble
             log.add(
                 "missing_column",
                 f"column {col!r} is missing; expected it among the columns "
-                f"(found {format_values(df.columns, limit=8)}).",
+                f"(found {format_values(df.columns, limit=8)})." + _separator_hint(df.columns, col),
                 column=col,
                 expected="column present",
             )
@@ -178,21 +197,31 @@ def check_one_arm_per_subject(df: pd.DataFrame, subject: str, arm: str, log: Pro
     )
 
 
-def check_instrument_items(df: pd.DataFrame, instrument: _InstrumentLike, log: ProblemLog) -> None:
+def check_instrument_items(
+    df: pd.DataFrame,
+    instrument: _InstrumentLike,
+    log: ProblemLog,
+    *,
+    missing_codes: Mapping[Any, str] | None = None,
+) -> None:
     """Record missing item columns, non-numeric text and out-of-range item responses.
 
     Non-integer responses are also recorded when the instrument declares
-    ``integer_responses=True``. Missing responses (NA) are allowed here; scoring decides what
-    to do with them.
+    ``integer_responses=True``. Missing responses (NA, blank cells and the declared
+    ``missing_codes``, together with the instrument's own) are allowed here; scoring decides
+    what to do with them. Item columns missing from ``df`` get a "did you mean" hint when
+    columns differ from the item ids only by zero-padding, case or prefix.
     """
     lo, hi = instrument.response_min, instrument.response_max
+    codes = build_missing_codes(getattr(instrument, "missing_codes", None), missing_codes)
     missing = [c for c in instrument.items if c not in df.columns]
     if missing:
+        hint = item_name_hint(list(df.columns), list(instrument.items), missing)
         log.add(
             "missing_items",
             f"instrument {instrument.id!r}: {len(missing)} item column(s) missing: "
             f"{format_values(missing, limit=8)}; expected all of "
-            f"{format_values(list(instrument.items), limit=3)}.",
+            f"{format_values(list(instrument.items), limit=3)}." + (f" {hint}" if hint else ""),
             column=missing[0],
             values=missing,
             expected=f"columns {list(instrument.items)}",
@@ -210,20 +239,23 @@ def check_instrument_items(df: pd.DataFrame, instrument: _InstrumentLike, log: P
             )
             continue
         if pd.api.types.is_numeric_dtype(raw):
-            numbers = raw.astype("float64")
+            numbers = convert_numbers(raw, codes).values.astype("float64")
         else:
-            text = raw.astype("string").str.strip()
-            text = text.where(text != "")
-            numbers = pd.to_numeric(text, errors="coerce").astype("float64")
-            non_numeric = text.notna() & numbers.isna()
-            if non_numeric.any():
+            source = raw.astype(object) if isinstance(raw.dtype, pd.CategoricalDtype) else raw
+            conv = convert_text(source, codes, keep_zero_padded=False)
+            if conv.bad is None:
+                numbers = conv.values.astype("float64")
+            else:
+                numbers = pd.to_numeric(conv.values.str.strip(), errors="coerce").astype("float64")
+                non_numeric = pd.Series(conv.bad, index=raw.index)
                 bad = pd.unique(raw[non_numeric])
                 log.add(
                     "non_numeric",
                     f"column {col!r} (instrument {instrument.id!r}): {int(non_numeric.sum())} "
                     f"row(s) with non-numeric text {format_values(bad)} at rows "
                     f"{_rows(df.index[non_numeric])}; expected numbers {lo:g} to {hi:g} "
-                    "or missing.",
+                    f"or missing (if {str(bad[0]).strip()!r} means missing, declare it: "
+                    f"missing_codes={{{str(bad[0]).strip()!r}: 'not applicable'}}).",
                     column=col,
                     rows=df.index[non_numeric],
                     values=bad,
@@ -336,6 +368,8 @@ def validate_responses(
     instruments: Sequence[Any] = (),
     required: Sequence[str] = (),
     raise_on_error: bool = True,
+    items: str | Mapping[str, str] | None = None,
+    missing_codes: Mapping[Any, str] | None = None,
 ) -> ValidationReport:
     """Check a long responses frame and report every problem at once.
 
@@ -368,6 +402,13 @@ def validate_responses(
     raise_on_error : bool, default True
         Raise :class:`~coaching_trials.DataValidationError` if any problem is found; with
         ``False`` the report is returned instead.
+    items : str or mapping, optional
+        The file's item names as a pattern (``"pfi_{n}"`` or a regex capturing the item
+        number; see :func:`~coaching_trials.map_items`): one pattern when one instrument is
+        checked, or ``{instrument_id: pattern}``.
+    missing_codes : mapping, optional
+        Declared missing-value codes ``{token_or_number: reason}`` allowed in item cells (on
+        top of each instrument's own); any other text is reported with a hint to declare it.
 
     Returns
     -------
@@ -427,14 +468,130 @@ def validate_responses(
         check_empty_levels(df, arm, arms, log, what="arm")
     if waves is not None and _present(df, wave):
         check_empty_levels(df, wave, waves, log, what="wave")
+    patterns = _item_patterns(items, resolved)
     for instrument in resolved:
-        check_instrument_items(df, instrument, log)
+        frame = df
+        if instrument.id in patterns:
+            mapping = item_columns(
+                list(df.columns), list(instrument.items), patterns[instrument.id], log
+            )
+            frame = df.rename(columns=mapping)
+        check_instrument_items(frame, instrument, log, missing_codes=missing_codes)
 
     problems = log.to_frame()
     report = ValidationReport(ok=not log, problems=problems, n_rows=len(df), context="responses")
     if raise_on_error:
         log.raise_if_any()
     return report
+
+
+def _item_patterns(items: Any, resolved: Sequence[_InstrumentLike]) -> dict[str, Any]:
+    if items is None:
+        return {}
+    if isinstance(items, Mapping):
+        unknown = [k for k in items if k not in {i.id for i in resolved}]
+        if unknown:
+            raise ValueError(
+                f"`items` names instrument(s) {format_values(unknown)} that are not in "
+                f"`instruments` ({format_values([i.id for i in resolved])})."
+            )
+        return dict(items)
+    if len(resolved) != 1:
+        raise ValueError(
+            "`items` as one pattern needs exactly one instrument in `instruments`; with "
+            f"{len(resolved)} pass a dict {{instrument_id: pattern}}."
+        )
+    return {resolved[0].id: items}
+
+
+def check_sessions(
+    participants: pd.DataFrame,
+    *,
+    attended: str = "sessions_attended",
+    planned: int | str,
+    subject: str = "participant_id",
+) -> list[dict[str, Any]]:
+    """Plausibility of sessions attended against the planned number: warn and audit.
+
+    A participant who attended more sessions than planned is not an error (an extra session
+    happens) but is unusual enough to be looked at: one
+    :class:`~coaching_trials.DataValidationWarning` names them and one audit record per
+    reason is returned for the caller's audit table. Values that are not whole numbers >= 0
+    are left to the design layer's checks.
+
+    Parameters
+    ----------
+    participants : pandas.DataFrame
+        One row per participant.
+    attended : str, default "sessions_attended"
+        Column holding the number of sessions attended.
+    planned : int or str
+        The planned number of sessions, or a column holding it per participant.
+    subject : str, default "participant_id"
+        Id column, used to name participants in the warning.
+
+    Returns
+    -------
+    list of dict
+        Audit records (``step, reason, n_rows, detail``); empty when all is plausible.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> df = pd.DataFrame({"participant_id": ["P1", "P2"], "sessions_attended": [6, 9]})
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     records = check_sessions(df, planned=6)
+    >>> records[0]["reason"], records[0]["n_rows"]
+    ('sessions attended above planned', 1)
+    """
+    import warnings
+
+    from coaching_trials._errors import DataValidationWarning
+
+    for col in (attended, *([planned] if isinstance(planned, str) else [])):
+        if col not in participants.columns:
+            raise ValueError(
+                f"column {col!r} is not in `participants`; found "
+                f"{format_values(participants.columns, limit=8)}."
+            )
+    done = pd.to_numeric(participants[attended], errors="coerce")
+    plan = (
+        pd.to_numeric(participants[planned], errors="coerce")
+        if isinstance(planned, str)
+        else pd.Series(float(planned), index=participants.index)
+    )
+    records: list[dict[str, Any]] = []
+    above = (done > plan).fillna(False)
+    if above.any():
+        who = (
+            participants.loc[above, subject].tolist()
+            if subject in participants.columns
+            else participants.index[above].tolist()
+        )
+        detail = (
+            f"{int(above.sum())} participant(s) attended more sessions than planned: "
+            + format_values(
+                [
+                    f"{w}: {d:g} of {p:g}"
+                    for w, d, p in zip(who, done[above], plan[above], strict=True)
+                ]
+            )
+        )
+        records.append(
+            {
+                "step": "check_sessions",
+                "reason": "sessions attended above planned",
+                "n_rows": int(above.sum()),
+                "detail": detail,
+            }
+        )
+        warnings.warn(
+            f"column {attended!r}: {detail}; check the session log.",
+            DataValidationWarning,
+            stacklevel=2,
+        )
+    return records
 
 
 #: Short name used in DESIGN.md's layer table; the same function as :func:`validate_responses`.

@@ -1,0 +1,90 @@
+"""The messy-file corpus: every file's expected values, error and audit rows (manifest.toml)."""
+
+from __future__ import annotations
+
+import math
+import sys
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import coaching_trials as ct
+from coaching_trials._errors import DataValidationError
+from coaching_trials.io.readers import read_qualtrics, read_redcap, read_survey
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+MESSY = Path(__file__).resolve().parents[1] / "data" / "messy"
+CASES = tomllib.loads((MESSY / "manifest.toml").read_text(encoding="utf-8"))["case"]
+READERS = {"survey": read_survey, "redcap": read_redcap, "qualtrics": read_qualtrics}
+
+
+def _run(case: dict) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """(frame read, frame after the step); the step may raise."""
+    reader = READERS[case.get("reader", "survey")]
+    frame = reader(MESSY / case["file"], **case.get("kwargs", {}))
+    step = case.get("step", "read")
+    kwargs = {k: (v or None) for k, v in case.get("step_kwargs", {}).items()}
+    if step == "read":
+        return frame, frame
+    if step == "score":
+        return frame, ct.score(frame, kwargs.pop("instrument"), **kwargs)
+    if step == "validate":
+        ct.validate_responses(frame, **kwargs)
+        return frame, frame
+    if step == "check_ids":
+        other = read_survey(MESSY / case["other"])
+        ct.check_ids(frame["participant_id"], other["participant_id"])
+        return frame, frame
+    raise AssertionError(step)  # pragma: no cover
+
+
+def _same(got: list, want: list) -> bool:
+    if len(got) != len(want):
+        return False
+    for g, w in zip(got, want, strict=True):
+        if isinstance(w, float) and math.isnan(w):
+            if not pd.isna(g):
+                return False
+        elif pd.isna(g) or g != w or isinstance(g, str) != isinstance(w, str):
+            return False
+    return True
+
+
+def test_manifest_covers_the_corpus():
+    assert len(CASES) >= 25
+    files = {p.name for p in MESSY.iterdir() if p.suffix not in (".py", ".toml")}
+    assert files <= {c["file"] for c in CASES} | {c.get("other") for c in CASES}
+    for case in CASES:
+        assert "error" in case or "values" in case, case["name"]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_messy_file(case):
+    frame = after = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.PerformanceWarning)
+        if "error" in case:
+            # the package's own error class, naming what went wrong
+            with pytest.raises(DataValidationError) as info:
+                frame, after = _run(case)
+            assert case["error"] in str(info.value), str(info.value)
+            if "values" in case or "audit" in case:
+                # the read itself succeeded; check what it returned
+                reader = READERS[case.get("reader", "survey")]
+                frame = after = reader(MESSY / case["file"], **case.get("kwargs", {}))
+        else:
+            frame, after = _run(case)
+    for column, want in case.get("values", {}).items():
+        assert column in after.columns, (column, list(after.columns)[:10])
+        got = after[column].tolist()
+        assert _same(got, want), (column, got, want)
+    if "audit" in case:
+        records = list(after.attrs.get("audit", ()))
+        got = [[r["reason"], int(r["n_rows"])] for r in records]
+        assert got == case["audit"]
