@@ -445,3 +445,26 @@ def test_power_options_reach_the_simulation(capsys: pytest.CaptureFixture[str]) 
 def test_power_errors(capsys: pytest.CaptureFixture[str], extra: list[str], message: str) -> None:
     assert main(["power", "--n-sims", "10", *extra]) == 1
     assert message in capsys.readouterr().err
+
+
+def test_demo_percent_changes_reconcile_with_the_printed_means(
+    demo_dirs: tuple[Path, Path, str],
+) -> None:
+    """Console and descriptives.csv: the percent change follows from the means beside it."""
+    import re
+
+    printed = demo_dirs[2]
+    lines = re.findall(
+        r"(\d+) with both scores: baseline (\d+\.\d{3}) -> endpoint (\d+\.\d{3}), "
+        r"change of means ([+-]\d+\.\d)%",
+        printed,
+    )
+    assert len(lines) == 2
+    for _, base, end, pct in lines:
+        b, e, p = float(base), float(end), float(pct)
+        lo = 100 * ((e - 0.0005) / (b + 0.0005) - 1)
+        hi = 100 * ((e + 0.0005) / (b - 0.0005) - 1)
+        assert lo - 0.05 <= p <= hi + 0.05
+    desc = pd.read_csv(demo_dirs[0] / "analyst" / "descriptives.csv")
+    expected = 100 * (desc["paired_endpoint_mean"] / desc["paired_baseline_mean"] - 1)
+    np.testing.assert_allclose(desc["percent_change"], expected, rtol=1e-5)

@@ -281,9 +281,10 @@ def _primary_summary(
     lines = [f"Primary outcome {primary} ({row['estimand']}):"]
     for _, arm_row in descriptives.loc[descriptives["outcome"] == primary].iterrows():
         lines.append(
-            f"  {arm_row['arm']:>10}: baseline {arm_row['baseline_mean']:.2f} "
-            f"(n={int(arm_row['baseline_n'])}), endpoint {arm_row['endpoint_mean']:.2f} "
-            f"(n={int(arm_row['endpoint_n'])}), change of means {arm_row['percent_change']:+.1f}%"
+            f"  {arm_row['arm']:>10}: {int(arm_row['percent_change_n'])} with both scores: "
+            f"baseline {arm_row['paired_baseline_mean']:.3f} -> endpoint "
+            f"{arm_row['paired_endpoint_mean']:.3f}, change of means "
+            f"{arm_row['percent_change']:+.1f}%"
         )
     level = int(round(100 * row["conf_level"]))
     lines.append(

@@ -1552,7 +1552,10 @@ def _figures(cfg: Mapping[str, Any], released: Any, out: Path) -> dict[str, Path
         written[f"figures/{name}.png"] = _save(ax, folder / f"{name}.png")
 
     def labelled(frame: pd.DataFrame) -> pd.DataFrame:
-        return frame.assign(outcome=[outcome_info(o)["label"] for o in frame["outcome"]])
+        """Display names; rows whose estimate the release hid are left out of the figure
+        (the table beside it marks them hidden)."""
+        shown = frame[frame["estimate"].notna()]
+        return shown.assign(outcome=[outcome_info(o)["label"] for o in shown["outcome"]])
 
     crossover = {design["immediate"]: (design["baseline_wave"], design["endpoint_wave"])}
     if design["followup_waves"]:
@@ -1633,8 +1636,20 @@ def _figures_and_report(
     )
     # the report embeds the figures drawn above (from the same released tables)
     figures: dict[str, str] = {}
-    names = {"consort": "consort", "forest": "forest", "percent_change": "percent_change"}
+    names = {
+        "consort": "consort",
+        "forest": "forest",
+        "forest_nonrandomized": "forest_nonrandomized",
+        "percent_change": "percent_change",
+    }
     names.update({f"trajectory:{o}": f"trajectory_{_slug(o)}" for o in analysis["outcomes"]})
+    names.update(
+        {
+            f"responders:{n}": n.removeprefix("figures/").removesuffix(".png")
+            for n in written
+            if n.startswith("figures/responders_")
+        }
+    )
     for key, stem in names.items():
         path = written.get(f"figures/{stem}.png")
         if path is not None:

@@ -182,9 +182,12 @@ def mean_leaks(trial, released):
         m = groups[r["arm"]] & seen(r["outcome"], r["wave"])
         fam.setdefault((r["outcome"], str(r["wave"])), []).append((m, r["mean"] == HIDDEN))
     for _, r in released["descriptives"].iterrows():
+        both = seen(r["outcome"], d["baseline_wave"]) & seen(r["outcome"], d["endpoint_wave"])
         for prefix, wave in (("baseline", d["baseline_wave"]), ("endpoint", d["endpoint_wave"])):
             m = groups[r["arm"]] & seen(r["outcome"], wave)
-            fam.setdefault((r["outcome"], str(wave)), []).append((m, r[f"{prefix}_mean"] == HIDDEN))
+            family = fam.setdefault((r["outcome"], str(wave)), [])
+            family.append((m, r[f"{prefix}_mean"] == HIDDEN))
+            family.append((groups[r["arm"]] & both, r[f"paired_{prefix}_mean"] == HIDDEN))
     base = released["baseline"]
     at_b = trial.responses[trial.responses[d["wave"]].astype(str) == str(d["baseline_wave"])]
     at_b = at_b.set_index(at_b[d["subject"]].astype(str))

@@ -9,13 +9,12 @@ back (openpyxl must see strings, never formulas).
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
+from browser_helpers import chromium
 
 import coaching_trials as ct
 from coaching_trials.pipeline import run_analysis, write_table
@@ -52,35 +51,6 @@ def _payload_trial():
     return trial, outcome, [arms["immediate"], arms["delayed"], waves["baseline"], outcome]
 
 
-def _chromium():
-    chrome, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if chrome is None or driver is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must have chromium and chromedriver (.ci/run installs them)")
-        pytest.skip(
-            "chromium/chromedriver not installed (apt-get install chromium chromium-driver)"
-        )
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chrome
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(driver), options=options)
-
-
 @pytest.fixture(scope="module")
 def payload_report(tmp_path_factory):
     trial, outcome, labels = _payload_trial()
@@ -107,7 +77,7 @@ def test_payloads_are_escaped_in_the_html_source(payload_report):
 
 def test_payloads_show_as_text_in_a_real_browser(payload_report):
     rep, title, labels = payload_report
-    browser = _chromium()
+    browser = chromium()
     try:
         browser.get(rep.path.as_uri())
         assert browser.execute_script("return document.scripts.length") == 0

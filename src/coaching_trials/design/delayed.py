@@ -1747,7 +1747,9 @@ def _effect_row(row: pd.Series, *, wave: str, analysis: str) -> dict[str, Any]:
 
 
 def _percent_change_table(result: Any, *, arms: tuple[str, str]) -> dict[str, dict[str, float]]:
-    """Per-arm percent change fields from a ``percent_change`` result (its ``per_arm`` table)."""
+    """Per-arm percent change fields from a ``percent_change`` result (its ``per_arm`` table):
+    the paired n, the baseline and endpoint means of those paired participants (the means the
+    percent change is computed from, so a printed row reconciles) and the percent change."""
     frame = result.per_arm
     out: dict[str, dict[str, float]] = {}
     for _, r in frame.iterrows():
@@ -1755,6 +1757,8 @@ def _percent_change_table(result: Any, *, arms: tuple[str, str]) -> dict[str, di
         if label in arms:
             out[label] = dict(
                 percent_change_n=int(r["n"]),
+                paired_baseline_mean=float(r["mean_baseline"]),
+                paired_endpoint_mean=float(r["mean_outcome"]),
                 percent_change=float(r["percent_change"]),
                 percent_change_conf_low=float(r["conf_low"]),
                 percent_change_conf_high=float(r["conf_high"]),

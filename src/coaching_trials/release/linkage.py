@@ -270,9 +270,12 @@ def _descriptives(pub: Publication, name: str, m: TrialMasks, ctx: Mapping[str, 
             )
         both = g & base & end
         q = pub.count(name, i, "percent_change_n", both, groups=[gq], weight=40)
-        paired = [
-            c for c in table.columns if c.startswith("paired_") or c.startswith("percent_change")
-        ]
+        for col, wave in (
+            ("paired_baseline_mean", m.baseline),
+            ("paired_endpoint_mean", m.endpoint),
+        ):
+            pub.stat(name, i, (col,), needs=[q], family=f"value:{o}:{wave}", mask=both)
+        paired = [c for c in table.columns if c.startswith("percent_change")]
         pub.stat(name, i, tuple(c for c in paired if c != "percent_change_n"), needs=[q])
 
 

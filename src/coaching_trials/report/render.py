@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from coaching_trials.release.core import Release, is_hidden
@@ -26,7 +27,8 @@ body{font-family:"Segoe UI",Helvetica,Arial,sans-serif;color:#1d1d1f;max-width:9
 margin:2em auto;padding:0 1em;line-height:1.45}
 h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;border-bottom:2px solid #0072B2;
 padding-bottom:.15em;margin-top:1.8em}h3{font-size:1.05em}
-.subtitle{color:#555}.notice{background:#fff4e0;border-left:5px solid #E69F00;padding:.6em 1em}
+.headline{font-size:1.15em;font-weight:600;margin:.3em 0}.subtitle{color:#555}
+.notice{background:#fff4e0;border-left:5px solid #E69F00;padding:.6em 1em}
 .summary{background:#eef6fc;border-left:5px solid #0072B2;padding:.6em 1em}
 .nonrandomized{background:#f6f0f6;border-left:5px solid #CC79A7;padding:.6em 1em}
 .table-wrap{overflow-x:auto;max-width:100%}
@@ -35,12 +37,17 @@ table.ct-table th{border-bottom:2px solid #444;text-align:left;padding:3px 8px}
 table.ct-table td{border-bottom:1px solid #ddd;padding:3px 8px}
 table.ct-table td.num,table.ct-table th.num{text-align:right}
 table.ct-table td.num{white-space:nowrap}td.hidden{color:#777}
-img{max-width:100%;height:auto}figure{margin:1em 0}figcaption{font-size:.85em;color:#555}
+img{max-width:100%;height:auto}figure{margin:1em 0;overflow-x:auto}
+figcaption{font-size:.85em;color:#555}
 .note{font-size:.85em;color:#444}footer{margin-top:3em;font-size:.8em;color:#666;
 border-top:1px solid #ccc;padding-top:.6em}code{font-size:.95em}
 details.appendix{margin-top:2em;font-size:.85em}
-@media print{body{max-width:none;margin:0}section{break-inside:auto}h2,h3{break-after:avoid}
-tr,figure,img{break-inside:avoid}details.appendix{display:none}}
+@media (max-width:600px){figure img{max-width:none;width:600px}}
+@media print{body{max-width:none;margin:0;font-size:10pt}section{break-inside:auto}
+h2,h3{break-after:avoid}tr,figure,img{break-inside:avoid}thead{display:table-header-group}
+.table-wrap,figure{overflow:visible}table.ct-table{font-size:7.5pt;width:100%}
+table.ct-table td.num{white-space:normal}figure img{max-width:100%;width:auto}
+details.appendix{display:none}}
 """
 
 
@@ -234,6 +241,8 @@ def _effects_rows(eff: pd.DataFrame, std: pd.DataFrame | None, arms: Sequence[st
 
 
 def _descriptives_rows(desc: pd.DataFrame, pct: str):
+    """Each arm's change among the participants with both scores: the paired n, the two means
+    the percent change is computed from (3 decimals, so the row reconciles), the change."""
     rows = []
     for _, r in desc.iterrows():
         pc = r["percent_change"]
@@ -246,11 +255,9 @@ def _descriptives_rows(desc: pd.DataFrame, pct: str):
             [
                 (_label(r["outcome"]), ""),
                 (str(r["arm"]), ""),
-                _count(r["baseline_n"]),
-                _mean_sd(r["baseline_mean"], r["baseline_sd"]),
-                _count(r["endpoint_n"]),
-                _mean_sd(r["endpoint_mean"], r["endpoint_sd"]),
                 _count(r["percent_change_n"]),
+                _num(r.get("paired_baseline_mean", np.nan), 3),
+                _num(r.get("paired_endpoint_mean", np.nan), 3),
                 pc_text,
                 _ci(r["percent_change_conf_low"], r["percent_change_conf_high"], pct=True),
             ]
@@ -258,11 +265,9 @@ def _descriptives_rows(desc: pd.DataFrame, pct: str):
     cols = [
         "Outcome",
         "Arm",
-        "Baseline n",
-        "Baseline mean (SD)",
-        "Endpoint n",
-        "Endpoint mean (SD)",
-        "Paired n",
+        "n with both scores",
+        "Baseline mean",
+        "Endpoint mean",
         "Percent change",
         pct,
     ]
@@ -305,6 +310,113 @@ def _exclusion_rows(ex: pd.DataFrame):
         for _, r in ex.iterrows()
     ]
     return ["Outcome", "Arm", "Reason", "n"], rows
+
+
+def _primary_row(rel: Release, meta: Mapping[str, Any]) -> pd.Series | None:
+    eff = rel.tables.get("effects")
+    if eff is None:
+        return None
+    rows = eff[eff["outcome"] == meta["primary"]]
+    at_end = rows[rows["wave"].astype(str) == str(meta["endpoint_wave"])]
+    rows = at_end if len(at_end) else rows
+    return rows.iloc[0] if len(rows) else None
+
+
+def headline(rel: Release, meta: Mapping[str, Any]) -> str:
+    """One line for the top of the page: the primary randomized result in plain words."""
+    row = _primary_row(rel, meta)
+    info = outcome_info(meta["primary"])
+    name = str(info["label"])
+    if row is None or is_hidden(row["estimate"]) or pd.isna(row["estimate"]):
+        return f"{name}: the randomized result cannot be shown (a group is too small to report)."
+    est, lo, hi = (float(row[c]) for c in ("estimate", "conf_low", "conf_high"))
+    direction = "lower" if est < 0 else "higher"
+    verdict = ""
+    if info["higher_is"] in ("better", "worse"):
+        good = (est < 0) == (info["higher_is"] == "worse")
+        clear = lo > 0 or hi < 0
+        verdict = (
+            " (favours coaching)"
+            if good and clear
+            else " (compatible with no difference)"
+            if not clear
+            else " (favours waiting)"
+        )
+    return (
+        f"At {meta['endpoint_wave']}, {name} was {abs(est):.2f} points {direction} with "
+        f"coaching than while waiting ({meta['pct']} CI {lo:.2f} to {hi:.2f}){verdict}."
+    )
+
+
+def _responder_rows(props: pd.DataFrame, effects: pd.DataFrame | None, pct: str):
+    rows = []
+    for _, r in props.iterrows():
+        p = r["proportion"]
+        share = (
+            (DASH, "num hidden")
+            if is_hidden(p)
+            else ((f"{100 * float(p):.0f}%", "num") if not pd.isna(p) else ("", "num"))
+        )
+        rows.append(
+            [
+                (_label(r["outcome"]), ""),
+                (str(r["event"]).replace(str(r["outcome"]), _label(r["outcome"]), 1), ""),
+                (str(r["arm"]), ""),
+                _count(r["n"]),
+                _count(r["events"]),
+                share,
+            ]
+        )
+    table = _table(["Outcome", "Event", "Arm", "n", "With the event", "Share"], rows)
+    blocks = [table]
+    if effects is not None and len(effects):
+        rd = effects[effects["analysis"] == "risk_difference"]
+        eff_rows = []
+        for _, r in rd.iterrows():
+            est = r["estimate"]
+            eff_rows.append(
+                [
+                    (_label(r["outcome"]), ""),
+                    _count(r["n_treated"]),
+                    _count(r["n_control"]),
+                    (DASH, "num hidden")
+                    if is_hidden(est)
+                    else (f"{100 * float(est):+.1f} points", "num"),
+                    _ci(
+                        *(
+                            v if is_hidden(v) else 100 * float(v)
+                            for v in (r["conf_low"], r["conf_high"])
+                        ),
+                        digits=1,
+                    ),
+                    _p(r["p_value"]),
+                ]
+            )
+        blocks.append(
+            _table(
+                ["Outcome", "n coached", "n waiting", "Risk difference", pct, "p"],
+                eff_rows,
+                heading="Difference in the share with the event (randomized)",
+            )
+        )
+    return blocks
+
+
+def _reliability_rows(rel_table: pd.DataFrame):
+    rows = []
+    for _, r in rel_table.iterrows():
+        rows.append(
+            [
+                (str(r["instrument"]).upper(), ""),
+                (str(r["subscale"]), ""),
+                (str(r["wave"]), ""),
+                _count(r["n"]),
+                _num(r["alpha"]),
+                _ci(r["alpha_conf_low"], r["alpha_conf_high"]),
+                _num(r["omega"]),
+            ]
+        )
+    return ["Instrument", "Subscale", "Wave", "n", "Cronbach's alpha", "alpha CI", "Omega"], rows
 
 
 def _summary_text(rel: Release, meta: Mapping[str, Any]) -> list[Text]:
@@ -475,6 +587,16 @@ def _methods(rel: Release, meta: Mapping[str, Any]) -> list[Text]:
             ),
         ]
     )
+    missing = [
+        name
+        for key, name in (
+            ("responder_proportions", "responder analyses (no cut-point was pre-specified)"),
+            ("reliability", "reliability (no item-level data in this report)"),
+        )
+        if key not in rel.tables
+    ]
+    if missing:
+        items.append([("strong", "Left out of this report: "), ("", "; ".join(missing) + ".")])
     if d.get("synthetic"):
         items.append(
             [
@@ -610,9 +732,10 @@ def render_report(
                 [
                     (
                         "",
-                        "Each arm's scores at baseline and at the endpoint, and the percent "
-                        "change of the arm mean among participants with both scores "
-                        "(descriptive; not a randomized comparison).",
+                        "Each arm's mean at baseline and at the endpoint among the participants "
+                        "with both scores, and the percent change between the two (descriptive; "
+                        "not a randomized comparison: the effect of coaching is the difference "
+                        "between arms above).",
                     )
                 ]
             ],
@@ -636,7 +759,19 @@ def render_report(
                         ),
                     ]
                 ],
-                [_table(cols, rows)],
+                [_table(cols, rows)]
+                + (
+                    [
+                        dict(
+                            kind="figure",
+                            uri=figures["forest_nonrandomized"],
+                            caption="Non-randomized estimates with "
+                            f"{meta['pct']} confidence intervals (no control group).",
+                        )
+                    ]
+                    if "forest_nonrandomized" in figures
+                    else []
+                ),
                 box="nonrandomized",
             )
         else:
@@ -654,6 +789,51 @@ def render_report(
                 ],
                 [],
             )
+    if "responder_proportions" in t:
+        blocks = _responder_rows(t["responder_proportions"], t.get("responders"), pct)
+        blocks += [
+            dict(
+                kind="figure",
+                uri=figures[k],
+                caption="Share of each arm with the event "
+                f"({meta['pct']} Wilson confidence intervals).",
+            )
+            for k in figures
+            if k.startswith("responders:")
+        ]
+        add(
+            "responders",
+            "Responders: who crossed a cut-point",
+            [
+                [
+                    (
+                        "",
+                        "The share of each arm above or below a pre-specified cut-point at the "
+                        "endpoint, among participants with both scores, and the randomized "
+                        "difference between arms.",
+                    )
+                ]
+            ],
+            blocks,
+        )
+    if "reliability" in t:
+        cols, rows = _reliability_rows(t["reliability"])
+        add(
+            "reliability",
+            "Reliability of the scales",
+            [
+                [
+                    (
+                        "",
+                        "Internal consistency of each subscale at each wave (respondents who "
+                        "answered every item): Cronbach's alpha with its interval and "
+                        "McDonald's omega. Values of about 0.8 or more are usually considered "
+                        "good.",
+                    )
+                ]
+            ],
+            [_table(cols, rows)],
+        )
     traj = [k for k in figures if k.startswith("trajectory:")]
     if "figures" in include and traj:
         blocks = [
@@ -691,6 +871,7 @@ def render_report(
     ]
     return template.render(
         title=meta["title"],
+        headline=headline(rel, meta),
         subtitle=subtitle,
         synthetic=bool(meta.get("synthetic")),
         sections=sections,
