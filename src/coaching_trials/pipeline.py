@@ -137,7 +137,7 @@ DEPENDENCIES = (
     "scipy",
     "statsmodels",
     "matplotlib",
-    "pingouin",
+    "jinja2",
     "pyarrow",
     "openpyxl",
     "pyreadstat",
