@@ -1,21 +1,22 @@
 """Run the Kiser et al. (JAMA Netw Open 2024) analysis plan with coaching_trials.
 
-Usage (from the repository root, with the package installed or ``PYTHONPATH=src``)::
+Usage (from the repository root, with the package installed)::
 
     python analyses/kiser2024/run.py                       # synthetic sample trial
     python analyses/kiser2024/run.py --config my.toml --out results/mine
-    python analyses/kiser2024/run.py --responses data/responses.csv --participants data/people.csv
+    python analyses/kiser2024/run.py --responses data/waves.csv --participants data/people.csv
 
-Writes into the output directory:
+``config.toml`` is an ordinary ``coaching-trials analyze`` plan (one config format everywhere);
+``published.toml`` holds the paper's figures. Writes into the output folder:
 
+* ``analysis/`` — the pre-specified analysis, as ``coaching-trials analyze`` writes it
+  (``release/``: the report, released tables and figures; ``analyst/``: the full tables;
+  ``manifest.json``), with the published estimand: the difference in mean change;
+* ``sensitivity_ancova/`` — the same plan with the baseline-adjusted ANCOVA, tables only;
 * ``side_by_side.csv`` — per outcome: the published figure (percent change per arm, between-arm
-  difference with 95% CI) next to this run's figure, the estimator and the percent-change
-  definition used, and the source of the published number;
-* ``effects.csv`` (randomized comparison, fixed effects schema), ``descriptives.csv``,
-  ``standardized.csv``, ``flow.csv``, ``baseline_table.csv``, ``nonrandomized.csv`` (delayed-arm
-  pre/post, pooled pre/post, durability), ``audit.csv``;
-* ``manifest.json`` — the configuration, the SHA-256 of the input files and the versions used, so
-  the run can be repeated.
+  difference with 95% CI) next to this run's figures from both estimators, labelled, with the
+  percent-change definition, the metric and the source; its ``data`` column says SYNTHETIC when
+  the run used the package's sample trial.
 
 Outputs are deterministic (no timestamps). This script lives outside the library on purpose: it
 reproduces one paper's plan with the package's public API.
@@ -24,9 +25,6 @@ reproduces one paper's plan with the package's public API.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
-import platform
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,14 +38,16 @@ try:  # Python >= 3.11
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-import coaching_trials as ct
+from coaching_trials.pipeline import load_config, run_analysis, write_table
 
 HERE = Path(__file__).resolve().parent
-CITATION = (
-    "Kiser SB, Sterns JD, Lai PY, Horick NK, Palamara K. Physician Coaching by Professionally "
-    "Trained Peers for Burnout and Well-Being: A Randomized Clinical Trial. JAMA Netw Open. "
-    "2024. PubMed Central PMC11015346"
-)
+SYNTHETIC = "SYNTHETIC sample trial (coaching_trials.load_example), not the study's data"
+PERCENT_CHANGE = "100 * (endpoint mean / baseline mean - 1), arm means of paired complete cases"
+ESTIMATORS = {
+    "change": "difference in mean change (pooled-variance t): the published estimand",
+    "ancova": "ANCOVA, endpoint on arm + baseline (OLS, t CI): sensitivity analysis",
+    "mmrm": "MMRM (unstructured, REML, Satterthwaite df), baseline-adjusted",
+}
 SIDE_BY_SIDE_COLUMNS = (
     "outcome",
     "label",
@@ -65,100 +65,42 @@ SIDE_BY_SIDE_COLUMNS = (
     "estimator",
     "percent_change_definition",
     "metric",
+    "data",
     "published_source",
 )
 
 
-def load_config(path: Path) -> dict[str, Any]:
-    with open(path, "rb") as fh:
-        return tomllib.load(fh)
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def load_data(config: dict[str, Any], base: Path) -> tuple[pd.DataFrame, pd.DataFrame | None, dict]:
-    """Responses and participants per the config (the synthetic sample when no path is set)."""
-    data = config.get("data", {})
-    inputs: dict[str, Any] = {}
-    if not data.get("responses"):
-        example = ct.load_example("delayed_intervention")
-        inputs["responses"] = "coaching_trials.load_example('delayed_intervention') (synthetic)"
-        return example.responses, example.participants, inputs
-    from coaching_trials.io.readers import read_survey
-
-    resp_path = (base / data["responses"]).resolve()
-    responses = read_survey(resp_path, sheet_name=data.get("sheet_name", 0))
-    inputs["responses"] = {"path": str(resp_path), "sha256": _sha256(resp_path)}
-    participants = None
-    if data.get("participants"):
-        part_path = (base / data["participants"]).resolve()
-        participants = read_survey(part_path, sheet_name=data.get("sheet_name", 0))
-        inputs["participants"] = {"path": str(part_path), "sha256": _sha256(part_path)}
-    return responses, participants, inputs
-
-
-def prepare(
-    config: dict[str, Any], responses: pd.DataFrame, participants: pd.DataFrame | None
-) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Rename columns per ``[columns.rename]`` and score the instruments of ``[scoring]``."""
-    rename = config.get("columns", {}).get("rename", {})
-    responses = responses.rename(columns=rename)
-    if participants is not None:
-        participants = participants.rename(columns=rename)
-    for instrument, metric in config.get("scoring", {}).items():
-        responses = ct.score(responses, instrument, metric=metric)
-    return responses, participants
-
-
-def build_trial(
-    config: dict[str, Any], responses: pd.DataFrame, participants: pd.DataFrame | None
-) -> ct.DelayedInterventionTrial:
-    cols, design = config.get("columns", {}), config["design"]
-    return ct.DelayedInterventionTrial(
-        responses,
-        subject=cols.get("subject", "participant_id"),
-        arm=cols.get("arm", "arm"),
-        wave=cols.get("wave", "wave"),
-        immediate=design["immediate"],
-        delayed=design["delayed"],
-        baseline_wave=design["baseline_wave"],
-        endpoint_wave=design["endpoint_wave"],
-        followup_waves=tuple(design.get("followup_waves", ())),
-        participants=participants,
-    )
+def _published(path: Path) -> dict[str, Any]:
+    with open(path, "rb") as handle:
+        return tomllib.load(handle)
 
 
 def side_by_side(
-    config: dict[str, Any], comparison: Any, immediate: str, delayed: str
+    published: dict[str, Any],
+    runs: dict[str, Any],
+    cfg: dict[str, Any],
+    *,
+    data_label: str,
 ) -> pd.DataFrame:
-    """Published figures next to this run's, one row per outcome x quantity."""
-    analysis = config["analysis"]
-    effects = comparison.effects
-    endpoint = config["design"]["endpoint_wave"]
-    effects = effects[effects["wave"] == endpoint].set_index("outcome")
-    desc = comparison.descriptives.set_index(["outcome", "arm"])
-    metrics = config.get("scoring", {})
-    conf = int(round(100 * float(analysis.get("conf_level", 0.95))))
-    estimator = {
-        "ancova": f"ANCOVA: {endpoint} on arm + baseline (OLS, t CI)",
-        "change": "difference in mean change (pooled-variance t)",
-        "mmrm": "MMRM (unstructured, REML, Satterthwaite df), baseline-adjusted",
-    }[analysis.get("method", "ancova")]
+    """Published figures next to this run's, one row per outcome x quantity x estimator."""
+    design, analysis = cfg["design"], cfg["analysis"]
+    immediate, delayed, endpoint = design["immediate"], design["delayed"], design["endpoint_wave"]
+    conf = int(round(100 * float(analysis["conf_level"])))
+    metrics = {entry["id"]: entry["metric"] for entry in cfg["instruments"]}
+    main = runs[analysis["method"]]
+    desc = main.tables["descriptives"].set_index(["outcome", "arm"])
     rows: list[dict[str, Any]] = []
-    for pub in config.get("published", []):
+    for pub in published.get("published", []):
         name = pub["outcome"]
-        if name not in effects.index:
+        if (name, immediate) not in desc.index:
             continue
-        instrument = name.split("_")[0]
-        metric = metrics.get(instrument, metrics.get(name.rsplit("_", 1)[0], ""))
         common = dict(
             outcome=name,
             label=pub.get("label", name),
-            percent_change_definition=analysis.get("percent_change", ""),
-            metric=str(metric),
-            published_source=CITATION,
+            percent_change_definition=PERCENT_CHANGE,
+            metric=str(metrics.get(name.split("_")[0], "")),
+            data=data_label,
+            published_source=published.get("citation", ""),
         )
         for arm, key, who in (
             (immediate, "coaching", "coaching arm"),
@@ -175,29 +117,31 @@ def side_by_side(
                     this_run_conf_low=d["percent_change_conf_low"],
                     this_run_conf_high=d["percent_change_conf_high"],
                     this_run_n=d["percent_change_n"],
-                    estimator=(
-                        "100 * (mean endpoint - mean baseline) / mean baseline; delta-method CI"
-                    ),
+                    estimator="percent change of paired means; delta-method CI",
                 )
             )
-        e = effects.loc[name]
-        rows.append(
-            dict(
-                common,
-                quantity=f"difference {immediate} - {delayed} at {endpoint}, points ({conf}% CI)",
-                published_value=pub.get("difference", np.nan),
-                published_conf_low=pub.get("conf_low", np.nan),
-                published_conf_high=pub.get("conf_high", np.nan),
-                published_text=pub.get("difference_text", ""),
-                this_run_value=e["estimate"],
-                this_run_conf_low=e["conf_low"],
-                this_run_conf_high=e["conf_high"],
-                this_run_p_value=e["p_value"],
-                this_run_p_adjusted=e["p_adjusted"],
-                this_run_n=e["n_treated"] + e["n_control"],
-                estimator=estimator,
+        for method, run in runs.items():
+            effects = run.tables["effects"]
+            e = effects[(effects["outcome"] == name) & (effects["wave"] == endpoint)].iloc[0]
+            rows.append(
+                dict(
+                    common,
+                    quantity=(
+                        f"difference {immediate} - {delayed} at {endpoint}, points ({conf}% CI)"
+                    ),
+                    published_value=pub.get("difference", np.nan),
+                    published_conf_low=pub.get("conf_low", np.nan),
+                    published_conf_high=pub.get("conf_high", np.nan),
+                    published_text=pub.get("difference_text", ""),
+                    this_run_value=e["estimate"],
+                    this_run_conf_low=e["conf_low"],
+                    this_run_conf_high=e["conf_high"],
+                    this_run_p_value=e["p_value"],
+                    this_run_p_adjusted=e["p_adjusted"],
+                    this_run_n=e["n_treated"] + e["n_control"],
+                    estimator=ESTIMATORS[method],
+                )
             )
-        )
     return pd.DataFrame(rows, columns=list(SIDE_BY_SIDE_COLUMNS))
 
 
@@ -207,107 +151,66 @@ def run(
     *,
     responses_path: str | None = None,
     participants_path: str | None = None,
+    published_path: Path = HERE / "published.toml",
     quiet: bool = False,
 ) -> dict[str, pd.DataFrame]:
-    """Run the plan; return the tables written (keyed by file stem)."""
-    config = load_config(config_path)
+    """Run the plan and its ANCOVA sensitivity analysis; return the tables (``side_by_side``
+    and the main run's analyst tables)."""
+    config_path = Path(config_path).resolve()
     if responses_path is not None:
-        config.setdefault("data", {})["responses"] = str(Path(responses_path).resolve())
-    if participants_path is not None:
-        config.setdefault("data", {})["participants"] = str(Path(participants_path).resolve())
-    out = Path(out if out is not None else config.get("output", {}).get("dir", "results/kiser2024"))
-    out.mkdir(parents=True, exist_ok=True)
-
-    responses, participants, inputs = load_data(config, config_path.parent)
-    responses, participants = prepare(config, responses, participants)
-    trial = build_trial(config, responses, participants)
-    analysis = config["analysis"]
-    outcomes = [analysis["primary"], *analysis.get("secondary", [])]
-    adjust = analysis.get("adjust", "holm")
-    comparison = trial.compare(
-        outcomes,
-        method=analysis.get("method", "ancova"),
-        adjust=None if adjust in (None, "none") else adjust,
-        primary=analysis["primary"],
-        covariates=tuple(analysis.get("covariates", ())),
-        cluster=analysis.get("cluster") or None,
-        partially_nested=bool(analysis.get("partially_nested", True)),
-        conf_level=float(analysis.get("conf_level", 0.95)),
-    )
-    immediate, delayed = trial.arms
-    tables: dict[str, pd.DataFrame] = {
-        "side_by_side": side_by_side(config, comparison, immediate, delayed),
-        "effects": comparison.effects,
-        "descriptives": comparison.descriptives,
-        "standardized": comparison.standardized,
-        "flow": trial.flow(analysis["primary"]),
-        "baseline_table": trial.baseline_table().formatted,
-        "audit": pd.concat([trial.audit, comparison.audit], ignore_index=True),
-    }
-    if trial.design["followup_waves"]:
-        conf_level = float(analysis.get("conf_level", 0.95))
-        tables["nonrandomized"] = pd.concat(
-            [
-                trial.delayed_arm_prepost(outcomes, conf_level=conf_level).effects,
-                trial.pooled_prepost(outcomes, conf_level=conf_level).effects,
-                trial.durability(outcomes, conf_level=conf_level).effects,
-            ],
-            ignore_index=True,
+        raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        raw.setdefault("data", {}).pop("example", None)
+        raw["data"]["responses"] = str(Path(responses_path).resolve())
+        if participants_path is not None:
+            raw["data"]["participants"] = str(Path(participants_path).resolve())
+        config: Any = raw
+        base_dir: Path | None = config_path.parent
+    else:
+        config, base_dir = config_path, None
+    cfg = load_config(config, base_dir=base_dir)
+    synthetic = cfg["data"]["example"] is not None
+    data_label = SYNTHETIC if synthetic else "your data"
+    out = Path(out if out is not None else Path("results") / "kiser2024")
+    method = cfg["analysis"]["method"]
+    say = (lambda *a: None) if quiet else print
+    if synthetic:
+        say(f"SYNTHETIC: running on the {SYNTHETIC}.")
+    runs = {method: run_analysis(config, out=out / "analysis", base_dir=base_dir, force=False)}
+    if method != "ancova":
+        runs["ancova"] = run_analysis(
+            config,
+            out=out / "sensitivity_ancova",
+            base_dir=base_dir,
+            overrides={
+                "analysis.method": "ancova",
+                "report.figures": False,
+                "report.html": False,
+                "report.title": f"{cfg['report']['title']} (ANCOVA sensitivity analysis)",
+            },
         )
-    for stem, table in tables.items():
-        table.to_csv(out / f"{stem}.csv", index=False, float_format="%.6g", lineterminator="\n")
-    manifest = {
-        "analysis": "Kiser et al. 2024 plan (analyses/kiser2024)",
-        "published_source": CITATION,
-        "config": config,
-        "config_sha256": _sha256(config_path),
-        "inputs": inputs,
-        "versions": {
-            "coaching_trials": ct.__version__,
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "pandas": pd.__version__,
-        },
-        "files": sorted(f"{stem}.csv" for stem in tables),
-    }
-    (out / "manifest.json").write_text(
-        json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n"
-    )
+    table = side_by_side(_published(published_path), runs, cfg, data_label=data_label)
+    write_table(table, out / "side_by_side.csv")
     if not quiet:
         with pd.option_context("display.width", 160, "display.max_columns", 12):
-            cols = [
-                "label",
-                "quantity",
-                "published_value",
-                "published_text",
-                "this_run_value",
-                "this_run_conf_low",
-                "this_run_conf_high",
-            ]
-            print(
-                tables["side_by_side"][cols].to_string(
-                    index=False, float_format=lambda x: f"{x:.2f}"
-                )
-            )
-        print(f"\nwrote {len(tables)} tables and manifest.json to {out}")
-    return tables
+            cols = ["label", "quantity", "estimator", "published_value", "this_run_value"]
+            shown = table[cols].assign(estimator=table["estimator"].str.split(":").str[0])
+            print(shown.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
+        tag = "SYNTHETIC " if synthetic else ""
+        print(f"\nwrote the {tag}analysis to {out / 'analysis'}, the ANCOVA sensitivity analysis")
+        print(f"to {out / 'sensitivity_ancova'} and side_by_side.csv to {out}")
+    return {"side_by_side": table, **dict(runs[method].tables)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, default=HERE / "config.toml")
-    parser.add_argument("--out", type=Path, default=None, help="output directory")
-    parser.add_argument("--responses", default=None, help="long responses file (overrides config)")
-    parser.add_argument("--participants", default=None, help="participants file (overrides config)")
-    parser.add_argument("--quiet", action="store_true")
-    args = parser.parse_args(argv)
-    run(
-        args.config,
-        args.out,
-        responses_path=args.responses,
-        participants_path=args.participants,
-        quiet=args.quiet,
+    parser.add_argument("--out", type=Path, default=None, help="output folder")
+    parser.add_argument(
+        "--responses", default=None, help="long responses file (replaces the example)"
     )
+    parser.add_argument("--participants", default=None, help="participants file")
+    args = parser.parse_args(argv)
+    run(args.config, args.out, responses_path=args.responses, participants_path=args.participants)
     return 0
 
 
