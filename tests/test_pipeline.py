@@ -150,7 +150,10 @@ def _plan(**sections: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("config", "expected"),
     [
-        (_plan(extra={}), "unknown key `extra`; allowed keys in the top level: analysis, data"),
+        (
+            _plan(extra={}),
+            "unknown key `extra`; allowed keys in the top level: analysis, business_case, data",
+        ),
         (
             _plan(analysis={"metod": "ancova"}),
             "unknown key `analysis.metod`; allowed keys in [analysis]: adjust, "

@@ -211,6 +211,10 @@ _INT_OR_MAP = _Kind(
     "an integer or a table of subscale = integer",
     lambda v: _is_int(v) or (isinstance(v, Mapping) and all(_is_int(x) for x in v.values())),
 )
+_NUMBER_MAP = _Kind(
+    "a table of outcome = number",
+    lambda v: isinstance(v, Mapping) and all(_is_number(x) for x in v.values()),
+)
 _NUMBERS = _Kind(
     "a number or a non-empty list of numbers",
     lambda v: (
@@ -229,6 +233,9 @@ SCHEMA: Mapping[str, Mapping[str, _Kind]] = MappingProxyType(
             "instruments": _TABLES,
             "analysis": _TABLE,
             "report": _TABLE,
+            "decision": _TABLE,
+            "business_case": _TABLE,
+            "evidence": _TABLE,
         },
         "data": {
             "responses": _PATH,
@@ -267,6 +274,20 @@ SCHEMA: Mapping[str, Mapping[str, _Kind]] = MappingProxyType(
             "direction": _TEXT,
             "event_is": _TEXT,
         },
+        "decision": {"priors": _TEXTS, "large": _NUMBER, "mid": _NUMBER_MAP},
+        "business_case": {
+            "n_physicians": _NUMBER,
+            "cost_per_participant": _NUMBER,
+            "responder": _INT,
+            "horizon_years": _NUMBER,
+            "n_draws": _INT,
+            "seed": _INT,
+            "burnout_prevalence": _NUMBER,
+            "turnover_rate": _NUMBER,
+            "turnover_rr": _NUMBER,
+            "replacement_cost": _NUMBER,
+        },
+        "evidence": {"outcome": _TEXT, "scale": _NUMBER, "method": _TEXT, "test": _TEXT},
         "report": {
             "title": _TEXT,
             "min_cell": _INT,
@@ -277,7 +298,12 @@ SCHEMA: Mapping[str, Mapping[str, _Kind]] = MappingProxyType(
     }
 )
 _REQUIRED: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {"": ("data",), "instruments": ("id",), "analysis.responders": ("outcome", "cutpoint")}
+    {
+        "": ("data",),
+        "instruments": ("id",),
+        "analysis.responders": ("outcome", "cutpoint"),
+        "business_case": ("n_physicians", "cost_per_participant"),
+    }
 )
 _DESIGN_KEYS = ("immediate", "delayed", "baseline_wave", "endpoint_wave")
 
@@ -548,6 +574,8 @@ def _normalize(raw: Mapping[str, Any], base: Path, source: str) -> dict[str, Any
         "html": report.get("html", True),
     }
 
+    decisions = _normalize_decisions(raw, analysis_out, problems)
+
     if problems:
         raise ConfigError(problems, source)
     return {
@@ -557,7 +585,47 @@ def _normalize(raw: Mapping[str, Any], base: Path, source: str) -> dict[str, Any
         "instruments": instruments,
         "analysis": analysis_out,
         "report": report_out,
+        **decisions,
     }
+
+
+def _normalize_decisions(
+    raw: Mapping[str, Any], analysis: Mapping[str, Any], problems: list[str]
+) -> dict[str, Any]:
+    """[decision], [business_case], [evidence]: optional sections of the leadership report."""
+    from coaching_trials.decision.benefit import PRIORS
+
+    out: dict[str, Any] = {"decision": None, "business_case": None, "evidence": None}
+    if "decision" in raw:
+        decision = dict(raw["decision"])
+        for prior in decision.get("priors", ()):
+            _check_choice("decision.priors", prior, tuple(PRIORS), problems)
+        out["decision"] = decision
+    if "business_case" in raw:
+        case = dict(raw["business_case"])
+        index = case.get("responder", 0)
+        if not analysis["responders"]:
+            problems.append(
+                "[business_case] needs a responder definition ([[analysis.responders]]): the "
+                "model is driven by the trial's effect on the share above a burnout cut-point."
+            )
+        elif not 0 <= index < sum(len(r["cutpoint"]) for r in analysis["responders"]):
+            problems.append(f"`business_case.responder` {index} is not a responder analysis.")
+        for key in ("n_physicians", "cost_per_participant"):
+            if key in case and _is_number(case[key]) and case[key] <= 0:
+                problems.append(f"`business_case.{key}` must be positive; got {case[key]}.")
+        out["business_case"] = case
+    if "evidence" in raw:
+        evidence = dict(raw["evidence"])
+        _check_choice("evidence.method", evidence.get("method", "REML"), ("REML", "DL"), problems)
+        _check_choice("evidence.test", evidence.get("test", "hksj"), ("z", "hksj"), problems)
+        if evidence.get("outcome", analysis["primary"]) not in analysis["outcomes"]:
+            problems.append(
+                f"`evidence.outcome` must be one of the outcomes {analysis['outcomes']}; got "
+                f"{evidence.get('outcome')!r}."
+            )
+        out["evidence"] = evidence
+    return out
 
 
 def _load(
@@ -1355,7 +1423,9 @@ def run_analysis(
         released = _release(cfg, tables, trial, extras)
         from coaching_trials.report.html import trial_facts
 
-        staged = _write(cfg, tables, released, trial_facts(trial), folder.staging)
+        staged = _write(
+            cfg, tables, released, trial_facts(trial), folder.staging, extras.get("decision", {})
+        )
         notes = staged.pop("__notes__")
         outputs = {name: _sha256(folder.staging / name) for name in staged}
         manifest = _manifest(cfg, config_path, inputs, outputs, notes)
@@ -1411,10 +1481,10 @@ def _release(
     cfg: Mapping[str, Any],
     tables: Mapping[str, pd.DataFrame],
     trial: Any,
-    extras: Mapping[str, Any],
+    extras: dict[str, Any],
 ) -> Any:
     """The tables to publish, released jointly (identifiers checked first)."""
-    from coaching_trials.report.publish import publish_trial, shared_tables
+    from coaching_trials.report.publish import decision_tables, publish_trial, shared_tables
 
     analysis, report = cfg["analysis"], cfg["report"]
     shared = shared_tables(
@@ -1434,6 +1504,18 @@ def _release(
         if name in tables:
             shared[name] = tables[name]
     shared["summary"] = tables["summary"]
+    decision, results = decision_tables(
+        tables["effects"],
+        [res for _, _, res in extras.get("responders", ())],
+        decision=cfg.get("decision"),
+        business_case=cfg.get("business_case"),
+        evidence=cfg.get("evidence"),
+        primary=analysis["primary"],
+        seed=analysis["seed"],
+        conf_level=analysis["conf_level"],
+    )
+    shared.update(decision)
+    extras["decision"] = results
     return publish_trial(
         trial,
         shared,
@@ -1453,6 +1535,7 @@ def _write(
     released: Any,
     facts: Mapping[str, Any],
     root: Path,
+    results: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Write both parts into ``root``; returns relative path -> path (and ``__notes__``)."""
     written: dict[str, Any] = {}
@@ -1472,7 +1555,7 @@ def _write(
     )
     written["analyst/README.md"] = root / "analyst" / "README.md"
     written["release/README.md"] = root / "release" / "README.md"
-    extra, notes = _figures_and_report(cfg, released, facts, root / "release")
+    extra, notes = _figures_and_report(cfg, released, facts, root / "release", results or {})
     for name, path in extra.items():
         written[f"release/{name}"] = path
     written["__notes__"] = notes
@@ -1534,7 +1617,9 @@ def cfg_level(rows: pd.DataFrame) -> float:
     return float(levels.iloc[0]) if len(levels) else 0.95
 
 
-def _figures(cfg: Mapping[str, Any], released: Any, out: Path) -> dict[str, Path]:
+def _figures(
+    cfg: Mapping[str, Any], released: Any, out: Path, results: Mapping[str, Any]
+) -> dict[str, Path]:
     """Draw the figures from the RELEASED tables into ``out/figures``."""
 
     from coaching_trials import plots
@@ -1588,11 +1673,39 @@ def _figures(cfg: Mapping[str, Any], released: Any, out: Path) -> dict[str, Path
                 name = _slug(str(event).replace(">=", "ge").replace("<=", "le"))
                 view = _responder_view(released, str(event))
                 keep(f"responders_{name}", plots.plot_responders(view, min_cell=min_cell))
+        _decision_figures(released, results, analysis["primary"], keep)
     return written
 
 
+def _decision_figures(
+    released: Any, results: Mapping[str, Any], primary: str, keep: Callable[[str, Any], None]
+) -> None:
+    """Decision figures, drawn only when their released table hides nothing (the figure then
+    shows exactly the released numbers)."""
+    import coaching_trials as ct
+    from coaching_trials.release import is_hidden
+    from coaching_trials.report.publish import OUR_TRIAL
+
+    def clean(name: str, outcome: str | None = None) -> bool:
+        frame = released.tables.get(name)
+        if frame is not None and outcome is not None:
+            frame = frame[frame["outcome"] == outcome]
+        return frame is not None and not frame.map(is_hidden).to_numpy().any()
+
+    if "benefit" in results and clean("benefit", primary):
+        keep("posterior", ct.plot_posterior(results["benefit"], outcome=primary))
+    if "business_case" in results and clean("business_case"):
+        keep("tornado", ct.plot_tornado(results["business_case"]))
+    if "evidence" in results and clean("evidence"):
+        keep("meta_forest", ct.plot_meta_forest(results["evidence"], highlight=OUR_TRIAL))
+
+
 def _figures_and_report(
-    cfg: Mapping[str, Any], released: Any, facts: Mapping[str, Any], out: Path
+    cfg: Mapping[str, Any],
+    released: Any,
+    facts: Mapping[str, Any],
+    out: Path,
+    results: Mapping[str, Any],
 ) -> tuple[dict[str, Path], list[str]]:
     """Figures and the HTML report, from the released tables only."""
     report, analysis = cfg["report"], cfg["analysis"]
@@ -1600,7 +1713,7 @@ def _figures_and_report(
     notes: list[str] = []
     if report["figures"]:
         try:
-            written.update(_figures(cfg, released, out))
+            written.update(_figures(cfg, released, out, results))
         except ImportError as exc:
             notes.append(f"figures not drawn: the plotting layer is unavailable ({exc}).")
     if not report["html"]:
@@ -1641,6 +1754,9 @@ def _figures_and_report(
         "forest": "forest",
         "forest_nonrandomized": "forest_nonrandomized",
         "percent_change": "percent_change",
+        "posterior": "posterior",
+        "tornado": "tornado",
+        "meta_forest": "meta_forest",
     }
     names.update({f"trajectory:{o}": f"trajectory_{_slug(o)}" for o in analysis["outcomes"]})
     names.update(

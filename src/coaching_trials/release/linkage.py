@@ -454,6 +454,45 @@ def _reliability(pub: Publication, name: str, m: TrialMasks, ctx: Mapping[str, A
         pub.stat(name, i, stats, needs=[nq])
 
 
+def _stat_columns(frame: pd.DataFrame, keys: Sequence[str]) -> tuple[str, ...]:
+    return tuple(c for c in frame.columns if c not in keys)
+
+
+def _benefit(pub: Publication, name: str, m: TrialMasks, ctx: Mapping[str, Any]) -> None:
+    """Posterior summaries of a randomized effect: statistics of that effect's counts."""
+    needs = ctx["_effect_needs"]
+    table = pub.tables[name]
+    cols = _stat_columns(table, ("outcome", "wave", "prior", "cred_level", "mid"))
+    for i, r in table.iterrows():
+        if r["outcome"] not in needs:
+            raise LinkageError(f"benefit: outcome {r['outcome']!r} has no effects row.")
+        pub.stat(name, i, cols, needs=needs[r["outcome"]])
+
+
+def _business(pub: Publication, name: str, m: TrialMasks, ctx: Mapping[str, Any]) -> None:
+    """The business case rests on the responders' risk difference: it goes with any of them."""
+    needs = [q for qs in ctx["_responder_needs"].values() for q in qs]
+    table = pub.tables[name]
+    keys = ("quantity", "unit", "conf_level", "input", "source")
+    cols = _stat_columns(table, keys)
+    for i in range(len(table)):
+        if "input" in table.columns and not str(table["source"].iat[i]).startswith("trial"):
+            continue  # a published input with its source: no participant behind it
+        pub.stat(name, i, cols, needs=needs)
+
+
+def _evidence(pub: Publication, name: str, m: TrialMasks, ctx: Mapping[str, Any]) -> None:
+    """This trial's row and the pooled row are statistics of this trial's effect."""
+    from coaching_trials.report.publish import OUR_TRIAL
+
+    needs = ctx["_effect_needs"]
+    table = pub.tables[name]
+    cols = _stat_columns(table, ("outcome", "study", "scale"))
+    for i, r in table.iterrows():
+        if r["study"] == OUR_TRIAL or str(r["study"]).startswith("pooled"):
+            pub.stat(name, i, cols, needs=needs.get(r["outcome"], []))
+
+
 #: Tables the release step can link, in the order they are linked.
 LINKED_TABLES: Mapping[str, Callable[..., None]] = {
     "flow": _flow,
@@ -468,6 +507,10 @@ LINKED_TABLES: Mapping[str, Callable[..., None]] = {
     "responder_proportions": _responder_proportions,
     "responders": _responders,
     "reliability": _reliability,
+    "benefit": _benefit,
+    "business_case": _business,
+    "business_assumptions": _business,
+    "evidence": _evidence,
 }
 
 

@@ -18,7 +18,7 @@ from coaching_trials.release import Release, release
 from coaching_trials.release.identifiers import check_baseline_variables
 from coaching_trials.release.linkage import collapse_flow_reasons, exclusions_table
 
-__all__ = ["Published", "publish_trial", "shared_tables"]
+__all__ = ["OUR_TRIAL", "Published", "decision_tables", "publish_trial", "shared_tables"]
 
 
 @dataclass(frozen=True)
@@ -122,3 +122,112 @@ def publish_trial(
         covariates=covariates,
         responders=responders,
     )
+
+
+#: The label of the user's own trial among published trials in the ``evidence`` table.
+OUR_TRIAL = "This trial"
+
+_BENEFIT_COLUMNS = (
+    "outcome",
+    "wave",
+    "prior",
+    "post_mean",
+    "post_sd",
+    "post_low",
+    "post_high",
+    "cred_level",
+    "mid",
+    "p_benefit",
+    "p_mid",
+    "p_harm",
+    "sentence",
+    "note",
+)
+
+
+def decision_tables(
+    effects: pd.DataFrame,
+    responder_results: Sequence[Any] = (),
+    *,
+    decision: Mapping[str, Any] | None = None,
+    business_case: Mapping[str, Any] | None = None,
+    evidence: Mapping[str, Any] | None = None,
+    primary: str,
+    seed: int = 2024,
+    conf_level: float = 0.95,
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """The decision tables a leadership report may show, and the results behind them.
+
+    ``benefit`` (posterior summaries of each randomized effect under the named priors),
+    ``business_case`` and ``business_assumptions`` (the turnover-cost model and every input
+    with its source), ``evidence`` (this trial among published trials: each study and the
+    pooled random-effects row). Each is built from a public function of
+    :mod:`coaching_trials.decision`; they are released with the other tables.
+    """
+    import coaching_trials as ct
+
+    tables: dict[str, pd.DataFrame] = {}
+    results: dict[str, Any] = {}
+    randomized = effects[effects["estimand"].astype(str).str.startswith("randomized")]
+    if decision is not None:
+        benefit = ct.probability_of_benefit(
+            randomized,
+            prior=list(decision.get("priors", ["skeptical", "reference"])),
+            mid=decision.get("mid"),
+            large=decision.get("large"),
+            cred_level=conf_level,
+        )
+        frame = benefit.to_frame()
+        tables["benefit"] = frame[[c for c in _BENEFIT_COLUMNS if c in frame.columns]]
+        results["benefit"] = benefit
+    if business_case is not None and responder_results:
+        options = dict(business_case)
+        index = int(options.pop("responder", 0))
+        case = ct.business_case(
+            responder_results[index],
+            seed=int(options.pop("seed", seed)),
+            conf_level=conf_level,
+            **options,
+        )
+        tables["business_case"] = case.to_frame()
+        assumptions = case.assumptions
+        tables["business_assumptions"] = assumptions[
+            [c for c in ("input", "value", "low", "high", "unit", "source") if c in assumptions]
+        ]
+        results["business_case"] = case
+    if evidence is not None:
+        outcome = evidence.get("outcome", primary)
+        scale = float(evidence.get("scale", 1.0))
+        ours = randomized[randomized["outcome"] == outcome].head(1)
+        ours = ours.assign(
+            study=OUR_TRIAL,
+            estimate=ours["estimate"] * scale,
+            std_error=ours["std_error"] * scale,
+        )
+        published = ct.published_trials(outcome)
+        meta = ct.meta_analysis(
+            pd.concat([published, ours], ignore_index=True),
+            method=evidence.get("method", "REML"),
+            test=evidence.get("test", "hksj"),
+            conf_level=conf_level,
+        )
+        studies = meta.studies.copy()
+        pooled = meta.to_frame().iloc[0]
+        row = {
+            "study": "pooled (random effects)",
+            "estimate": pooled["estimate"],
+            "std_error": pooled["std_error"],
+            "conf_low": pooled["conf_low"],
+            "conf_high": pooled["conf_high"],
+            "weight": 100.0,
+            "tau2": pooled["tau2"],
+            "i2": pooled["i2"],
+            "pi_low": pooled["pi_low"],
+            "pi_high": pooled["pi_high"],
+        }
+        table = pd.concat([studies, pd.DataFrame([row])], ignore_index=True)
+        table.insert(0, "outcome", outcome)
+        table["scale"] = scale
+        tables["evidence"] = table
+        results["evidence"] = meta
+    return tables, results

@@ -37,7 +37,7 @@ table.ct-table th{border-bottom:2px solid #444;text-align:left;padding:3px 8px}
 table.ct-table td{border-bottom:1px solid #ddd;padding:3px 8px}
 table.ct-table td.num,table.ct-table th.num{text-align:right}
 table.ct-table td.num{white-space:nowrap}td.hidden{color:#777}
-img{max-width:100%;height:auto}figure{margin:1em 0;overflow-x:auto}
+img{max-width:min(100%,760px);height:auto}figure{margin:1em 0;overflow-x:auto}
 figcaption{font-size:.85em;color:#555}
 .note{font-size:.85em;color:#444}footer{margin-top:3em;font-size:.8em;color:#666;
 border-top:1px solid #ccc;padding-top:.6em}code{font-size:.95em}
@@ -611,6 +611,108 @@ def _methods(rel: Release, meta: Mapping[str, Any]) -> list[Text]:
     return items
 
 
+_MODEL_NOTE = (
+    "A model, not a measurement: the numbers below combine the randomized result with stated "
+    "assumptions. They are separated from the randomized results on purpose; change the "
+    "assumptions and they change."
+)
+
+
+def _benefit_blocks(table: pd.DataFrame) -> list[dict[str, Any]]:
+    rows = []
+    for _, r in table.iterrows():
+        rows.append(
+            [
+                (_label(r["outcome"]), ""),
+                (str(r["prior"]), ""),
+                _num(r["post_mean"]),
+                _ci(r["post_low"], r["post_high"]),
+                (DASH, "num hidden")
+                if is_hidden(r["p_benefit"])
+                else (f"{100 * float(r['p_benefit']):.0f}%", "num"),
+                (DASH, "num hidden")
+                if is_hidden(r["p_harm"])
+                else (f"{100 * float(r['p_harm']):.1f}%", "num"),
+            ]
+        )
+    sentences = [
+        [("", str(s))] for s in table["sentence"] if isinstance(s, str) and not is_hidden(s)
+    ]
+    blocks: list[dict[str, Any]] = []
+    if sentences:
+        blocks.append(dict(kind="list", entries=sentences))
+    blocks.append(
+        _table(
+            ["Outcome", "Prior", "Posterior mean", "Credible interval", "P(benefit)", "P(harm)"],
+            rows,
+        )
+    )
+    return blocks
+
+
+def _business_blocks(case: pd.DataFrame, assumptions: pd.DataFrame | None) -> list[dict]:
+    names = {
+        "turnover_avoided": "Physician departures avoided",
+        "savings": "Turnover costs saved",
+        "program_cost": "Programme cost",
+        "net_benefit": "Net benefit",
+        "roi": "Return on investment (net benefit / cost)",
+        "break_even_cost": "Break-even cost per participant",
+        "attributable_turnover": "Annual turnover attributable to burnout",
+    }
+
+    def money(v: Any, unit: str) -> str:
+        v = float(v)
+        if unit.startswith("dollars"):
+            return f"-${abs(v):,.0f}" if v < 0 else f"${v:,.0f}"
+        if unit.startswith("ratio"):
+            return f"{100 * v:.0f}%"
+        if unit.startswith("annual proportion"):
+            return f"{100 * v:.1f}%"
+        return f"{v:.1f}"
+
+    rows = []
+    for _, r in case.iterrows():
+        unit = str(r["unit"])
+        cells = [r["estimate"], r["conf_low"], r["conf_high"]]
+        if any(is_hidden(v) for v in cells):
+            est, ci = (DASH, "num hidden"), (DASH, "num hidden")
+        else:
+            est = (money(cells[0], unit), "num")
+            ci = (f"{money(cells[1], unit)} to {money(cells[2], unit)}", "num")
+        unit_text = unit.split(" (")[0] if unit.startswith("ratio") else unit
+        rows.append([(names.get(str(r["quantity"]), str(r["quantity"])), ""), est, ci,
+                     (unit_text, "")])  # fmt: skip
+    blocks = [_table(["Quantity", "Estimate", "Interval", "Unit"], rows)]
+    if assumptions is not None:
+        arows = [
+            [
+                (str(r["input"]), ""),
+                _num(r["value"], 3),
+                _ci(r["low"], r["high"], digits=3),
+                (str(r["source"])[:160], ""),
+            ]
+            for _, r in assumptions.iterrows()
+        ]
+        blocks.append(
+            _table(["Input", "Value", "Range", "Source"], arows, heading="Assumptions and sources")
+        )
+    return blocks
+
+
+def _evidence_blocks(table: pd.DataFrame) -> list[dict]:
+    rows = [
+        [
+            (str(r["study"]), ""),
+            _num(r["estimate"]),
+            _ci(r["conf_low"], r["conf_high"]),
+            _num(r["weight"], 1),
+        ]
+        for _, r in table.iterrows()
+    ]
+    return [_table(["Study", "Difference", "95% interval", "Weight (%)"], rows)]
+
+
 def render_report(
     rel: Release, meta: Mapping[str, Any], figures: Mapping[str, str] | None = None
 ) -> str:
@@ -833,6 +935,89 @@ def render_report(
                 ]
             ],
             [_table(cols, rows)],
+        )
+    model_box = [[("strong", "Models. "), ("", _MODEL_NOTE)]]
+    if "benefit" in t:
+        blocks = _benefit_blocks(t["benefit"])
+        if "posterior" in figures:
+            blocks.append(
+                dict(
+                    kind="figure",
+                    uri=figures["posterior"],
+                    caption="Posterior distribution of the primary effect under each prior.",
+                )
+            )
+        add(
+            "benefit",
+            "How probable is a benefit? (model)",
+            [
+                *model_box,
+                [
+                    (
+                        "",
+                        "Each randomized effect combined with named, pre-specified priors "
+                        "(normal approximation): the probability that coaching helps, and that "
+                        "it harms.",
+                    )
+                ],
+            ],
+            blocks,
+            box="nonrandomized",
+        )
+    if "business_case" in t:
+        blocks = _business_blocks(t["business_case"], t.get("business_assumptions"))
+        if "tornado" in figures:
+            blocks.append(
+                dict(
+                    kind="figure",
+                    uri=figures["tornado"],
+                    caption="Which assumption moves the net benefit most (each input over its "
+                    "stated range).",
+                )
+            )
+        add(
+            "business-case",
+            "The business case (model)",
+            [
+                *model_box,
+                [
+                    (
+                        "",
+                        "A turnover-cost model in the form of Shanafelt, Goh & Sinsky (JAMA "
+                        "Intern Med 2017), driven by the trial's effect on the share of "
+                        "physicians above the burnout cut-point; every input is listed with its "
+                        "source.",
+                    )
+                ],
+            ],
+            blocks,
+            box="nonrandomized",
+        )
+    if "evidence" in t:
+        blocks = _evidence_blocks(t["evidence"])
+        if "meta_forest" in figures:
+            blocks.append(
+                dict(
+                    kind="figure",
+                    uri=figures["meta_forest"],
+                    caption="This trial among published coaching trials (random effects).",
+                )
+            )
+        add(
+            "evidence",
+            "The trial among the evidence",
+            [
+                [
+                    (
+                        "",
+                        "This trial's primary effect next to published coaching trials (only "
+                        "figures checked against their source), pooled by random-effects "
+                        "meta-analysis. Trials differ in populations and programmes; read the "
+                        "pooled estimate with its prediction interval.",
+                    )
+                ]
+            ],
+            blocks,
         )
     traj = [k for k in figures if k.startswith("trajectory:")]
     if "figures" in include and traj:
