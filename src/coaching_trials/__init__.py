@@ -53,6 +53,9 @@ _EXPORTS: dict[str, str] = {
     "mcdonald_omega": "coaching_trials.instruments.reliability",
     "item_total": "coaching_trials.instruments.reliability",
     "reliability": "coaching_trials.instruments.reliability",
+    "score_lazy": "coaching_trials.instruments.lazy",
+    "score_audit_lazy": "coaching_trials.instruments.lazy",
+    "summarize_lazy": "coaching_trials.instruments.lazy",
     # analysis
     "ancova": "coaching_trials.analysis.ancova",
     "change_score": "coaching_trials.analysis.change",
