@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-import coaching_trials as ct
 import numpy as np
 import pandas as pd
 import pytest
 from plot_helpers import all_texts, horizontal_segments
 
+import coaching_trials as ct
 from coaching_trials.plots.forest import forest_table, format_p, plot_forest
 
 MINUS = "\N{MINUS SIGN}"

@@ -271,7 +271,7 @@ def consort_boxes(
                 row=1,
             )
         )
-        for j, w in enumerate(waves):
+        for w in waves:
             n_w = _count(arm_rows(a, "assessed", w)["n"])
             boxes.append(
                 dict(
