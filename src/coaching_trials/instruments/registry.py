@@ -255,6 +255,35 @@ class Instrument:
             f"subscales=[{subs}], default_metric={self.default_metric!r})"
         )
 
+    def _repr_html_(self) -> str:
+        from coaching_trials._display import html_card
+
+        rows = [
+            {
+                "column": col,
+                "name": self.subscales[sid].label,
+                "short name": self.subscales[sid].short_label,
+                "items": self.subscales[sid].n_items,
+                "range": "{:g}-{:g}".format(*self.score_range(sid)),
+                "higher is": self.subscales[sid].higher_is,
+            }
+            for sid, col in self.subscale_columns().items()
+        ]
+        return html_card(
+            f"{self.name} ({self.id})",
+            [
+                (
+                    "items",
+                    f"{len(self.items)}, responses {_fmt_num(self.response_min)}-"
+                    f"{_fmt_num(self.response_max)}",
+                ),
+                ("default metric", f"{self.default_metric} ({self.metric().label})"),
+                ("licence", self.licence),
+            ],
+            tables=[("subscales (score columns)", pd.DataFrame(rows))],
+            note=self.citation,
+        )
+
     # ---- column names ----
     def subscale_columns(self) -> dict[str, str]:
         """Map subscale id -> output column ``{instrument_id}_{subscale_id}``."""
