@@ -206,11 +206,12 @@ def outcome_labels(
     --------
     >>> import coaching_trials as ct
     >>> tab = ct.outcome_labels(["pfi_pf", "pfi_burnout", "arm"])
-    >>> tab[["column", "short_label", "higher_is", "high"]]
+    >>> tab[["column", "short_label", "higher_is", "high"]].iloc[:2]
             column  short_label higher_is  high
     0       pfi_pf  Fulfillment    better   4.0
     1  pfi_burnout      Burnout     worse   4.0
-    2          arm          arm      None   NaN
+    >>> tab.loc[2, "label"]  # not an instrument's column: its own name
+    'arm'
     """
     insts = _instruments(instruments)
     if columns is None:
