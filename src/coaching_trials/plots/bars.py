@@ -57,6 +57,18 @@ def _whiskers(
     )
 
 
+def _numbers(column: pd.Series) -> np.ndarray:
+    """Numbers of a column; hidden cells of a released table (``"[hidden]"``) become NaN."""
+    return pd.to_numeric(column, errors="coerce").to_numpy(float)
+
+
+def _hidden(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """Rows of a released table with a hidden cell among ``columns``."""
+    from coaching_trials.release.core import is_hidden
+
+    return frame[list(columns)].map(is_hidden).any(axis=1).to_numpy(bool)
+
+
 def percent_change_table(
     descriptives: Any,
     *,
@@ -69,7 +81,9 @@ def percent_change_table(
     comparison itself), the ``per_arm`` table of :func:`coaching_trials.percent_change` (or
     the result itself). Returns ``outcome, arm, n, n_label, percent_change, conf_low,
     conf_high, suppressed``; ``n`` is the number of participants behind the percent change
-    (paired complete cases); a suppressed row has its numbers blanked.
+    (paired complete cases); a suppressed row has its numbers blanked. A released table's
+    hidden cells (``"[hidden]"``) are accepted: a row whose n or percent change is hidden is
+    not drawn and its n is labelled ``"hidden"``.
 
     Examples
     --------
@@ -118,12 +132,13 @@ def percent_change_table(
             {
                 "outcome": frame["outcome"].astype(str).to_numpy(),
                 "arm": frame["arm"].to_numpy(),
-                "n": pd.to_numeric(frame[ncol], errors="coerce").to_numpy(float),
-                "percent_change": frame["percent_change"].to_numpy(float),
-                "conf_low": frame["percent_change_conf_low"].to_numpy(float),
-                "conf_high": frame["percent_change_conf_high"].to_numpy(float),
+                "n": _numbers(frame[ncol]),
+                "percent_change": _numbers(frame["percent_change"]),
+                "conf_low": _numbers(frame["percent_change_conf_low"]),
+                "conf_high": _numbers(frame["percent_change_conf_high"]),
             }
         )
+        hidden = _hidden(frame, (ncol, "percent_change"))
     else:
         check_columns(
             frame,
@@ -139,12 +154,14 @@ def percent_change_table(
             {
                 "outcome": name,
                 "arm": frame["arm"].to_numpy(),
-                "n": pd.to_numeric(frame["n"], errors="coerce").to_numpy(float),
-                "percent_change": frame["percent_change"].to_numpy(float),
-                "conf_low": frame["conf_low"].to_numpy(float),
-                "conf_high": frame["conf_high"].to_numpy(float),
+                "n": _numbers(frame["n"]),
+                "percent_change": _numbers(frame["percent_change"]),
+                "conf_low": _numbers(frame["conf_low"]),
+                "conf_high": _numbers(frame["conf_high"]),
             }
         )
+        hidden = _hidden(frame, ("n", "percent_change"))
+    out["_hidden"] = hidden
     if outcomes is not None:
         wanted = [outcomes] if isinstance(outcomes, str) else list(outcomes)
         unknown = [o for o in wanted if o not in set(out["outcome"])]
@@ -157,9 +174,13 @@ def percent_change_table(
         out = out[out["outcome"].isin(wanted)].copy()
         out["_o"] = out["outcome"].map(pos)
         out = out.sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
-    small = suppressed(out["n"], min_cell)
+    released = out.pop("_hidden").to_numpy(bool)
+    small = suppressed(out["n"], min_cell) | released
     out["suppressed"] = small
-    out["n_label"] = [count_label(v, min_cell) for v in out["n"]]
+    out["n_label"] = [
+        "hidden" if h else count_label(v, min_cell)
+        for v, h in zip(out["n"], released, strict=True)
+    ]
     out.loc[small, ["percent_change", "conf_low", "conf_high"]] = np.nan
     out["n"] = out["n"].astype("Int64").mask(small)
     cols = [
