@@ -13,7 +13,7 @@ docx = pytest.importorskip("docx")  # the `test` extra installs python-docx
 def test_docx_round_trip_cells_literal_and_rounded(tmp_path):
     table = pd.DataFrame(
         {
-            "outcome": ["pfi_burnout", "=HYPERLINK(\"x\")", "<b>&amp;</b>"],
+            "outcome": ["pfi_burnout", '=HYPERLINK("x")', "<b>&amp;</b>"],
             "estimate": [-0.43591, 0.2, None],
             "n": [120.0, 61.0, 7.0],
         }

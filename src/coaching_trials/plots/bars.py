@@ -178,8 +178,7 @@ def percent_change_table(
     small = suppressed(out["n"], min_cell) | released
     out["suppressed"] = small
     out["n_label"] = [
-        "hidden" if h else count_label(v, min_cell)
-        for v, h in zip(out["n"], released, strict=True)
+        "hidden" if h else count_label(v, min_cell) for v, h in zip(out["n"], released, strict=True)
     ]
     out.loc[small, ["percent_change", "conf_low", "conf_high"]] = np.nan
     out["n"] = out["n"].astype("Int64").mask(small)

@@ -65,6 +65,7 @@ def _docx_table(frame: pd.DataFrame, path: Path, digits: int | None, caption: st
                 cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
     document.save(str(path))
 
+
 _LATEX_ESCAPES = {
     "\\": r"\textbackslash{}",
     "&": r"\&",
