@@ -467,14 +467,19 @@ def plot_forest(
             )
     if scale == "raw" and len(units) > 1:
         ax.annotate(
-            "Outcomes on different scales (" + "; ".join(units) + "): compare each row with "
-            "its own scale, or draw scale='standardized'.",
-            xy=(0, 1),
+            "\n".join(
+                textwrap.wrap(
+                    "Outcomes on different scales (" + "; ".join(units) + "): compare each "
+                    "row with its own scale, or draw scale='standardized'.",
+                    48,
+                )
+            ),
+            xy=(0, 0),
             xycoords="axes fraction",
-            xytext=(0, 6),
+            xytext=(-150, -36),
             textcoords="offset points",
             ha="left",
-            va="bottom",
+            va="top",
             fontsize=8,
             color=NEUTRAL,
             style="italic",
