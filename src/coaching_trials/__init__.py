@@ -49,6 +49,8 @@ _EXPORTS: dict[str, str] = {
     "map_items": "coaching_trials.instruments.items",
     "ItemMapping": "coaching_trials.instruments.items",
     "InstrumentDefinitionError": "coaching_trials.instruments.registry",
+    "outcome_info": "coaching_trials.instruments.labels",
+    "outcome_labels": "coaching_trials.instruments.labels",
     "cronbach_alpha": "coaching_trials.instruments.reliability",
     "mcdonald_omega": "coaching_trials.instruments.reliability",
     "item_total": "coaching_trials.instruments.reliability",

@@ -72,6 +72,30 @@ def format_values(values: Iterable[Any], limit: int = 5) -> str:
     return "[" + shown + "]"
 
 
+def did_you_mean(value: Any, options: Iterable[Any]) -> str:
+    """``" Did you mean 'X'?"`` for a case mismatch or a close spelling among ``options``.
+
+    Returns ``""`` when nothing is close.
+
+    Examples
+    --------
+    >>> did_you_mean("coaching", ["Coaching", "Wait-list"])
+    " Did you mean 'Coaching'?"
+    >>> did_you_mean("xyz", ["Coaching"])
+    ''
+    """
+    import difflib
+
+    opts = [o for o in dict.fromkeys(options) if o is not None and o == o]
+    text = str(value).strip().casefold()
+    same = [o for o in opts if str(o).strip().casefold() == text and o != value]
+    if not same:
+        folded = {str(o).casefold(): o for o in opts}
+        close = difflib.get_close_matches(text, list(folded), n=1, cutoff=0.75)
+        same = [folded[c] for c in close if folded[c] != value]
+    return f" Did you mean {same[0]!r}?" if same else ""
+
+
 def one_of(name: str, value: Any, allowed: Sequence[Any]) -> ValueError:
     """The package's single error template for a bad option value."""
     options = ", ".join(repr(a) for a in allowed)

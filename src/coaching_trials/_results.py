@@ -6,6 +6,7 @@ change (see ``DESIGN.md``). The confidence level is metadata, never part of a co
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -149,7 +150,7 @@ class ResultMixin(FrameCopies):
         frame = self.to_frame()
         keep = [c for c in frame.columns if not frame[c].isna().all()]
         body = frame[keep].to_html(index=False, float_format=lambda x: f"{x:.3f}", na_rep="")
-        return f"<div><strong>{self._title}</strong>{body}</div>"
+        return f"<div><strong>{html.escape(self._title)}</strong>{body}</div>"
 
 
 def as_float(value: Any) -> float:

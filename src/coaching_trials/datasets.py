@@ -8,6 +8,7 @@ the same from a source checkout and from an installed wheel.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -61,10 +62,53 @@ class ExampleData:
     description: str
     design: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
-    def __repr__(self) -> str:
+    def _facts(self) -> list[tuple[str, str]]:
+        from coaching_trials.instruments.registry import _registry
+
+        r, p = self.responses, self.participants
+        arm = self.design.get("arm", "arm")
+        wave = self.design.get("wave", "wave")
+        subject = self.design.get("subject", "participant_id")
+        facts = [("participants", f"{len(p)}"), ("response rows", f"{len(r)}")]
+        if arm in p.columns:
+            counts = p[arm].value_counts(sort=False)
+            facts.append(("arms", ", ".join(f"{a} ({n})" for a, n in counts.items())))
+        if wave in r.columns:
+            waves = r[wave].cat.categories if hasattr(r[wave], "cat") else r[wave].unique()
+            facts.append(("waves", ", ".join(map(str, waves))))
+        cols = set(r.columns)
+        found = [
+            f"{i.id} ({i.items[0]}..{i.items[-1]})"
+            if len(i.items) > 1
+            else f"{i.id} ({i.items[0]})"
+            for i in _registry().values()
+            if i.items and set(i.items) <= cols
+        ]
+        if found:
+            facts.append(("instrument items (score with ct.score)", ", ".join(found)))
+        facts.append(("columns", f"{subject}, {arm}, {wave} and {len(r.columns) - 3} more"))
+        return facts
+
+    def _next_step(self) -> str:
         return (
-            f"ExampleData({self.name!r}: {len(self.participants)} participants, "
-            f"{len(self.responses)} response rows)\n{self.description}"
+            "trial = ct.DelayedInterventionTrial(ct.score(ex.responses, 'pfi'), "
+            "participants=ex.participants, **ex.design)"
+        )
+
+    def __repr__(self) -> str:
+        lines = [f"ExampleData({self.name!r})"]
+        lines += [f"  {k}: {v}" for k, v in self._facts()]
+        lines += ["", *textwrap.wrap(self.description, 92), "", "Next: " + self._next_step()]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        from coaching_trials._display import html_card
+
+        return html_card(
+            f"Example data: {self.name}",
+            [*self._facts(), ("next step", self._next_step())],
+            tables=[("first rows of responses", self.responses.iloc[:3, :8])],
+            note=self.description,
         )
 
 

@@ -9,6 +9,7 @@ import pytest
 from plot_helpers import OUTCOMES, all_texts, errorbar_segments
 from statsmodels.stats.proportion import proportion_confint
 
+import coaching_trials as ct
 from coaching_trials.plots.bars import (
     percent_change_table,
     plot_percent_change,
@@ -58,7 +59,16 @@ def test_percent_change_bars_equal_independent_values(scored, comparison, source
     for v, n in zip(desc["percent_change"], desc["percent_change_n"], strict=True):
         assert f"{v:+.1f}%".replace("-", MINUS) in texts
         assert f"n={n}" in texts
-    assert [t.get_text() for t in ax.get_xticklabels()] == OUTCOMES
+    want_labels = [ct.outcome_info(o)["short_label"] for o in OUTCOMES]
+    assert [t.get_text() for t in ax.get_xticklabels()] == want_labels
+    assert list(ax.ct_data.drop_duplicates("outcome")["outcome"]) == OUTCOMES
+    if isinstance(data, pd.DataFrame):  # a bare table does not know its end wave
+        assert "from baseline" in ax.get_ylabel()
+        assert "baseline to month3" in plot_percent_change(data, end="month3").get_ylabel()
+    else:
+        assert "baseline to month3" in ax.get_ylabel()  # the end time point is named
+    assert "descriptive, not the effect" in ax.ct_caption
+    assert ax.get_legend().get_title().get_text() == "arm (descriptive)"
 
 
 def test_percent_change_from_per_arm_result(scored):
@@ -79,7 +89,10 @@ def test_percent_change_from_per_arm_result(scored):
 
 def test_percent_change_outcomes_subset_and_order(comparison):
     ax = plot_percent_change(comparison, outcomes=["pfi_id", "pfi_burnout"])
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["pfi_id", "pfi_burnout"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Disengagement", "Burnout"]
+    ax = plot_percent_change(comparison, outcomes=["pfi_id"], labels={"pfi_id": "ID"})
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["ID"]
+    ax = plot_percent_change(comparison, outcomes=["pfi_id", "pfi_burnout"])
     assert len(ax.patches) == 4
     with pytest.raises(ValueError, match="not in the table"):
         plot_percent_change(comparison, outcomes=["pfi_xx"])
@@ -125,7 +138,13 @@ def test_responders_bars_equal_independent_proportions(trial, responders_result)
     assert f"{rd:+.1f} pp" in ax.ct_rd
     assert "NNTB" in ax.ct_rd
     assert [t.get_text() for t in ax.get_xticklabels()] == ["immediate", "delayed"]
-    assert "pfi_burnout < 1.33 at month3" in ax.get_ylabel()
+    assert "burnout score < 1.33 at month3" in ax.get_ylabel()  # display name, not pfi_burnout
+    assert "pfi_burnout" not in ax.get_ylabel()
+    assert ax.get_ylim() == (0.0, 1.0)  # a proportion axis ends at 100%
+    k = round(responders_result.nnt)
+    assert k == round(1 / (want[0] - want[1]))  # NNT from the independent proportions
+    assert ax.ct_nnt.startswith(f"For about every {k} participants coached, 1 more has ")
+    assert "NNTB: number needed to treat" in ax.ct_nnt
 
 
 def test_responders_min_cell_hides_arm_and_difference(responders_result):

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from plot_helpers import all_texts, horizontal_segments
 
+import coaching_trials as ct
 from coaching_trials.plots.forest import forest_table, format_p, plot_forest
 
 MINUS = "\N{MINUS SIGN}"
@@ -40,9 +41,17 @@ def test_rows_intervals_and_text_match_effects(comparison):
     for r in eff.itertuples():
         assert f"{_txt(r.estimate)} ({_txt(r.conf_low)} to {_txt(r.conf_high)})" in texts
     assert "Estimate (95% CI)" in texts
-    # the y tick labels are the outcomes, top to bottom in table order
+    # the y tick labels are the outcomes' display names, top to bottom in table order
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels == list(eff["outcome"])
+    assert list(ax.ct_data["column"]) == list(eff["outcome"])
+    want_labels = [
+        f"{ct.outcome_info(o)['short_label']}, {ct.outcome_info(o)['unit']}" for o in eff["outcome"]
+    ]
+    assert labels == want_labels
+    assert "pfi_burnout" not in labels
+    assert [t.get_text() for t in plot_forest(comparison, labels=False).get_yticklabels()] == list(
+        eff["outcome"]
+    )
     assert np.all(np.diff(ax.get_yticks()) > 0) and ax.yaxis_inverted()
 
 

@@ -151,7 +151,7 @@ def test_does_not_mutate_input(scored):
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        (dict(outcome="nope"), ValueError, "missing column"),
+        (dict(outcome="nope"), ValueError, "not a column of the data"),
         (dict(outcome="arm"), TypeError, "numeric"),
         (dict(outcome=None), TypeError, "outcome"),
         (dict(outcome="pfi_burnout", ax="not an axes"), TypeError, "ax"),

@@ -80,7 +80,7 @@ def test_input_not_mutated(tmp_path, table):
 @pytest.mark.parametrize(
     ("path", "kwargs", "error", "match"),
     [
-        ("t.docx", {}, ValueError, "must be one of"),
+        ("t.doc", {}, ValueError, "must be one of"),
         ("t", {}, ValueError, "must be one of"),
         ("t.csv", {"digits": -1}, ValueError, "digits"),
         ("t.csv", {"digits": 1.5}, ValueError, "digits"),

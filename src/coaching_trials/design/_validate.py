@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coaching_trials._errors import DataValidationError, ProblemLog, format_values
+from coaching_trials._errors import DataValidationError, ProblemLog, did_you_mean, format_values
 
 __all__ = [
     "check_design_options",
@@ -229,7 +229,8 @@ def validate_design(
             log.add(
                 "empty_arm",
                 f"the {role} arm {label!r} has no participants (arms found in {arm!r}: "
-                f"{format_values(sorted(arm_str.dropna().unique()))}).",
+                f"{format_values(sorted(arm_str.dropna().unique()))})."
+                + did_you_mean(label, arm_str.dropna().unique()),
                 column=arm,
                 values=[label],
                 expected=f"at least one participant in arm {label!r}",

@@ -29,7 +29,9 @@ The TOML schema (every key is checked; an unknown key is an error)::
     offset = 0.0                    # optional (default 0)
 
     [subscales.<id>]
-    name = "..."                    # optional
+    name = "..."                    # optional display name ("Work exhaustion")
+    short_name = "..."              # optional short label for axes and table heads
+                                    # (default: the name before any " (", else the id)
     items = ["pfi_01", ...]         # either items ...
     composite_of = ["we", "id"]     # ... or the union of other subscales' items
     reverse = ["pfi_03"]            # optional reverse-keyed items: r' = min + max - r
@@ -170,10 +172,23 @@ class Subscale:
     cutpoints: Mapping[str, Cutpoint] = field(default_factory=dict)
     name: str = ""
     composite_of: tuple[str, ...] = ()
+    short_name: str = ""
 
     @property
     def n_items(self) -> int:
         return len(self.items)
+
+    @property
+    def label(self) -> str:
+        """Display name: ``name``, else the subscale id."""
+        return self.name or self.id
+
+    @property
+    def short_label(self) -> str:
+        """Short display name: ``short_name``, else ``name`` up to any " (", else the id."""
+        if self.short_name:
+            return self.short_name
+        return self.name.split(" (")[0].strip() or self.id
 
 
 @dataclass(frozen=True)
@@ -238,6 +253,35 @@ class Instrument:
             f"Instrument(id={self.id!r}, name={self.name!r}, n_items={len(self.items)}, "
             f"range={_fmt_num(self.response_min)}-{_fmt_num(self.response_max)}, "
             f"subscales=[{subs}], default_metric={self.default_metric!r})"
+        )
+
+    def _repr_html_(self) -> str:
+        from coaching_trials._display import html_card
+
+        rows = [
+            {
+                "column": col,
+                "name": self.subscales[sid].label,
+                "short name": self.subscales[sid].short_label,
+                "items": self.subscales[sid].n_items,
+                "range": "{:g}-{:g}".format(*self.score_range(sid)),
+                "higher is": self.subscales[sid].higher_is,
+            }
+            for sid, col in self.subscale_columns().items()
+        ]
+        return html_card(
+            f"{self.name} ({self.id})",
+            [
+                (
+                    "items",
+                    f"{len(self.items)}, responses {_fmt_num(self.response_min)}-"
+                    f"{_fmt_num(self.response_max)}",
+                ),
+                ("default metric", f"{self.default_metric} ({self.metric().label})"),
+                ("licence", self.licence),
+            ],
+            tables=[("subscales (score columns)", pd.DataFrame(rows))],
+            note=self.citation,
         )
 
     # ---- column names ----
@@ -411,6 +455,7 @@ class Instrument:
         for sid, s in self.subscales.items():
             sd: dict[str, Any] = {
                 "name": s.name,
+                "short_name": s.short_name,
                 "reverse": list(s.reverse) if not s.composite_of else [],
                 "aggregation": s.aggregation,
                 "min_answered": s.min_answered,
@@ -477,6 +522,7 @@ _METRIC_KEYS = {
 }
 _SUBSCALE_KEYS = {
     "name": "str",
+    "short_name": "str",
     "items": "list[str]",
     "composite_of": "list[str]",
     "reverse": "list[str]",
@@ -821,6 +867,7 @@ def _build(spec: Mapping[str, Any], source: str) -> Instrument:
             cutpoints=MappingProxyType(cuts),
             name=st.get("name", ""),
             composite_of=composite_of,
+            short_name=st.get("short_name", ""),
         )
 
     # ---- composite flags ----

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
@@ -22,7 +23,7 @@ from coaching_trials.plots._style import (
     suppressed,
 )
 
-__all__ = ["percent_change_table", "plot_percent_change", "plot_responders"]
+__all__ = ["nnt_sentence", "percent_change_table", "plot_percent_change", "plot_responders"]
 
 _MINUS = "\N{MINUS SIGN}"
 
@@ -56,6 +57,18 @@ def _whiskers(
     )
 
 
+def _numbers(column: pd.Series) -> np.ndarray:
+    """Numbers of a column; hidden cells of a released table (``"[hidden]"``) become NaN."""
+    return pd.to_numeric(column, errors="coerce").to_numpy(float)
+
+
+def _hidden(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """Rows of a released table with a hidden cell among ``columns``."""
+    from coaching_trials.release.core import is_hidden
+
+    return frame[list(columns)].map(is_hidden).any(axis=1).to_numpy(bool)
+
+
 def percent_change_table(
     descriptives: Any,
     *,
@@ -68,7 +81,9 @@ def percent_change_table(
     comparison itself), the ``per_arm`` table of :func:`coaching_trials.percent_change` (or
     the result itself). Returns ``outcome, arm, n, n_label, percent_change, conf_low,
     conf_high, suppressed``; ``n`` is the number of participants behind the percent change
-    (paired complete cases); a suppressed row has its numbers blanked.
+    (paired complete cases); a suppressed row has its numbers blanked. A released table's
+    hidden cells (``"[hidden]"``) are accepted: a row whose n or percent change is hidden is
+    not drawn and its n is labelled ``"hidden"``.
 
     Examples
     --------
@@ -117,12 +132,13 @@ def percent_change_table(
             {
                 "outcome": frame["outcome"].astype(str).to_numpy(),
                 "arm": frame["arm"].to_numpy(),
-                "n": pd.to_numeric(frame[ncol], errors="coerce").to_numpy(float),
-                "percent_change": frame["percent_change"].to_numpy(float),
-                "conf_low": frame["percent_change_conf_low"].to_numpy(float),
-                "conf_high": frame["percent_change_conf_high"].to_numpy(float),
+                "n": _numbers(frame[ncol]),
+                "percent_change": _numbers(frame["percent_change"]),
+                "conf_low": _numbers(frame["percent_change_conf_low"]),
+                "conf_high": _numbers(frame["percent_change_conf_high"]),
             }
         )
+        hidden = _hidden(frame, (ncol, "percent_change"))
     else:
         check_columns(
             frame,
@@ -138,12 +154,14 @@ def percent_change_table(
             {
                 "outcome": name,
                 "arm": frame["arm"].to_numpy(),
-                "n": pd.to_numeric(frame["n"], errors="coerce").to_numpy(float),
-                "percent_change": frame["percent_change"].to_numpy(float),
-                "conf_low": frame["conf_low"].to_numpy(float),
-                "conf_high": frame["conf_high"].to_numpy(float),
+                "n": _numbers(frame["n"]),
+                "percent_change": _numbers(frame["percent_change"]),
+                "conf_low": _numbers(frame["conf_low"]),
+                "conf_high": _numbers(frame["conf_high"]),
             }
         )
+        hidden = _hidden(frame, ("n", "percent_change"))
+    out["_hidden"] = hidden
     if outcomes is not None:
         wanted = [outcomes] if isinstance(outcomes, str) else list(outcomes)
         unknown = [o for o in wanted if o not in set(out["outcome"])]
@@ -156,9 +174,12 @@ def percent_change_table(
         out = out[out["outcome"].isin(wanted)].copy()
         out["_o"] = out["outcome"].map(pos)
         out = out.sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
-    small = suppressed(out["n"], min_cell)
+    released = out.pop("_hidden").to_numpy(bool)
+    small = suppressed(out["n"], min_cell) | released
     out["suppressed"] = small
-    out["n_label"] = [count_label(v, min_cell) for v in out["n"]]
+    out["n_label"] = [
+        "hidden" if h else count_label(v, min_cell) for v, h in zip(out["n"], released, strict=True)
+    ]
     out.loc[small, ["percent_change", "conf_low", "conf_high"]] = np.nan
     out["n"] = out["n"].astype("Int64").mask(small)
     cols = [
@@ -181,6 +202,8 @@ def plot_percent_change(
     outcomes: Sequence[str] | str | None = None,
     min_cell: int | None = None,
     colors: Mapping[Hashable, str] | None = None,
+    end: str | None = None,
+    labels: Mapping[str, str] | bool | None = None,
 ) -> Axes:
     """Grouped bars of each arm's percent change of the mean, with confidence intervals.
 
@@ -195,12 +218,19 @@ def plot_percent_change(
     min_cell : int, optional
         Arms with fewer participants are not drawn; their n is shown as ``"<k"``.
     colors : mapping arm -> colour, optional
+    end : str, optional
+        The time point the change runs to, named on the axis ("baseline to month3"); default
+        the wave of a :meth:`DelayedInterventionTrial.compare` result.
+    labels : mapping, False or None
+        Outcome labels: default the registry's short names for scored columns; a mapping
+        column -> label overrides them; False keeps the column names.
 
     Returns
     -------
     matplotlib.axes.Axes
         With ``ax.ct_data``: the table of :func:`percent_change_table` that was drawn (and the
-        bar positions ``x``).
+        bar positions ``x`` and display ``label``), and ``ax.ct_caption``: the note drawn under
+        the figure saying the bars are descriptive.
 
     Notes
     -----
@@ -219,7 +249,21 @@ def plot_percent_change(
     4
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
+    from coaching_trials.instruments.labels import outcome_info
+
+    if end is None:
+        eff = getattr(descriptives, "effects", None)
+        if isinstance(eff, pd.DataFrame) and "wave" in eff.columns:
+            waves = pd.unique(eff["wave"].dropna())
+            end = str(waves[0]) if len(waves) == 1 else None
+    if labels is not None and labels is not False and not isinstance(labels, Mapping):
+        raise TypeError(f"`labels` must be a mapping, False or None; got {labels!r}.")
     table = percent_change_table(descriptives, outcomes=outcomes, min_cell=min_cell)
+    given = dict(labels) if isinstance(labels, Mapping) else {}
+    table["label"] = [
+        given.get(o, o if labels is False else outcome_info(o)["short_label"])
+        for o in table["outcome"]
+    ]
     outs = list(pd.unique(table["outcome"]))
     arms = list(pd.unique(table["arm"]))
     palette = arm_colors(arms, colors)
@@ -244,10 +288,10 @@ def plot_percent_change(
         _whiskers(ax, x, pc, lo, hi, drawn, capsize=3)
         for xi, v, l_, h_, nl, d in zip(x, pc, lo, hi, t["n_label"], drawn, strict=True):
             if d:
-                end = (h_ if np.isfinite(h_) else v) if v >= 0 else (l_ if np.isfinite(l_) else v)
+                tip = (h_ if np.isfinite(h_) else v) if v >= 0 else (l_ if np.isfinite(l_) else v)
                 ax.text(
                     xi,
-                    end + (gap if v >= 0 else -gap),
+                    tip + (gap if v >= 0 else -gap),
                     _signed(v),
                     ha="center",
                     va="bottom" if v >= 0 else "top",
@@ -283,13 +327,38 @@ def plot_percent_change(
     lo_y = min(finite.min() if finite.size else 0.0, 0.0) - 0.18 * span
     hi_y = max(finite.max() if finite.size else 0.0, 0.0) + 0.18 * span
     ax.set_ylim(lo_y, hi_y)
-    ax.set_xticks(range(len(outs)), outs)
+    shown = dict(zip(table["outcome"], table["label"], strict=True))
+    ax.set_xticks(range(len(outs)), [shown[o] for o in outs])
     ax.set_xlim(-0.6, len(outs) - 0.4)
     ax.tick_params(axis="x", length=0, pad=16)
-    ax.set_ylabel("Percent change of the arm mean from baseline (%)")
+    span_text = f"baseline to {end}" if end else "from baseline"
+    ax.set_ylabel(f"Percent change of the arm mean,\n{span_text} (%)")
+    caption = (
+        f"Each bar is one arm's own change ({span_text}): descriptive, not the effect of "
+        "coaching (it includes change that happens without coaching). The effect is the "
+        "randomized between-arm difference (forest plot)."
+    )
+    ax.annotate(
+        "\n".join(textwrap.wrap(caption, 80)),
+        xy=(0, 0),
+        xycoords="axes fraction",
+        xytext=(0, -34),
+        textcoords="offset points",
+        ha="left",
+        va="top",
+        fontsize=8,
+        style="italic",
+        color=NEUTRAL,
+        gid="ct-caption",
+    )
+    ax.ct_caption = caption  # type: ignore[attr-defined]
     handles = [Patch(facecolor=palette[a], label=str(a)) for a in arms]
     ax.legend(
-        handles=handles, title="arm", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False
+        handles=handles,
+        title="arm (descriptive)",
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        frameon=False,
     )
     ax.ct_data = table  # type: ignore[attr-defined]
     return ax
@@ -330,12 +399,53 @@ def responders_table(result: Any, *, min_cell: int | None = None) -> pd.DataFram
     return out.reset_index(drop=True)
 
 
+def _event_text(result: Any) -> str:
+    """The responder event in words: the outcome column replaced by its display name."""
+    from coaching_trials.instruments.labels import outcome_info
+
+    event = str(getattr(result, "event", "the event")).replace("__", " at ")
+    outcome = getattr(result, "outcome", None)
+    if isinstance(outcome, str) and outcome in event:
+        info = outcome_info(outcome)
+        if info["kind"] == "score":
+            event = event.replace(outcome, info["short_label"].lower() + " score")
+    return event
+
+
+def nnt_sentence(result: Any, *, who: str = "participants") -> str:
+    """The number needed to treat in plain words (``""`` when it cannot be stated).
+
+    E.g. "For about every 4 participants coached, 1 more has burnout score < 1.33 at
+    month3 (NNTB 4.1, 95% CI NNTB 2.5 to 14.0)." followed by what NNTB means.
+    """
+    nnt = float(getattr(result, "nnt", np.nan))
+    label = getattr(result, "nnt_label", None)
+    est = float(getattr(result, "estimate", np.nan))
+    if not (label and np.isfinite(nnt) and np.isfinite(est)) or est == 0:
+        return ""
+    k = max(1, int(round(nnt)))
+    more = "more" if est > 0 else "fewer"
+    level = percent_text(float(getattr(result, "conf_level", 0.95)))
+    ci = getattr(result, "nnt_conf_text", "")
+    stats_ = f"{label} {nnt:.1f}" + (f", {level} CI {ci}" if ci else "")
+    meaning = (
+        "NNTB: number needed to treat for one more participant to benefit"
+        if label == "NNTB"
+        else "NNTH: number needed to treat for one more participant to be harmed"
+    )
+    return (
+        f"For about every {k} {who} coached, 1 {more} has {_event_text(result)} "
+        f"than without coaching ({stats_}). {meaning}."
+    )
+
+
 def plot_responders(
     result: Any,
     *,
     ax: Axes | None = None,
     min_cell: int | None = None,
     colors: Mapping[Hashable, str] | None = None,
+    who: str = "participants",
 ) -> Axes:
     """Proportion of responders per arm with Wilson intervals, annotated with the risk difference.
 
@@ -349,12 +459,16 @@ def plot_responders(
         An arm whose n, events or non-events fall below it is not drawn; the risk difference
         is then not shown either.
     colors : mapping arm -> colour, optional
+    who : str
+        Who was coached, for the plain-language sentence ("physicians", "residents").
 
     Returns
     -------
     matplotlib.axes.Axes
-        With ``ax.ct_data``: per-arm table (see :func:`responders_table`) and ``ax.ct_rd``, the
-        risk-difference annotation text (``""`` when suppressed).
+        With ``ax.ct_data``: per-arm table (see :func:`responders_table`), ``ax.ct_rd``, the
+        risk-difference annotation text, and ``ax.ct_nnt``, the number needed to treat in
+        plain words ("For about every 4 physicians coached, 1 more ..."; both ``""`` when an
+        arm is suppressed). The axis runs from 0% to 100%.
 
     Examples
     --------
@@ -386,12 +500,15 @@ def plot_responders(
         x, p, hi, drawn, table["events_label"], table["n_label"], strict=True
     ):
         if d:
+            top = (hi_ if np.isfinite(hi_) else pi) + 0.02
+            inside = top > 0.86  # no room above the whisker: write it inside the bar
             ax.text(
-                xi,
-                (hi_ if np.isfinite(hi_) else pi) + 0.02,
+                xi + (0.0 if not inside else 0.0),
+                top if not inside else min(pi, 0.97) - 0.03,
                 f"{100 * pi:.0f}%\n({ev}/{nl})",
                 ha="center",
-                va="bottom",
+                va="bottom" if not inside else "top",
+                bbox=dict(facecolor="white", edgecolor="none", pad=1.0, alpha=0.85),
                 fontsize=9,
                 color=NEUTRAL,
                 gid="ct-value",
@@ -408,7 +525,7 @@ def plot_responders(
                 gid="ct-value",
             )
     level = float(getattr(result, "conf_level", 0.95))
-    rd_text = ""
+    rd_text = nnt_text = ""
     if drawn.all() and len(arms) == 2:
         est, l_, h_ = (float(getattr(result, k)) for k in ("estimate", "conf_low", "conf_high"))
         treated = getattr(result, "treated", arms[0])
@@ -420,25 +537,23 @@ def plot_responders(
         nnt_label, nnt = getattr(result, "nnt_label", None), getattr(result, "nnt", np.nan)
         if nnt_label and np.isfinite(nnt):
             rd_text += f"; {nnt_label} {nnt:.1f}"
-        ax.text(
-            0.5,
-            0.98,
-            rd_text,
-            transform=ax.transAxes,
-            ha="center",
-            va="top",
+        nnt_text = nnt_sentence(result, who=who)
+        ax.set_title(
+            "\n".join(textwrap.wrap(nnt_text, 70) + [""] + rd_text.split("\n"))
+            if nnt_text
+            else rd_text,
             fontsize=9,
             color=NEUTRAL,
-            bbox=dict(facecolor="white", edgecolor="#BBBBBB", pad=4),
+            loc="left",
             gid="ct-rd",
         )
-    ax.set_ylim(0, 1.25)
+    ax.set_ylim(0, 1.0)
     ax.set_yticks(np.linspace(0, 1, 6), [f"{v:.0%}" for v in np.linspace(0, 1, 6)])
     ax.set_xticks(x, [str(a) for a in arms])
     ax.set_xlim(-0.7, len(arms) - 0.3)
     ax.tick_params(axis="x", length=0)
-    event = str(getattr(result, "event", "event")).replace("__", " at ")
-    ax.set_ylabel(f"Proportion with {event}\n({percent_text(level)} Wilson CI)")
+    ax.set_ylabel(f"Proportion with {_event_text(result)}\n({percent_text(level)} Wilson CI)")
     ax.ct_data = table  # type: ignore[attr-defined]
     ax.ct_rd = rd_text  # type: ignore[attr-defined]
+    ax.ct_nnt = nnt_text  # type: ignore[attr-defined]
     return ax

@@ -180,9 +180,10 @@ def consort_boxes(
 ) -> pd.DataFrame:
     """The boxes of :func:`plot_consort`: one row per box with its text and position (inches).
 
-    Boxes, top to bottom: ``randomized`` (overall), then per arm ``allocated``, one
-    ``assessed`` box per wave (with a side box ``not assessed`` listing the reasons when
-    participants were missed), ``analysed`` (with a side box ``not analysed``). Counts below
+    Boxes, top to bottom in time order: ``randomized`` (overall), then per arm
+    ``allocated``, one ``assessed`` box per wave (with a side box ``not assessed`` listing the
+    reasons when participants were missed) up to the analysed wave, ``analysed`` (with a side
+    box ``not analysed``), then the ``assessed`` boxes of later (follow-up) waves. Counts below
     ``min_cell`` are written ``"<k"``; for an already-suppressed table (or with ``suppressed``)
     see :func:`plot_consort`. ``n_label`` is ``""`` for a box whose count is not drawn.
 
@@ -202,6 +203,13 @@ def consort_boxes(
     if not arms:
         raise ValueError("`flow` has no arm other than 'overall'.")
     waves = [w for w in pd.unique(table.loc[table["stage"] == "assessed", "wave"]) if w == w]
+    # rows in time order: the analysed box sits right under the wave it analyses, so waves
+    # assessed later (follow-up) come below it ("Analysed at month3" before "Assessed at month6")
+    ends = table.loc[table["stage"] == "analysed", "wave"]
+    end_wave = next((w for w in ends if w == w and w is not None), None)
+    cut = waves.index(end_wave) + 1 if end_wave in waves else len(waves)
+    wave_row = {w: 2 + j + (1 if j >= cut else 0) for j, w in enumerate(waves)}
+    analysed_row = 2 + cut
     k = len(arms)
     mirror = k == 2
     if mirror:
@@ -263,7 +271,7 @@ def consort_boxes(
                 row=1,
             )
         )
-        for j, w in enumerate(waves):
+        for w in waves:
             n_w = _count(arm_rows(a, "assessed", w)["n"])
             boxes.append(
                 dict(
@@ -275,7 +283,7 @@ def consort_boxes(
                     text=_box_text(f"Assessed at {w}", n_w, min_cell),
                     x=mains[i],
                     width=_MAIN_W,
-                    row=2 + j,
+                    row=wave_row[w],
                 )
             )
             lost = arm_rows(a, "not assessed", w)
@@ -296,7 +304,7 @@ def consort_boxes(
                         ),
                         x=sides[i],
                         width=_SIDE_W,
-                        row=2 + j,
+                        row=wave_row[w],
                     )
                 )
         done = arm_rows(a, "analysed")
@@ -314,7 +322,7 @@ def consort_boxes(
                     text=_box_text(head, n_d, min_cell),
                     x=mains[i],
                     width=_MAIN_W,
-                    row=2 + len(waves),
+                    row=analysed_row,
                 )
             )
         out = arm_rows(a, "not analysed")
@@ -332,7 +340,7 @@ def consort_boxes(
                     ),
                     x=sides[i],
                     width=_SIDE_W,
-                    row=2 + len(waves),
+                    row=analysed_row,
                 )
             )
     frame = pd.DataFrame(boxes)

@@ -53,6 +53,8 @@ def plot_posterior(
     >>> ax = ct.plot_posterior(res)
     >>> ax.ct_data["prior"].tolist(), float(ax.ct_data["mid_at"].iloc[0])
     (['skeptical', 'reference'], -0.5)
+    >>> ax.get_xlabel()
+    'Effect of coaching on burnout, item mean (0-4): coaching − comparison'
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     table = _result_table(result, "BenefitResult")
@@ -84,7 +86,11 @@ def plot_posterior(
     ax.axvline(0.0, color=NEUTRAL, linewidth=1, linestyle="--", label="no effect")
     if finite_mid.size:
         ax.axvline(finite_mid[0], color=NEUTRAL, linewidth=1, linestyle=":", label="MID")
-    ax.set_xlabel(f"Effect of coaching on {outcome} (coaching \N{MINUS SIGN} comparison)")
+    from coaching_trials.instruments.labels import outcome_info
+
+    info = outcome_info(str(outcome))
+    name = f"{info['short_label'].lower()}, {info['unit']}" if info["kind"] else str(outcome)
+    ax.set_xlabel(f"Effect of coaching on {name}: coaching \N{MINUS SIGN} comparison")
     ax.set_ylabel("Posterior density")
     ax.legend(frameon=False, fontsize=8)
     data = part[["prior", "post_mean", "post_sd", "p_benefit", "p_mid"]].reset_index(drop=True)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from coaching_trials._errors import one_of
 from coaching_trials.plots._style import (
     NEUTRAL,
     OKABE_ITO,
@@ -24,6 +26,53 @@ __all__ = ["forest_table", "format_p", "plot_forest"]
 
 _REQUIRED = ("estimate", "conf_low", "conf_high")
 HEADER_WIDTH = 80
+SCALES = ("raw", "standardized")
+_MINUS = "\N{MINUS SIGN}"
+_LEFT, _RIGHT = "\N{BLACK LEFT-POINTING TRIANGLE}", "\N{BLACK RIGHT-POINTING TRIANGLE}"
+
+
+def _hidden_mask(frame: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
+    """Rows of a released table with a hidden cell (``"[hidden]"``) among ``columns``."""
+    from coaching_trials.release.core import is_hidden
+
+    present = [c for c in columns if c in frame.columns]
+    if not present:
+        return np.zeros(len(frame), dtype=bool)
+    return frame[present].map(is_hidden).any(axis=1).to_numpy()
+
+
+def _row_labels(
+    frame: pd.DataFrame, label: str, labels: Any, *, with_unit: bool = True
+) -> tuple[list[str], list[Any], list[str]]:
+    """Display label, direction (``higher_is``) and unit of each row.
+
+    ``labels``: None (the registry's names for scored columns when ``label`` is
+    ``"outcome"``), False (the column values as they are) or a mapping value -> label
+    (values not in it get the registry's name).
+    """
+    from coaching_trials.instruments.labels import outcome_info
+
+    values = frame[label].astype(str).tolist()
+    outcomes = frame["outcome"].astype(str).tolist() if "outcome" in frame.columns else values
+    infos = [outcome_info(o) for o in outcomes]
+    direction = [i["higher_is"] for i in infos]
+    units = [i["unit"] for i in infos]
+    if labels is False or (labels is None and label != "outcome"):
+        return values, direction, units
+    if labels is not None and not isinstance(labels, Mapping):
+        raise TypeError(
+            f"`labels` must be a mapping value -> display label, False or None; got {labels!r}."
+        )
+    given = dict(labels or {})
+    out = []
+    for v, i in zip(values, infos, strict=True):
+        if v in given:
+            out.append(str(given[v]))
+        elif i["kind"] == "score" and label == "outcome":
+            out.append(f"{i['short_label']}, {i['unit']}" if with_unit else i["short_label"])
+        else:
+            out.append(v)
+    return out, direction, units
 
 
 def format_p(p: float) -> str:
@@ -45,7 +94,23 @@ def _fmt(x: float, digits: int) -> str:
     return f"{x:.{digits}f}".replace("-", "\N{MINUS SIGN}") if np.isfinite(x) else "NA"
 
 
-def _as_frame(effects: Any) -> pd.DataFrame:
+def _as_frame(effects: Any, scale: str = "raw") -> pd.DataFrame:
+    if scale == "standardized":
+        std = getattr(effects, "standardized", None)
+        if isinstance(std, pd.DataFrame):
+            std = std.copy()
+            eff = getattr(effects, "effects", None)
+            if "estimand" not in std.columns and isinstance(eff, pd.DataFrame):
+                found = pd.unique(eff.get("estimand", pd.Series(dtype=object)).dropna())
+                if len(found) == 1:  # one randomized comparison: d_ppc2 estimates the same
+                    std["estimand"] = f"{found[0]} (Morris d_ppc2)"
+            return std
+        if not isinstance(effects, pd.DataFrame):
+            raise TypeError(
+                "`scale='standardized'` needs a table of standardized effects (e.g. "
+                "`TrialComparison.standardized`: outcome, estimate, conf_low, conf_high) or a "
+                f"result with a `standardized` table; got {type(effects).__name__}."
+            )
     if isinstance(effects, pd.DataFrame):
         return effects.copy()
     to_frame = getattr(effects, "to_frame", None)
@@ -66,15 +131,23 @@ def forest_table(
     sort: bool = False,
     digits: int = 2,
     min_cell: int | None = None,
+    labels: Mapping[str, str] | bool | None = None,
+    scale: str = "raw",
 ) -> pd.DataFrame:
     """The rows drawn by :func:`plot_forest`, in drawing order (top first).
 
     Columns: ``group`` (the estimand), ``label``, ``estimate``, ``conf_low``, ``conf_high``,
     ``p_value``, ``p_adjusted``, ``text`` (``"est (low to high)"``), ``p_text``, ``drawn``,
     ``suppressed``, ``y`` (the row's position; group headers take rows of their own) and
-    ``header`` (the wrapped estimand header drawn above the row that starts a group).
+    ``header`` (the wrapped estimand header drawn above the row that starts a group),
+    ``column`` (the value of the ``label`` column), ``higher_is`` and ``unit`` (from the
+    instrument registry, None / ``""`` for unknown outcomes) and ``favours`` (which side of
+    the null favours the treated arm: ``"lower"``, ``"higher"`` or ``""``).
+    Scored outcome columns are labelled with their display names (see
+    :func:`coaching_trials.outcome_info`) unless ``labels`` says otherwise.
     Labels that repeat within a group get the ``outcome``, ``wave``, ``contrast`` or
-    ``analysis`` that tells them apart appended.
+    ``analysis`` that tells them apart appended. Rows of a released table whose estimate or
+    interval is hidden (``"[hidden]"``) are kept as "not shown".
 
     Examples
     --------
@@ -83,8 +156,13 @@ def forest_table(
     ...                                  "conf_low": [0.1, -0.6], "conf_high": [0.9, 0.2]}))
     >>> tab["text"].tolist()
     ['0.50 (0.10 to 0.90)', '−0.20 (−0.60 to 0.20)']
+    >>> forest_table(pd.DataFrame({"outcome": ["pfi_burnout"], "estimate": [-0.4],
+    ...     "conf_low": [-0.6], "conf_high": [-0.2]}))[["label", "favours"]].iloc[0].tolist()
+    ['Burnout, item mean (0-4)', 'lower']
     """
-    frame = _as_frame(effects)
+    if scale not in SCALES:
+        raise one_of("scale", scale, SCALES)
+    frame = _as_frame(effects, scale)
     check_columns(
         frame,
         [label, *_REQUIRED],
@@ -104,10 +182,18 @@ def forest_table(
         group = frame["estimand"].astype(object).where(frame["estimand"].notna(), "")
     else:
         group = pd.Series([""] * n, index=frame.index, dtype=object)
+    shown, direction, units = _row_labels(frame, label, labels, with_unit=scale == "raw")
+    if scale == "standardized":
+        units = ["SD units"] * n
+    hidden = _hidden_mask(frame, ("estimate", "conf_low", "conf_high"))
     out = pd.DataFrame(
         {
             "group": group.astype(str).to_numpy(),
-            "label": frame[label].astype(str).to_numpy(),
+            "label": shown,
+            "column": frame[label].astype(str).to_numpy(),
+            "higher_is": direction,
+            "unit": units,
+            "favours": [{"better": "higher", "worse": "lower"}.get(str(d), "") for d in direction],
             "estimate": col("estimate"),
             "conf_low": col("conf_low"),
             "conf_high": col("conf_high"),
@@ -136,6 +222,8 @@ def forest_table(
     ]
     out.loc[small, "text"] = f"suppressed (n<{min_cell})"
     out.loc[~small & ~np.isfinite(out["estimate"]), "text"] = "not estimable"
+    out.loc[hidden & ~small, "text"] = "not shown"
+    out["suppressed"] = small | hidden
     p_txt = []
     for p, pa in zip(out["p_value"], out["p_adjusted"], strict=True):
         t = format_p(p)
@@ -177,6 +265,9 @@ def plot_forest(
     show_p: bool = True,
     digits: int = 2,
     min_cell: int | None = None,
+    labels: Mapping[str, str] | bool | None = None,
+    scale: str = "raw",
+    favours: tuple[str, str] = ("coaching", "control"),
 ) -> Axes:
     """Forest plot: one row per effect with its confidence interval and a null line.
 
@@ -199,6 +290,17 @@ def plot_forest(
         Decimals of the estimate text.
     min_cell : int, optional
         Rows with ``n_treated`` or ``n_control`` below it are not drawn ("suppressed").
+    labels : mapping, False or None
+        Row labels. Default: scored outcome columns get their display name and scale from
+        the instrument registry (``"Burnout, item mean (0-4)"``); a mapping value -> label
+        overrides them; ``False`` draws the column values as they are.
+    scale : {"raw", "standardized"}
+        ``"raw"``: the estimates in each outcome's own points. ``"standardized"``: Morris
+        d_ppc2 (baseline SD units) from the ``standardized`` table of
+        :meth:`DelayedInterventionTrial.compare` (pass the comparison, or that table), so
+        outcomes on different scales (0-4, 0-16, 0-100) can share one axis.
+    favours : (str, str)
+        Names of the treated and the comparison arm in the "favours ..." labels.
 
     Returns
     -------
@@ -211,6 +313,13 @@ def plot_forest(
     comparisons are never mixed without a label; randomized estimands get filled markers,
     all others open markers. Rows whose estimate is missing stay in the table as
     "not estimable".
+
+    Estimates are treated minus control. Which side favours coaching follows each outcome's
+    direction in the registry (``higher_is``): for burnout lower is better, for fulfillment
+    higher. When all rows agree, the two sides of the axis are labelled "favours ...";
+    when they do not, a column says per row whether lower or higher favours coaching.
+    Raw estimates of outcomes on different scales are flagged on the figure (use
+    ``scale="standardized"`` to compare them).
 
     Examples
     --------
@@ -227,8 +336,24 @@ def plot_forest(
     """
     if isinstance(null, bool) or not isinstance(null, (int, float)) or not np.isfinite(null):
         raise TypeError(f"`null` must be a finite number; got {null!r}.")
-    frame = _as_frame(effects)
-    table = forest_table(frame, label=label, sort=sort, digits=digits, min_cell=min_cell)
+    if (
+        not isinstance(favours, (tuple, list))
+        or len(favours) != 2
+        or not all(isinstance(f, str) for f in favours)
+    ):
+        raise TypeError(f"`favours` must be a pair of arm names (str, str); got {favours!r}.")
+    if scale not in SCALES:
+        raise one_of("scale", scale, SCALES)
+    frame = _as_frame(effects, scale)
+    table = forest_table(
+        frame,
+        label=label,
+        sort=sort,
+        digits=digits,
+        min_cell=min_cell,
+        labels=labels,
+        scale=scale,
+    )
     n_rows = int(table["y"].max()) + 1 if len(table) else 1
     ax = new_axes(ax, figsize=(9.0, 1.2 + 0.32 * n_rows))
     style_axes(ax, grid_axis="x")
@@ -285,8 +410,15 @@ def plot_forest(
         level = float(lv[0]) if len(lv) == 1 else None
     ci_head = f"Estimate ({percent_text(level)} CI)" if level else "Estimate (CI)"
     columns = [(10, ci_head, table["text"])]
+    dx = 150
     if show_p and np.isfinite(table["p_value"]).any():
-        columns.append((150, "p", table["p_text"]))
+        columns.append((dx, "p", table["p_text"]))
+        dx += 110
+    sides = {f for f in table["favours"] if f}
+    mixed = len(sides) > 1 or (sides and (table["favours"] == "").any())
+    if mixed:
+        arrows = {"lower": f"{_LEFT} lower", "higher": f"higher {_RIGHT}", "": ""}
+        columns.append((dx, f"{favours[0].capitalize()} better if", table["favours"].map(arrows)))
     for dx, head, texts in columns:
         for y, txt, weight in [
             (-1.0, head, "bold"),
@@ -304,6 +436,57 @@ def plot_forest(
                 ha="left",
                 annotation_clip=False,
             )
-    ax.set_xlabel("Estimate" if null == 0 else f"Estimate (no effect = {null:g})")
+    units = sorted({u for u in table["unit"] if u})
+    if scale == "standardized":
+        xlabel = f"Standardized difference, {favours[0]} {_MINUS} {favours[1]} (baseline SD units)"
+    elif len(units) == 1:
+        xlabel = f"Difference, {favours[0]} {_MINUS} {favours[1]} ({units[0]})"
+    else:
+        xlabel = "Estimate"
+    if null != 0:
+        xlabel += f"; no effect = {null:g}"
+    ax.set_xlabel(xlabel, labelpad=14 if len(sides) == 1 and not mixed else 4)
+    if len(sides) == 1 and not mixed:
+        side = next(iter(sides))
+        left, right = (favours[0], favours[1]) if side == "lower" else (favours[1], favours[0])
+        for x, text, ha in (
+            (0.0, f"{_LEFT} favours {left}", "left"),
+            (1.0, f"favours {right} {_RIGHT}", "right"),
+        ):
+            ax.annotate(
+                text,
+                xy=(x, 0),
+                xycoords="axes fraction",
+                xytext=(0, -19),
+                textcoords="offset points",
+                ha=ha,
+                va="top",
+                fontsize=8.5,
+                color=NEUTRAL,
+                gid="ct-favours",
+            )
+    if scale == "raw" and len(units) > 1:
+        ax.annotate(
+            "\n".join(
+                textwrap.wrap(
+                    "Outcomes on different scales (" + "; ".join(units) + "): compare each "
+                    "row with its own scale, or draw scale='standardized'.",
+                    48,
+                )
+            ),
+            xy=(0, 0),
+            xycoords="axes fraction",
+            xytext=(-150, -36),
+            textcoords="offset points",
+            ha="left",
+            va="top",
+            fontsize=8,
+            color=NEUTRAL,
+            style="italic",
+            gid="ct-scale-note",
+        )
+    ax.ct_favours = (  # type: ignore[attr-defined]
+        next(iter(sides)) if len(sides) == 1 and not mixed else ("mixed" if mixed else "")
+    )
     ax.ct_data = table  # type: ignore[attr-defined]
     return ax

@@ -149,7 +149,11 @@ def plot_tipping_point(
             linewidth=1.5,
             label=f"tipping delta {tip:.2f} (MC SE {attrs['tipping_delta_mcse']:.2f})",
         )
-    ax.set_xlabel(f"delta added to imputed {result.outcome} ({result._shifted()})")
+    from coaching_trials.instruments.labels import outcome_info
+
+    info = outcome_info(str(result.outcome))
+    name = f"{info['short_label'].lower()}, {info['unit']}" if info["kind"] else result.outcome
+    ax.set_xlabel(f"delta added to imputed {name} ({result._shifted()})")
     ax.set_ylabel("pooled p-value")
     ax.set_ylim(0.0, max(1.0, float(curve["band_high"].max())))
     ax.legend(frameon=False, fontsize=8, loc="best")

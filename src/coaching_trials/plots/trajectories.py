@@ -11,7 +11,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from scipy import stats
 
-from coaching_trials._errors import format_values
+from coaching_trials._errors import did_you_mean, format_values
 from coaching_trials.plots._style import (
     NEUTRAL,
     arm_colors,
@@ -70,6 +70,25 @@ def _order(series: pd.Series, first: Sequence[Hashable] = ()) -> list[Hashable]:
     return head + [lv for lv in levels if lv not in head]
 
 
+def _unknown_outcome(outcome: Any, columns: Sequence[Any]) -> str:
+    """Message for an outcome that is not a column: suggest the scored outcome columns."""
+    from coaching_trials.instruments.labels import scored_columns, suggest_outcome
+
+    hint = suggest_outcome(str(outcome), columns)
+    scored = scored_columns(columns)
+    msg = f"`outcome` {outcome!r} is not a column of the data."
+    if hint:
+        msg += f" Did you mean {hint[0]!r}?"
+    if scored:
+        msg += f" Scored outcome columns: {scored}."
+    else:
+        msg += (
+            " The data has no scored outcome columns; score the items first, e.g. "
+            "ct.score(data, 'pfi')."
+        )
+    return msg
+
+
 def _raw_table(
     data: pd.DataFrame,
     *,
@@ -81,6 +100,8 @@ def _raw_table(
     first_arms: Sequence[Hashable],
 ) -> tuple[pd.DataFrame, list[Hashable], list[Hashable]]:
     cols = [outcome, arm, wave] + ([subject] if subject is not None else [])
+    if isinstance(data, pd.DataFrame) and outcome not in data.columns:
+        raise ValueError(_unknown_outcome(outcome, list(data.columns)))
     check_columns(data, cols, name="data", expected="long responses, one row per subject x wave")
     bad = data[arm].isna() | data[wave].isna()
     if bad.any():
@@ -166,6 +187,7 @@ def _check_crossover(
         if a not in arms:
             raise ValueError(
                 f"`crossover` names arm {a!r}, which is not in the data; arms: {list(arms)}."
+                + did_you_mean(a, arms)
             )
         if isinstance(span, str) or not isinstance(span, Sequence) or len(span) != 2:
             raise TypeError(
@@ -211,8 +233,10 @@ def _summary_table(
         outcome = outs[0]
     part = data[data["outcome"] == outcome]
     if not len(part):
+        outs = [str(o) for o in pd.unique(data["outcome"])]
         raise ValueError(
-            f"`outcome` {outcome!r} has no rows; the table has {list(pd.unique(data['outcome']))}."
+            f"`outcome` {outcome!r} has no rows; the table has {outs}."
+            + did_you_mean(outcome, outs)
         )
     arms = [a for a in arm_order if a in set(part["arm"])]
     arms += [a for a in pd.unique(part["arm"]) if a not in arms]
@@ -326,6 +350,8 @@ def plot_trajectories(
     min_cell: int | None = None,
     crossover: Mapping[Hashable, tuple[Hashable, Hashable]] | None = None,
     colors: Mapping[Hashable, str] | None = None,
+    zoom: bool = False,
+    label: str | None = None,
 ) -> Axes:
     """Mean outcome per arm at each wave, with confidence intervals and coaching periods.
 
@@ -354,11 +380,20 @@ def plot_trajectories(
         follow-up); pass ``{}`` to draw none.
     colors : mapping arm -> colour, optional
         Override the Okabe-Ito arm colours.
+    zoom : bool
+        False (default): the y axis spans the instrument's whole score range (from the
+        registry, e.g. 0-4 for a PFI item mean), so a small change looks small. True: the
+        axis spans the data, and the figure says "y axis zoomed". Outcomes the registry does
+        not know are always drawn on the data's range.
+    label : str, optional
+        The y-axis name; default the outcome's display name and scale from the registry
+        (:func:`coaching_trials.outcome_info`), else the column name.
 
     Returns
     -------
     matplotlib.axes.Axes
-        With ``ax.ct_data``: the table of :func:`trajectory_table` that was drawn.
+        With ``ax.ct_data``: the table of :func:`trajectory_table` that was drawn, and
+        ``ax.ct_ylim``: ``(low, high, zoomed)``.
 
     Examples
     --------
@@ -371,6 +406,8 @@ def plot_trajectories(
     ['immediate', 'delayed']
     >>> int(ax.ct_data["suppressed"].sum())
     0
+    >>> ax.get_ylabel().splitlines()[0], ax.ct_ylim
+    ('Burnout, item mean (0-4)', (0.0, 4.0, False))
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     default_cross: dict[Hashable, tuple[Hashable, Hashable]] | None = None
@@ -417,17 +454,43 @@ def plot_trajectories(
             label="_nolegend_",
         )
 
-    # y range: the data below the coaching strips
+    # y range: the instrument's whole range (or the data, zoomed) below the coaching strips
+    from coaching_trials.instruments.labels import outcome_info
+
+    name = outcome if outcome is not None else getattr(data, "outcome", "")
+    info = outcome_info(str(name))
+    full = (info["low"], info["high"])
     vals = table[["mean", "conf_low", "conf_high"]].to_numpy(float)
     vals = vals[np.isfinite(vals)]
-    lo_y, hi_y = (float(vals.min()), float(vals.max())) if vals.size else (0.0, 1.0)
-    pad = 0.08 * (hi_y - lo_y or 1.0)
-    lo_y, hi_y = lo_y - pad, hi_y + pad
+    zoomed = bool(zoom) or not all(np.isfinite(full))
+    if zoomed:
+        lo_y, hi_y = (float(vals.min()), float(vals.max())) if vals.size else (0.0, 1.0)
+        pad = 0.08 * (hi_y - lo_y or 1.0)
+        lo_y, hi_y = lo_y - pad, hi_y + pad
+        ylim = (lo_y, hi_y)
+    else:
+        lo_y, hi_y = float(full[0]), float(full[1])
+        ylim = (lo_y, hi_y)
+        ax.set_yticks(np.linspace(lo_y, hi_y, 5))
     strip_h, strip_gap, top = 0.06, 0.015, 0.985
     if spans:
         frac = top - len(spans) * (strip_h + strip_gap) - 0.02
         hi_y = lo_y + (hi_y - lo_y) / frac
     ax.set_ylim(lo_y, hi_y)
+    if zoomed and all(np.isfinite(full)):
+        ax.annotate(
+            f"y axis zoomed (full range {full[0]:g}\N{EN DASH}{full[1]:g})",
+            xy=(0, 1),
+            xycoords="axes fraction",
+            xytext=(0, 4),
+            textcoords="offset points",
+            ha="left",
+            va="bottom",
+            fontsize=8,
+            style="italic",
+            color=NEUTRAL,
+            gid="ct-zoomed",
+        )
     for i, (a, (start, end)) in enumerate(spans.items()):
         x0, x1 = waves.index(start), waves.index(end)
         y1 = top - i * (strip_h + strip_gap)
@@ -475,8 +538,14 @@ def plot_trajectories(
     ax.set_xlim(-0.5, len(waves) - 0.5)
     ax.set_xlabel(str(wave if not _is_mmrm(data) else "visit"), labelpad=14 + 12 * len(arms))
     kind = table["statistic"].iloc[0] if len(table) else "mean"
-    name = outcome if outcome is not None else getattr(data, "outcome", "")
-    ax.set_ylabel(f"{name}\n{kind} ({percent_text(check_conf_level(conf_level))} CI)")
+    if label is None:
+        label = f"{info['short_label']}, {info['unit']}" if info["kind"] == "score" else str(name)
+    better = {"better": "; higher is better", "worse": "; lower is better"}.get(
+        str(info["higher_is"]), ""
+    )
+    ci = percent_text(check_conf_level(conf_level))
+    ax.set_ylabel(f"{label}\n{kind} ({ci} CI){better}")
+    ax.ct_ylim = (*ylim, zoomed)  # type: ignore[attr-defined]
     ax.legend(title=str(arm), loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.ct_data = table  # type: ignore[attr-defined]
     return ax

@@ -21,7 +21,50 @@ from coaching_trials._safe_text import neutralize_frame
 
 __all__ = ["export_table", "format_cell", "format_frame", "latex_table", "html_table"]
 
-_FORMATS = {".csv": "csv", ".xlsx": "excel", ".tex": "latex", ".html": "html", ".htm": "html"}
+_FORMATS = {
+    ".csv": "csv",
+    ".xlsx": "excel",
+    ".tex": "latex",
+    ".html": "html",
+    ".htm": "html",
+    ".docx": "docx",
+}
+
+
+def _docx_table(frame: pd.DataFrame, path: Path, digits: int | None, caption: str | None) -> None:
+    """A Word document holding the table (python-docx; cell text is written literally)."""
+    try:
+        import docx
+        from docx.enum.text import WD_ALIGN_PARAGRAPH
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "Writing .docx needs python-docx: pip install 'coaching-trials[docx]' "
+            "(or pip install python-docx)."
+        ) from exc
+    cells = format_frame(frame, digits)
+    keep = _keep_index(frame)
+    numeric = [False] * frame.index.nlevels if keep else []
+    if keep:
+        cells = cells.reset_index()
+    numeric += [_is_numeric_column(frame[c]) for c in frame.columns]
+    document = docx.Document()
+    document.core_properties.author = "coaching_trials"
+    if caption:
+        document.add_paragraph(str(caption))
+    table = document.add_table(rows=1 + len(cells), cols=len(cells.columns))
+    table.style = "Table Grid"
+    for j, col in enumerate(cells.columns):
+        table.cell(0, j).text = "" if _is_missing(col) else str(col)
+        for run in table.cell(0, j).paragraphs[0].runs:
+            run.bold = True
+    for i, row in enumerate(cells.itertuples(index=False), start=1):
+        for j, (value, num) in enumerate(zip(row, numeric, strict=True)):
+            cell = table.cell(i, j)
+            cell.text = str(value)  # a run of literal text: nothing is interpreted
+            if num:
+                cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    document.save(str(path))
+
 
 _LATEX_ESCAPES = {
     "\\": r"\textbackslash{}",
@@ -219,7 +262,7 @@ def export_table(
     digits: int | None = 2,
     caption: str | None = None,
 ) -> Path:
-    """Write a table as CSV, Excel, LaTeX or HTML, chosen by the file extension.
+    """Write a table as CSV, Excel, LaTeX, HTML or Word, chosen by the file extension.
 
     Parameters
     ----------
@@ -228,13 +271,15 @@ def export_table(
         :func:`~coaching_trials.report.suppress_small_cells`). Not changed. A non-default index
         is written as leading column(s).
     path : str or pathlib.Path
-        Ends in ``.csv``, ``.xlsx``, ``.tex``, ``.html`` or ``.htm``. The folder must exist.
+        Ends in ``.csv``, ``.xlsx``, ``.tex``, ``.html``, ``.htm`` or ``.docx`` (Word; needs
+        the ``docx`` extra: ``pip install 'coaching-trials[docx]'``). The folder must exist.
     digits : int or None, default 2
         Decimals for floating-point numbers: CSV and Excel get rounded numbers, LaTeX and HTML
         text with exactly ``digits`` decimals. Float columns holding only whole numbers (counts)
         are written without decimals in the text formats. ``None``: no rounding.
     caption : str, optional
-        LaTeX: wrap the tabular in a ``table`` float with this caption; HTML: a ``<caption>``.
+        LaTeX: wrap the tabular in a ``table`` float with this caption; HTML: a ``<caption>``;
+        Word: a paragraph above the table.
 
     Returns
     -------
@@ -288,6 +333,8 @@ def export_table(
         neutralize_frame(_round_frame(table, digits)).to_excel(path, index=keep, engine="openpyxl")
     elif kind == "latex":
         path.write_bytes(latex_table(table, digits, caption=caption).encode("utf-8"))
+    elif kind == "docx":
+        _docx_table(table, path, digits, caption)
     else:
         cap = f"<caption>{html.escape(caption)}</caption>\n" if caption else ""
         body = html_table(table, digits).replace("<thead>", f"{cap}<thead>", 1)

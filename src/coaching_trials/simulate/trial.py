@@ -271,6 +271,18 @@ class TrialTruth(FrameCopies):
     n_coaches: int
     seed: int | None
 
+    def _repr_html_(self) -> str:
+        from coaching_trials._display import html_card
+
+        return html_card(
+            "Simulation truth (generating parameters)",
+            [
+                ("arms", f"immediate {self.n_immediate}, delayed {self.n_delayed}"),
+                ("waves", ", ".join(map(str, self.waves))),
+            ],
+            tables=[("per construct (item metric)", self.to_frame())],
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """One row per construct: items, response range and generating parameters."""
         rows = []
@@ -388,6 +400,17 @@ class SimulatedTrial:
     responses: pd.DataFrame
     participants: pd.DataFrame
     truth: TrialTruth
+
+    def _repr_html_(self) -> str:
+        from coaching_trials._display import html_card
+
+        counts = self.responses.groupby(["wave", "arm"], observed=True).size().unstack("arm")
+        return html_card(
+            "Simulated delayed-intervention trial",
+            [("participants", len(self.participants)), ("response rows", len(self.responses))],
+            tables=[("responses per wave and arm", counts.reset_index())],
+            note="Synthetic data; `.truth` holds the generating parameters.",
+        )
 
     def __repr__(self) -> str:
         counts = self.responses.groupby(["wave", "arm"], observed=True).size().unstack("arm")
