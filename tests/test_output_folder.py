@@ -136,3 +136,24 @@ def test_a_run_killed_at_any_point_never_leaves_a_half_folder(tmp_path, delay):
     # the next run cleans up whatever the killed one left beside the folder
     run_analysis(plan, out=out)
     assert _complete(out) and not list(tmp_path.glob(".out.*"))
+
+
+def test_force_never_deletes_the_inputs_the_config_or_the_current_folder(tmp_path, monkeypatch):
+    import coaching_trials as ct
+
+    ex = ct.load_example("delayed_intervention")
+    ex.responses.to_csv(tmp_path / "waves.csv", index=False)
+    plan = tmp_path / "plan.toml"
+    plan.write_text(
+        '[data]\nresponses = "waves.csv"\n[design]\nimmediate = "immediate"\n'
+        'delayed = "delayed"\nbaseline_wave = "baseline"\nendpoint_wave = "month3"\n'
+        '[[instruments]]\nid = "pfi"\n[analysis]\nreliability = false\n'
+        "[report]\nfigures = false\nhtml = false\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(OutputFolderError, match="own input or config"):
+        run_analysis(plan, out=tmp_path, force=True)
+    monkeypatch.chdir(tmp_path / "..")
+    with pytest.raises(OutputFolderError, match="current folder"):
+        run_analysis(plan, out=tmp_path.parent, force=True)
+    assert (tmp_path / "waves.csv").exists() and plan.exists()

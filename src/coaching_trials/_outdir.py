@@ -6,7 +6,8 @@ one renamed to the target, the old one removed. A run killed at any point leaves
 previous complete folder, or no folder at the target (never a mix of two runs, never a stale
 file from an earlier run). Leftover temporary folders of killed runs are removed by the next
 run. A folder that this tool did not make (it has files but no run manifest) is refused unless
-``force``.
+``force``; a folder that is (or holds) the current folder, the run's config or its input files
+is refused always. Files added by hand inside a run folder are replaced with the folder.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 __all__ = ["GENERATOR", "OutputFolder", "OutputFolderError", "is_run_folder"]
@@ -24,6 +26,14 @@ GENERATOR = "coaching_trials"
 
 class OutputFolderError(ValueError):
     """The output folder cannot be used (not ours, not a folder, not writable)."""
+
+
+def _within(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder)
+    except ValueError:
+        return False
+    return True
 
 
 def is_run_folder(path: Path) -> bool:
@@ -51,9 +61,25 @@ class OutputFolder:
         Replace a non-empty folder that this tool did not make.
     """
 
-    def __init__(self, target: str | Path, *, force: bool = False) -> None:
+    def __init__(
+        self, target: str | Path, *, force: bool = False, protect: Sequence[Path] = ()
+    ) -> None:
         target = Path(target).expanduser()
         self.target = target.resolve() if target.exists() else target.absolute()
+        cwd = Path.cwd().resolve()
+        if self.target == cwd or self.target in cwd.parents:
+            raise OutputFolderError(
+                f"the output folder {str(target)!r} is the current folder or holds it; a run "
+                "replaces its output folder as a whole, so choose a new folder such as "
+                "--out results."
+            )
+        inside = [p for p in protect if _within(Path(p), self.target)]
+        if inside:
+            raise OutputFolderError(
+                f"the output folder {str(target)!r} holds this run's own input or config "
+                f"({', '.join(str(p) for p in inside)}); a run replaces its output folder as a "
+                "whole, so choose another folder (even --force does not delete inputs)."
+            )
         if self.target.exists():
             if not self.target.is_dir():
                 raise OutputFolderError(f"the output path {str(target)!r} is a file, not a folder.")
@@ -61,8 +87,8 @@ class OutputFolder:
             if has_files and not force and not is_run_folder(self.target):
                 raise OutputFolderError(
                     f"the output folder {str(target)!r} has files that coaching_trials did not "
-                    "write (no run manifest.json); choose an empty or new folder, or pass "
-                    "--force (force=True) to replace it."
+                    "write (no run manifest.json); choose an empty or new folder. Only if "
+                    "everything in it may be deleted, pass --force (force=True) to replace it."
                 )
         parent = self.target.parent
         try:

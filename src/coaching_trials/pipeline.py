@@ -1411,7 +1411,13 @@ def run_analysis(
     ['analyst', 'manifest.json', 'release']
     """
     cfg, base, config_path = _load(config, base_dir, overrides)
-    folder = OutputFolder(out, force=force)  # refused before any work
+    inputs_used = [
+        _resolve_path(cfg["data"][key], base)
+        for key in ("responses", "participants")
+        if cfg["data"].get(key)
+    ]
+    protect = [*inputs_used, *([config_path] if config_path is not None else [])]
+    folder = OutputFolder(out, force=force, protect=protect)  # refused before any work
     try:
         responses, participants, inputs, audit = _load_data(cfg, base)
         responses, participants = _prepare(cfg, responses, participants, audit)
@@ -1625,7 +1631,6 @@ def _figures(
     from coaching_trials import plots
     from coaching_trials.release import numeric_view
     from coaching_trials.report._figures import clean_rc
-    from coaching_trials.report.render import outcome_info
 
     analysis, min_cell = cfg["analysis"], cfg["report"]["min_cell"]
     design = cfg["design"]
@@ -1637,10 +1642,9 @@ def _figures(
         written[f"figures/{name}.png"] = _save(ax, folder / f"{name}.png")
 
     def labelled(frame: pd.DataFrame) -> pd.DataFrame:
-        """Display names; rows whose estimate the release hid are left out of the figure
-        (the table beside it marks them hidden)."""
-        shown = frame[frame["estimate"].notna()]
-        return shown.assign(outcome=[outcome_info(o)["label"] for o in shown["outcome"]])
+        """Rows whose estimate the release hid are left out of the figure (the table beside
+        it marks them hidden); the plot names outcomes from the instrument registry."""
+        return frame[frame["estimate"].notna()]
 
     crossover = {design["immediate"]: (design["baseline_wave"], design["endpoint_wave"])}
     if design["followup_waves"]:
@@ -1664,7 +1668,10 @@ def _figures(
                 plots.plot_forest(labelled(nonrandomized), min_cell=min_cell),
             )
         ax = plots.plot_percent_change(
-            numeric_view(tables["descriptives"]), outcomes=analysis["outcomes"], min_cell=min_cell
+            numeric_view(tables["descriptives"]),
+            outcomes=analysis["outcomes"],
+            min_cell=min_cell,
+            end=design["endpoint_wave"],
         )
         keep("percent_change", ax)
         if "responder_proportions" in tables:

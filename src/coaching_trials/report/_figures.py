@@ -137,7 +137,6 @@ def trajectory_figure(
         _strip_counts(ax)
         ax.xaxis.labelpad = 4.0  # the counts under the axis are gone
         ax.set_title(label, fontsize=10)
-        ax.set_ylabel(f"Mean score ({round(conf_level * 100)}% CI)")
 
     return png_data_uri(draw, figsize=(6.4, 3.8))
 

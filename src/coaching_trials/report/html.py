@@ -177,14 +177,11 @@ def report_figures(
         eff = numeric_view(tables["effects"])
         eff = eff[eff["estimate"].notna()]
         if len(eff):
-            eff = eff.assign(outcome=[outcome_info(o)["label"] for o in eff["outcome"]])
             out["forest"] = figs.forest_figure(eff, min_cell=min_cell)
     if "percent_change" in include and "descriptives" in tables:
         desc = numeric_view(tables["descriptives"])
-        labels = {o: outcome_info(o)["label"] for o in meta["outcomes"]}
-        desc = desc.assign(outcome=desc["outcome"].map(labels).fillna(desc["outcome"]))
         out["percent_change"] = figs.percent_change_figure(
-            desc, outcomes=[labels[o] for o in meta["outcomes"]], min_cell=min_cell
+            desc, outcomes=list(meta["outcomes"]), min_cell=min_cell
         )
     if "figures" in include and "trajectories" in tables:
         arms, waves = meta["arms"], meta["waves"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -51,31 +50,12 @@ details.appendix{display:none}}
 """
 
 
-@lru_cache(maxsize=256)
 def outcome_info(column: str) -> dict[str, Any]:
-    """Name, instrument, direction and score range of a scored column (registry)."""
-    try:
-        from coaching_trials.instruments.registry import get_instrument, list_instruments
+    """Display name, instrument, direction and score range of a scored column (the package's
+    one label system, :func:`coaching_trials.outcome_info`)."""
+    from coaching_trials.instruments.labels import outcome_info as info
 
-        for ins_id in list_instruments()["id"].tolist():
-            ins = get_instrument(ins_id)
-            for sub_id, col in ins.subscale_columns().items():
-                if col == column:
-                    sub = ins.subscales[sub_id]
-                    try:
-                        lo, hi = ins.score_range(sub_id)
-                    except Exception:  # pragma: no cover - range is informative only
-                        lo, hi = (math.nan, math.nan)
-                    return dict(
-                        label=sub.name or column,
-                        instrument=ins.name,
-                        higher_is=sub.higher_is,
-                        low=lo,
-                        high=hi,
-                    )
-    except Exception:  # pragma: no cover - registry problems must not stop a report
-        pass
-    return dict(label=column, instrument=None, higher_is=None, low=math.nan, high=math.nan)
+    return dict(info(column))
 
 
 def _label(column: Any) -> str:
