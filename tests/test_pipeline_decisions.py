@@ -61,7 +61,13 @@ def test_business_case_and_evidence_use_the_trial(run):
     case = _released(run, "business_case").set_index("quantity")
     assert float(case.loc["program_cost", "estimate"]) == pytest.approx(400 * 2500)
     assumptions = _released(run, "business_assumptions").set_index("input")
-    assert "Shanafelt" in assumptions.loc["burnout_prevalence", "source"]
+    # the prevalence is the trial's own: the share at baseline above the burnout cut-point
+    scores = run.tables["scores"]
+    base = scores.loc[scores["wave"].astype(str) == "baseline", "pfi_burnout"].dropna()
+    prevalence = assumptions.loc["burnout_prevalence"]
+    assert prevalence["source"].startswith("trial: share at baseline")
+    assert float(prevalence["value"]) == pytest.approx((base >= 1.33).mean())
+    assert "Shanafelt" in assumptions.loc["turnover_rate", "source"]
     rd = run.tables["responders"]
     rd = rd[rd["analysis"] == "risk_difference"]["estimate"].iloc[0]
     assert float(assumptions.loc["effect", "value"]) == pytest.approx(rd)

@@ -99,6 +99,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from coaching_trials._audit import AUDIT_COLUMNS, audit_frame
@@ -1510,11 +1511,14 @@ def _release(
         if name in tables:
             shared[name] = tables[name]
     shared["summary"] = tables["summary"]
+    business = cfg.get("business_case")
+    if business is not None and "burnout_prevalence" not in business and analysis["responders"]:
+        business = dict(business, burnout_prevalence=_trial_prevalence(cfg, tables, business))
     decision, results = decision_tables(
         tables["effects"],
         [res for _, _, res in extras.get("responders", ())],
         decision=cfg.get("decision"),
-        business_case=cfg.get("business_case"),
+        business_case=business,
         evidence=cfg.get("evidence"),
         primary=analysis["primary"],
         seed=analysis["seed"],
@@ -1533,6 +1537,30 @@ def _release(
         min_cell=report["min_cell"],
         declared=analysis["baseline_variables"],
     )
+
+
+def _trial_prevalence(
+    cfg: Mapping[str, Any], tables: Mapping[str, pd.DataFrame], business: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The business case's burnout prevalence from the trial itself: the share of participants
+    at baseline on the burnout side of the responder cut-point, with its Wilson interval."""
+    from coaching_trials.analysis.responders import wilson_interval
+
+    specs = [(s, cut) for s in cfg["analysis"]["responders"] for cut in s["cutpoint"]]
+    spec, cut = specs[int(business.get("responder", 0))]
+    scores = tables["scores"]
+    base = scores[scores[KEYS[2]].astype(str) == str(cfg["design"]["baseline_wave"])]
+    x = pd.to_numeric(base[spec["outcome"]], errors="coerce").dropna().to_numpy()
+    ops = {">=": x >= cut, ">": x > cut, "<=": x <= cut, "<": x < cut}
+    events, n = int(ops[spec["direction"]].sum()), int(x.size)
+    low, high = wilson_interval(events, n, cfg["analysis"]["conf_level"])
+    return {
+        "value": events / n,
+        "low": float(np.atleast_1d(low)[0]),
+        "high": float(np.atleast_1d(high)[0]),
+        "source": f"trial: share at {cfg['design']['baseline_wave']} with {spec['outcome']} "
+        f"{spec['direction']} {cut:g} (n={n})",
+    }
 
 
 def _write(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -129,6 +129,14 @@ def _sourced(name: str, given: Any, defaults: dict[str, Any], bounds: dict[str, 
         )
     dist = (entry or {}).get("distribution", "uniform")
     unit = (entry or {}).get("unit", "")
+    if isinstance(given, Mapping):  # a value with its range and source, e.g. from the trial
+        value, low, high = (
+            check_number(name, given[k], **bounds) for k in ("value", "low", "high")
+        )
+        if not low <= value <= high:
+            raise ValueError(f"`{name}` must satisfy low <= value <= high; got {given!r}.")
+        source = str(given.get("source", "given"))
+        return _Input(name, value, low, high, dist, unit, source, "", False)
     if isinstance(given, Sequence) and not isinstance(given, str):
         if len(given) != 3:
             raise ValueError(f"`{name}` must be a number or (value, low, high); got {given!r}.")
