@@ -92,7 +92,7 @@ def test_payloads_show_as_text_in_a_real_browser(payload_report):
         body = browser.execute_script("return document.body.innerText")
         for label in labels:
             assert label in body, label
-        assert f"dept{SCRIPT}" in body and f"f{IMG}" in body
+        assert f"Dept{SCRIPT}" in body and f"f{IMG}" in body
         errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
         assert errors == []
     finally:

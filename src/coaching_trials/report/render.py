@@ -59,7 +59,13 @@ def outcome_info(column: str) -> dict[str, Any]:
 
 
 def _label(column: Any) -> str:
-    return str(outcome_info(str(column))["label"])
+    """The registry's display name; other columns (demographics) in words: ``age_band`` ->
+    ``Age band``."""
+    info = outcome_info(str(column))
+    if info.get("instrument") is None and str(info["label"]) == str(column):
+        words = str(column).replace("_", " ").strip()
+        return words[:1].upper() + words[1:]
+    return str(info["label"])
 
 
 def _num(value: Any, digits: int = 2) -> tuple[str, str]:
