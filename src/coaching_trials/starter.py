@@ -9,6 +9,7 @@ file numbers items without zero padding, ``pfi_1`` instead of ``pfi_01``).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -61,7 +62,10 @@ def _instruments(columns: Sequence[str]) -> list[tuple[str, str | None, int, int
 
 
 def starter_plan(
-    datafile: str | Path | None = None, *, participants: str | Path | None = None
+    datafile: str | Path | None = None,
+    *,
+    participants: str | Path | None = None,
+    plan_dir: str | Path | None = None,
 ) -> str:
     """A commented TOML plan for ``coaching-trials analyze``, guessed from ``datafile``.
 
@@ -72,6 +76,9 @@ def starter_plan(
         it the plan runs the shipped synthetic example.
     participants : path, optional
         A participants file to name in the plan.
+    plan_dir : path, optional
+        The folder the plan will be written to: the data paths are written relative to it
+        (default: the data file's folder).
 
     Returns
     -------
@@ -118,13 +125,18 @@ def starter_plan(
 
     path = Path(datafile)
     frame = read_survey(path)
+    here = Path(plan_dir) if plan_dir is not None else path.parent
+
+    def rel(p: str | Path) -> str:
+        return Path(os.path.relpath(Path(p).resolve(), here.resolve())).as_posix()
+
     cols = [str(c) for c in frame.columns]
     subject = _pick(cols, _ID)
     arm = _pick(cols, _ARM, avoid=[subject])
     wave = _pick(cols, _WAVE, avoid=[subject, arm])
-    lines.append(f"responses = {_toml(path.name)}   # relative to this plan's folder")
+    lines.append(f"responses = {_toml(rel(path))}   # relative to this plan's folder")
     if participants is not None:
-        lines.append(f"participants = {_toml(Path(participants).name)}")
+        lines.append(f"participants = {_toml(rel(participants))}")
     lines += ["", "[data.columns]                     # the design columns as named in your file"]
     for key, col, what in (
         ("subject", subject, "participant id"),
