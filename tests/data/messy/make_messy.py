@@ -203,7 +203,8 @@ def more() -> None:
     text("semicolon_plain.csv", "participant_id;wave;svs_01\nP01;baseline;1\nP02;baseline;3\n")
     text(
         "cp1252_quotes.csv",
-        "participant_id,comment,svs_01\nP01,\u201cfine\u201d \u2013 ok,1\nP02,caf\u00e9 \u20ac5,2\n",
+        "participant_id,comment,svs_01\n"
+        "P01,\u201cfine\u201d \u2013 ok,1\nP02,caf\u00e9 \u20ac5,2\n",
         "cp1252",
     )
     text(
