@@ -7,7 +7,7 @@ one of the package's own error classes: never a bare ValueError, KeyError, Index
 LinAlgError, and never a NaN estimate without a warning.
 
 The examples run under a fixed-seed profile (``derandomize=True``): 4 tests x 500 examples =
-2,000 examples when ``CI`` is set, the same ones on every machine (50 per test locally).
+2,000 examples, the same ones on every machine and every run.
 Frames are small (at most 7 participants per arm, two waves).
 """
 
@@ -34,9 +34,9 @@ LOW, HIGH = int(INSTRUMENT.response_min), int(INSTRUMENT.response_max)
 OUTCOME = next(iter(INSTRUMENT.subscale_columns().values()))
 CODES = {"99": "refused", "-9": "not applicable"}
 WAVES = ("baseline", "month3")
-#: CI (``CI`` set in the environment) runs the fixed-seed profile with 4 x 500 = 2,000
-#: examples; a local run 4 x 50 (``CT_FUZZ_EXAMPLES=N`` sets the number per test).
-EXAMPLES_PER_TEST = int(os.environ.get("CT_FUZZ_EXAMPLES", "500" if os.environ.get("CI") else "50"))
+#: 4 tests x 500 = 2,000 fixed-seed examples (about 25 s on 2 cores); ``CT_FUZZ_EXAMPLES=N``
+#: sets the number per test.
+EXAMPLES_PER_TEST = int(os.environ.get("CT_FUZZ_EXAMPLES", "500"))
 
 settings.register_profile(
     "intake-fuzz",
@@ -49,11 +49,12 @@ settings.register_profile(
 FUZZ = settings.get_profile("intake-fuzz")
 
 #: cells that are valid, declared missing, blank, or wrong in the ways exports are wrong
-CLEAN_CELLS = st.one_of(
-    st.integers(LOW, HIGH).map(str),
-    st.sampled_from(["", "99", "-9"]),
+CLEAN_CELLS = st.integers(0, 14).flatmap(
+    lambda k: st.sampled_from(["", "99", "-9"]) if k == 0 else st.integers(LOW, HIGH).map(str)
 )
 DIRTY_CELLS = st.one_of(
+    CLEAN_CELLS,
+    CLEAN_CELLS,
     CLEAN_CELLS,
     st.sampled_from(["N/A", "refused", "-", " 3 ", "2.5", str(HIGH + 1), str(LOW - 1), "1e400"]),
     st.text(alphabet="ab ;,\"'\t", max_size=3),
@@ -63,10 +64,10 @@ DIRTY_CELLS = st.one_of(
 @st.composite
 def exports(draw: st.DrawFn, cells: st.SearchStrategy[str], messy_rows: bool) -> dict:
     """A long export as text lines, with what it should read to."""
-    n_imm = draw(st.integers(0, 7))
-    n_del = draw(st.integers(0, 7))
+    n_imm = draw(st.integers(0, 7) if draw(st.integers(0, 9)) == 0 else st.integers(2, 7))
+    n_del = draw(st.integers(0, 7) if draw(st.integers(0, 9)) == 0 else st.integers(2, 7))
     arms = ["immediate"] * n_imm + ["delayed"] * n_del
-    if draw(st.booleans()) and arms:
+    if draw(st.integers(0, 7)) == 0 and arms:
         arms[draw(st.integers(0, len(arms) - 1))] = draw(st.sampled_from(["control", ""]))
     width = draw(st.sampled_from([3, 4]))
     ids = [f"{i + 1:0{width}d}" for i in range(len(arms))]
