@@ -93,7 +93,8 @@ Examples
 ['pfi_burnout', 'pfi_pf', 'pfi_we', 'pfi_id']
 >>> config["design"]["endpoint_wave"]
 'month3'
->>> load_config({"analysis": {"metod": "ancova"}, "data": {"example": "delayed_intervention"}})
+>>> load_config({"analysis": {"metod": "ancova"}, "data": {"example": "delayed_intervention"},
+...              "instruments": [{"id": "pfi"}]})
 Traceback (most recent call last):
 ...
 coaching_trials.pipeline.ConfigError: 1 problem(s) in the config (dict):
