@@ -165,13 +165,13 @@ def test_score_errors(
     message: str,
 ) -> None:
     argv = ["score", str(responses_csv), *extra, "--out", str(tmp_path / "o.csv")]
-    assert main(argv) == 1
+    assert main(argv) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "o.csv").exists()
 
 
 def test_missing_file_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["validate", str(tmp_path / "absent.csv")]) == 1
+    assert main(["validate", str(tmp_path / "absent.csv")]) == 2
     assert "file not found" in capsys.readouterr().err
 
 
@@ -387,7 +387,7 @@ def test_analyze_errors_are_friendly(
     plan = tmp_path / "plan.toml"
     if text is not None:
         plan.write_text(text, encoding="utf-8")
-    assert main(["analyze", str(plan), "--out", str(tmp_path / "out")]) == 1
+    assert main(["analyze", str(plan), "--out", str(tmp_path / "out")]) == 2
     captured = capsys.readouterr()
     assert captured.err.startswith("coaching-trials analyze: error:")
     assert message in captured.err
@@ -443,7 +443,7 @@ def test_power_options_reach_the_simulation(capsys: pytest.CaptureFixture[str]) 
     ],
 )
 def test_power_errors(capsys: pytest.CaptureFixture[str], extra: list[str], message: str) -> None:
-    assert main(["power", "--n-sims", "10", *extra]) == 1
+    assert main(["power", "--n-sims", "10", *extra]) == 2
     assert message in capsys.readouterr().err
 
 

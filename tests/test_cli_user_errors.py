@@ -139,7 +139,7 @@ def test_analyze_names_the_users_columns(
     absent: str,
 ) -> None:
     plan = _write(tmp_path, change)
-    assert main(["analyze", str(plan), "--out", str(tmp_path / "out")]) == 1
+    assert main(["analyze", str(plan), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     for text in expected:
         assert text in err
@@ -220,12 +220,12 @@ def test_unwritable_table_formats_are_refused(
     _write(tmp_path, lambda df: df)
     out = tmp_path / name
     argv = ["score", str(tmp_path / "export.csv"), "--instrument", "pfi", "--out", str(out)]
-    assert main(argv) == 1
+    assert main(argv) == 2
     assert "expected a file ending in .csv, .tsv, .parquet or .xlsx" in capsys.readouterr().err
     assert not out.exists()
     with pytest.raises(ValueError, match="cannot write a table"):
         write_table(pd.DataFrame({"a": [1]}), out)
-    assert main(["power", "--n-sims", "2", "--out", str(out)]) == 1
+    assert main(["power", "--n-sims", "2", "--out", str(out)]) == 2
 
 
 @pytest.mark.parametrize("name", ["t.csv", "t.tsv", "t.parquet", "t.xlsx", "t"])
@@ -257,7 +257,7 @@ def test_a_wave_of_the_plan_without_rows_is_named(
     """A typo in the plan's endpoint used to be reported only as 'unknown wave T1'."""
     plan = _write(tmp_path, lambda df: df)
     plan.write_text(PLAN.replace('endpoint_wave = "T1"', 'endpoint_wave = "T9"'), "utf-8")
-    assert main(["analyze", str(plan), "--out", str(tmp_path / "out")]) == 1
+    assert main(["analyze", str(plan), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "column 'timepoint': expected wave(s) ['T9'] have no rows" in err
 
@@ -271,7 +271,7 @@ def test_out_must_be_a_folder(
     out = tmp_path / "results.csv"
     out.write_text("keep me", encoding="utf-8")
     argv = [command, *([str(plan)] if command == "analyze" else []), "--out", str(out)]
-    assert main(argv) == 1
+    assert main(argv) == 2
     assert "is a file; expected a folder" in capsys.readouterr().err
     assert out.read_text(encoding="utf-8") == "keep me"
 
@@ -289,5 +289,5 @@ def test_power_errors_name_the_option_typed(
     capsys: pytest.CaptureFixture[str], extra: list[str], message: str
 ) -> None:
     """They used to name the Python parameter (`n_immediate`, `dropout['immediate']`)."""
-    assert main(["power", "--n-sims", "2", *extra]) == 1
+    assert main(["power", "--n-sims", "2", *extra]) == 2
     assert message in capsys.readouterr().err

@@ -257,9 +257,40 @@ def test_every_problem_is_reported_at_once() -> None:
     )
     with pytest.raises(ConfigError) as info:
         load_config(config)
-    assert len(info.value.problems) == 4
+    # three type problems and, no longer hidden by them, the value problem (no instruments)
+    assert len(info.value.problems) == 5
     assert info.value.source == "(dict)"
-    assert str(info.value).startswith("4 problem(s) in the config (dict):")
+    assert str(info.value).startswith("5 problem(s) in the config (dict):")
+    assert "no outcomes" in info.value.problems[-1]
+
+
+def test_type_and_range_problems_are_reported_together() -> None:
+    """A type error used to hide every range error of the same config."""
+    config = _plan(
+        instruments=[{"id": "pfi", "min_answered": 0}],
+        analysis={"conf_level": "high", "method": "x", "n_boot": 0},
+        report={"min_cell": "five"},
+        data={"example": "delayed_intervention", "skiprows": -1, "decimal": ";", "sep": 3},
+        design={"planned_sessions": 0, "immediate": 5},
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(config)
+    problems = "\n".join(info.value.problems)
+    for fragment in (
+        "`analysis.conf_level` must be a number; got 'high'",  # type
+        "`report.min_cell` must be an integer",  # type
+        "`data.sep` must be a non-empty string",  # type
+        "`design.immediate` must be a non-empty string",  # type
+        "`instruments[0].min_answered` must be >= 1",  # range
+        "`analysis.method` must be one of",  # range
+        "`analysis.n_boot` must be a positive integer",  # range
+        "`data.skiprows` must be >= 0",  # range
+        "`data.decimal` must be one of",  # range
+        "`design.planned_sessions` must be >= 1",  # range
+    ):
+        assert fragment in problems
+    assert "required key `design.immediate`" not in problems  # a wrong type is not "missing"
+    assert len(info.value.problems) == 10
 
 
 def test_value_problems_are_collected_too() -> None:

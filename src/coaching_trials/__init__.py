@@ -23,6 +23,7 @@ _EXPORTS: dict[str, str] = {
     "DataValidationError": "coaching_trials._errors",
     "DataValidationWarning": "coaching_trials._errors",
     "FileFormatError": "coaching_trials._errors",
+    "EstimationError": "coaching_trials._errors",
     "EFFECT_COLUMNS": "coaching_trials._results",
     # io
     "read_survey": "coaching_trials.io.readers",

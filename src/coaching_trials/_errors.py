@@ -17,6 +17,7 @@ import pandas as pd
 __all__ = [
     "ConvergenceWarning",
     "DataValidationError",
+    "EstimationError",
     "DataValidationWarning",
     "FileFormatError",
     "ProblemLog",
@@ -52,6 +53,16 @@ class DataValidationError(ValueError):
         if failure_cases is None:
             failure_cases = pd.DataFrame(columns=list(FAILURE_COLUMNS))
         self.failure_cases = failure_cases
+
+
+class EstimationError(DataValidationError):
+    """The data do not allow the estimate: too few complete rows, a design not of full rank,
+    no residual variance, a zero denominator (e.g. a baseline mean of 0 for percent change).
+
+    Raised by the estimators for problems of the data given (not of the arguments); the
+    message names the columns and says what would make the estimate possible. A
+    :class:`DataValidationError`, so also a ``ValueError``.
+    """
 
 
 class FileFormatError(DataValidationError):

@@ -24,6 +24,10 @@ __all__ = ["GENERATOR", "OutputFolder", "OutputFolderError", "is_run_folder"]
 GENERATOR = "coaching_trials"
 
 
+#: Folders of the operating system's virtual file systems: never an output folder.
+SYSTEM_FOLDERS = ("/proc", "/sys", "/dev")
+
+
 class OutputFolderError(ValueError):
     """The output folder cannot be used (not ours, not a folder, not writable)."""
 
@@ -66,6 +70,16 @@ class OutputFolder:
     ) -> None:
         target = Path(target).expanduser()
         self.target = target.resolve() if target.exists() else target.absolute()
+        system = next(
+            (r for r in SYSTEM_FOLDERS if self.target == Path(r) or Path(r) in self.target.parents),
+            None,
+        )
+        if system is not None:
+            raise OutputFolderError(
+                f"the output folder {str(target)!r} is inside {system}, a folder of the operating "
+                "system (not a place for files); choose a folder of your own with --out "
+                "(out=), e.g. --out results."
+            )
         cwd = Path.cwd().resolve()
         if self.target == cwd or self.target in cwd.parents:
             raise OutputFolderError(
@@ -81,6 +95,11 @@ class OutputFolder:
                 "whole, so choose another folder (even --force does not delete inputs)."
             )
         if self.target.exists():
+            if not os.access(self.target.parent, os.W_OK):
+                raise OutputFolderError(
+                    f"cannot write in {str(self.target.parent)!r} (the folder of the output "
+                    f"{str(target)!r}); choose another --out (out=)."
+                )
             if not self.target.is_dir():
                 raise OutputFolderError(f"the output path {str(target)!r} is a file, not a folder.")
             has_files = any(self.target.iterdir())

@@ -20,6 +20,15 @@ Commands
 ``validate FILE [--instrument ID ...]``
     Check a long responses file and list every problem (exit code 1 if any).
 
+``score`` and ``validate`` read the file with :func:`coaching_trials.read_survey` and take
+its options: ``--missing-code TOKEN=REASON`` (repeatable; nothing but a blank cell is missing
+otherwise), ``--items [ID=]PATTERN`` (e.g. ``pfi_{n}``), ``--rename OLD=NEW``,
+``--encoding``, ``--sep``, ``--decimal``, ``--skiprows``, ``--sheet``; what the reader detected
+and every declared missing code it applied is printed.
+
+Exit codes: 0 success, 1 ``validate`` found problems, 2 a refusal (bad input, options, config
+or output folder) printed without a traceback; ``coaching-trials --debug ...`` shows it.
+
 Every command is one entry of ``COMMANDS`` (a name, a help line, a function adding its
 arguments and a function running it), so a new command is one more entry. Heavy modules are
 imported inside the commands, so ``coaching-trials instruments`` starts quickly. Output files
@@ -38,7 +47,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -68,7 +77,13 @@ ROW_NOTE = (
 
 
 class CommandError(Exception):
-    """A user error the CLI reports on stderr with exit code 1 (no traceback)."""
+    """A user error the CLI reports on stderr with exit code 2 (no traceback)."""
+
+
+#: Exit codes: 0 success; 1 `validate` found problems in the data; 2 a refusal (bad input,
+#: options, config or output folder), reported on stderr without a traceback (``--debug``
+#: shows it).
+EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 
 
 def _names_rows(problems: pd.DataFrame) -> bool:
@@ -106,23 +121,134 @@ def _write_table(frame: pd.DataFrame, path: Path) -> None:
     write_table(frame, path)
 
 
-def _read(path: str) -> pd.DataFrame:
+def _reader_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of the file readers shared by ``score`` and ``validate``."""
+    parser.add_argument(
+        "--items",
+        action="append",
+        default=None,
+        metavar="[ID=]PATTERN",
+        help="item names by pattern when the file's differ from the instrument's: 'pfi_{n}' "
+        "({n} = item position, 1 = first) or a regex such as 'Q12_(\\d+)'; prefix ID= to "
+        "say which instrument; repeatable",
+    )
+    parser.add_argument(
+        "--rename",
+        action="append",
+        default=None,
+        metavar="OLD=NEW",
+        help="rename a column of the file before anything else; repeatable",
+    )
+    parser.add_argument(
+        "--missing-code",
+        action="append",
+        default=None,
+        metavar="TOKEN=REASON",
+        help="declare a missing-value code, e.g. 'N/A=not applicable' or '99=refused'; "
+        "repeatable (nothing but a blank cell is missing otherwise)",
+    )
+    parser.add_argument("--encoding", default=None, help="text files: default detected")
+    parser.add_argument("--sep", default=None, help="text files: separator; default detected")
+    parser.add_argument(
+        "--decimal", default=None, choices=(".", ","), help="text files: default detected"
+    )
+    parser.add_argument(
+        "--skiprows", type=int, default=None, metavar="N", help="rows above the header"
+    )
+    parser.add_argument(
+        "--sheet", default=None, help="Excel: sheet name or 0-based position; default detected"
+    )
+
+
+def _pairs(values: Sequence[str] | None, option: str, what: str) -> dict[str, str]:
+    """``["A=b", ...]`` -> ``{"A": "b"}``, refusing entries without ``=`` or with an empty side."""
+    out: dict[str, str] = {}
+    for value in values or ():
+        left, eq, right = value.partition("=")
+        if not eq or not left.strip() or not right.strip():
+            raise CommandError(f"{option} {value!r}: expected {what}.")
+        out[left.strip()] = right.strip()
+    return out
+
+
+def _print_read_notes(df: pd.DataFrame) -> None:
+    """Print what the reader detected, the declared codes it applied and rows it dropped."""
+    for rec in df.attrs.get("audit", ()):
+        reason = str(rec.get("reason", ""))
+        n_rows = int(rec.get("n_rows") or 0)
+        if reason.startswith(("format detected", "declared missing")) or n_rows:
+            print(f"  read: {reason}: {rec.get('detail', '')} ({n_rows} row(s))")
+
+
+def _item_patterns(values: Sequence[str] | None, instruments: Sequence[str]) -> dict[str, str]:
+    """``--items`` values -> ``{instrument: pattern}``; a bare pattern needs one instrument."""
+    out: dict[str, str] = {}
+    for value in values or ():
+        left, eq, right = value.partition("=")
+        if eq and left in instruments:
+            out[left] = right
+        elif len(instruments) == 1:
+            out[instruments[0]] = value
+        else:
+            raise CommandError(
+                f"--items {value!r}: with several instruments ({', '.join(instruments)}) say "
+                f"which one, e.g. --items {instruments[0]}={value}."
+            )
+    return out
+
+
+def _read(path: str, args: argparse.Namespace | None = None) -> pd.DataFrame:
     from coaching_trials.io.readers import read_survey
 
     if not Path(path).exists():
         raise CommandError(f"file not found: {path}")
-    return read_survey(path)
+    if args is None:
+        return read_survey(path)
+    sheet = args.sheet
+    if sheet is not None and sheet.isdigit():
+        sheet = int(sheet)
+    df = read_survey(
+        path,
+        missing_codes=_pairs(args.missing_code, "--missing-code", "TOKEN=REASON") or None,
+        encoding=args.encoding,
+        sep=args.sep.replace("\\t", "\t") if args.sep else None,
+        decimal=args.decimal,
+        skiprows=args.skiprows,
+        sheet_name=sheet,
+    )
+    renames = _pairs(args.rename, "--rename", "OLD=NEW")
+    absent = [c for c in renames if c not in df.columns]
+    if absent:
+        raise CommandError(
+            f"--rename: column(s) {', '.join(map(repr, absent))} not in {path}; found "
+            f"{', '.join(map(repr, list(df.columns)[:12]))}."
+        )
+    if renames:
+        attrs = dict(df.attrs)
+        df = df.rename(columns=renames)
+        df.attrs.update(attrs)
+    return df
 
 
-def _score_all(df: pd.DataFrame, instruments: Sequence[str], metric: str | None) -> pd.DataFrame:
+def _score_all(
+    df: pd.DataFrame,
+    instruments: Sequence[str],
+    metric: str | None,
+    *,
+    items: Mapping[str, str] | None = None,
+    missing_codes: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     from coaching_trials.instruments.scoring import score
 
     scored = df
     for instrument in instruments:
-        if metric is None:
-            scored = score(scored, instrument)
-        else:
-            scored = score(scored, instrument, metric=metric)
+        options: dict[str, object] = {
+            "items": (items or {}).get(instrument),
+            "missing_codes": missing_codes,
+        }
+        if metric is not None:
+            options["metric"] = metric
+        scored = score(scored, instrument, **options)  # type: ignore[arg-type]
     return scored
 
 
@@ -525,6 +651,7 @@ def _score_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", required=True, metavar="FILE", help="output file (.csv, .tsv, .parquet, .xlsx)"
     )
+    _reader_arguments(parser)
 
 
 def _score(args: argparse.Namespace) -> int:
@@ -534,14 +661,20 @@ def _score(args: argparse.Namespace) -> int:
     if args.metric is not None and len(instruments) > 1:
         raise CommandError("--metric can only be used with a single --instrument.")
     check_table_path(args.out)
-    df = _read(args.file)
-    scored = _score_all(df, instruments, args.metric)
+    items = _item_patterns(args.items, instruments)
+    df = _read(args.file, args)
+    missing_codes = _pairs(args.missing_code, "--missing-code", "TOKEN=REASON") or None
+    scored = _score_all(df, instruments, args.metric, items=items, missing_codes=missing_codes)
     out = Path(args.out)
     _write_table(scored, out)
     added = [c for c in scored.columns if c not in df.columns]
     print(f"Scored {len(scored)} row(s) with {', '.join(instruments)}: added {', '.join(added)}.")
+    _print_read_notes(df)
     for rec in scored.attrs.get("audit", ()):  # prorated and unscorable rows, nothing hidden
-        print(f"  {rec['subscale']}: {rec['n_rows']} row(s) {rec['reason']}; {rec['detail']}")
+        if not str(rec.get("step", "")).startswith("score:"):
+            continue  # the reader's records, printed above
+        where = f"{rec['subscale']}: " if rec.get("subscale") else ""
+        print(f"  {where}{rec['n_rows']} row(s) {rec['reason']}; {rec['detail']}")
     print(f"Wrote {out}")
     return 0
 
@@ -566,6 +699,7 @@ def _validate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--wave", default="wave", help="wave column")
     parser.add_argument("--arms", nargs="+", default=None, help="expected arm labels")
     parser.add_argument("--waves", nargs="+", default=None, help="expected wave labels")
+    _reader_arguments(parser)
 
 
 def _detect_instruments(columns: Sequence[str]) -> list[str]:
@@ -593,8 +727,11 @@ def _detect_instruments(columns: Sequence[str]) -> list[str]:
 def _validate(args: argparse.Namespace) -> int:
     from coaching_trials.io.validate import validate_responses
 
-    df = _read(args.file)
+    df = _read(args.file, args)
     instruments = args.instrument if args.instrument else _detect_instruments(df.columns)
+    items = _item_patterns(args.items, instruments) if instruments else {}
+    if args.items and not instruments:
+        raise CommandError("--items needs --instrument ID (no instrument found in the file).")
     report = validate_responses(
         df,
         subject=args.subject,
@@ -603,14 +740,17 @@ def _validate(args: argparse.Namespace) -> int:
         arms=args.arms,
         waves=args.waves,
         instruments=instruments,
+        items=items or None,
+        missing_codes=_pairs(args.missing_code, "--missing-code", "TOKEN=REASON") or None,
         raise_on_error=False,
     )
     checked = ", ".join(instruments) if instruments else "none"
     print(f"{args.file}: instruments checked: {checked}")
+    _print_read_notes(df)
     print(report.summary())
     if _names_rows(report.problems):
         print(ROW_NOTE)
-    return 0 if report.ok else 1
+    return EXIT_OK if report.ok else EXIT_PROBLEMS
 
 
 # --------------------------------------------------------------------------------------------
@@ -651,6 +791,9 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an error (for bug reports)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         sub_parser = sub.add_parser(command.name, help=command.help, description=command.help)
@@ -660,7 +803,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 success, 1 error or problems found).
+    """Run the command line; returns the exit code.
+
+    0 success; 1 ``validate`` found problems in the data; 2 a refusal: bad input, options,
+    config or output folder (one of the package's error classes), printed on stderr without
+    a traceback (``coaching-trials --debug COMMAND ...`` shows it).
 
     Parameters
     ----------
@@ -675,11 +822,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args._run(args))
     except (CommandError, ValueError, OSError, ImportError) as exc:
+        if args.debug:
+            raise
         print(f"coaching-trials {args.command}: error: {exc}", file=sys.stderr)
         cases = getattr(exc, "failure_cases", None)
         if cases is not None and _names_rows(cases):
             print(ROW_NOTE, file=sys.stderr)
-        return 1
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":  # pragma: no cover

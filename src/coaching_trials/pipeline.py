@@ -22,7 +22,19 @@ names the key and the allowed ones, and all problems are reported at once
                                          # xlsx, parquet, sav, dta (coaching_trials.read_survey)
     # example = "delayed_intervention"   # ... or the shipped synthetic example instead
     participants = "participants.csv"    # optional: one row per randomized participant
-    sheet_name = 0                       # optional, Excel only
+    sheet_name = "Data"                  # optional, Excel only; default: the first sheet
+                                         # that holds a table (detected and reported)
+    encoding = "cp1252"                  # optional, text files; default detected
+    sep = ";"                            # optional, text files; default detected
+    decimal = ","                        # optional, text files; default detected
+    skiprows = 1                         # optional: rows above the header; default detected
+
+    [data.missing_codes]                 # optional: declared missing-value codes -> reason;
+    "N/A" = "not applicable"             # nothing else is missing but a blank cell (numeric
+    "99" = "refused"                     # keys match numbers too: "99" matches 99 and 99.0)
+
+    [data.items]                         # optional: item names by pattern, per instrument;
+    pfi = "pfi_{n}"                      # {n} = the item's position (1 = first), or a regex
 
     [data.columns]                       # your names of the design columns; they are renamed
     subject = "participant_id"           # to participant_id, arm and wave (the package's
@@ -38,6 +50,8 @@ names the key and the allowed ones, and all problems are reported at once
     baseline_wave = "baseline"
     endpoint_wave = "month3"
     followup_waves = ["month6"]          # optional
+    planned_sessions = 6                 # optional: participants' `sessions_attended` above
+                                         # this are warned about and counted in the audit
 
     [[instruments]]                      # one table per instrument to score
     id = "pfi"
@@ -79,7 +93,8 @@ Examples
 ['pfi_burnout', 'pfi_pf', 'pfi_we', 'pfi_id']
 >>> config["design"]["endpoint_wave"]
 'month3'
->>> load_config({"analysis": {"metod": "ancova"}, "data": {"example": "delayed_intervention"}})
+>>> load_config({"analysis": {"metod": "ancova"}, "data": {"example": "delayed_intervention"},
+...              "instruments": [{"id": "pfi"}]})
 Traceback (most recent call last):
 ...
 coaching_trials.pipeline.ConfigError: 1 problem(s) in the config (dict):
@@ -103,7 +118,7 @@ import numpy as np
 import pandas as pd
 
 from coaching_trials._audit import AUDIT_COLUMNS, audit_frame
-from coaching_trials._errors import DataValidationError, format_values
+from coaching_trials._errors import DataValidationError, FileFormatError, format_values
 from coaching_trials._outdir import OutputFolder
 from coaching_trials._results import ResultMixin
 
@@ -127,6 +142,7 @@ FIGURE_DPI = 150
 _FIGURE_RC = {"svg.hashsalt": "coaching_trials", "path.simplify": True}
 FLOAT_DIGITS = 6  # tables are rounded before writing, so the bytes do not depend on the last ulp
 KEYS = ("participant_id", "arm", "wave")  # the package's names of the design columns
+SESSIONS = "sessions_attended"  # the participants' column checked against planned_sessions
 METHODS = ("ancova", "change", "mmrm")
 ADJUST = ("holm", "hochberg", "bh", "bonferroni", "fixed_sequence", "none")
 DIRECTIONS = (">=", ">", "<=", "<")
@@ -204,6 +220,7 @@ _TEXTS = _Kind(
     lambda v: isinstance(v, (list, tuple)) and all(_is_text(x) for x in v),
 )
 _TEXT_OR_INT = _Kind("a string or an integer", lambda v: _is_text(v) or _is_int(v))
+_CHAR = _Kind("a non-empty string", lambda v: isinstance(v, str) and v != "")
 _TEXT_MAP = _Kind(
     "a table of string = string",
     lambda v: isinstance(v, Mapping) and all(_is_text(k) and _is_text(x) for k, x in v.items()),
@@ -245,6 +262,12 @@ SCHEMA: Mapping[str, Mapping[str, _Kind]] = MappingProxyType(
             "sheet_name": _TEXT_OR_INT,
             "columns": _TABLE,
             "rename": _TEXT_MAP,
+            "missing_codes": _TEXT_MAP,
+            "items": _TEXT_MAP,
+            "encoding": _TEXT,
+            "sep": _CHAR,
+            "decimal": _TEXT,
+            "skiprows": _INT,
         },
         "data.columns": {"subject": _TEXT, "arm": _TEXT, "wave": _TEXT},
         "design": {
@@ -253,6 +276,7 @@ SCHEMA: Mapping[str, Mapping[str, _Kind]] = MappingProxyType(
             "baseline_wave": _TEXT,
             "endpoint_wave": _TEXT,
             "followup_waves": _TEXTS,
+            "planned_sessions": _INT,
         },
         "instruments": {"id": _TEXT, "metric": _TEXT, "min_answered": _INT_OR_MAP},
         "analysis": {
@@ -309,10 +333,23 @@ _REQUIRED: Mapping[str, tuple[str, ...]] = MappingProxyType(
 _DESIGN_KEYS = ("immediate", "delayed", "baseline_wave", "endpoint_wave")
 
 
-def _check_types(table: Mapping[str, Any], section: str, where: str, problems: list[str]) -> None:
-    """Unknown keys, missing required keys and wrong types, recursively."""
+def _check_types(
+    table: Mapping[str, Any],
+    section: str,
+    where: str,
+    problems: list[str],
+    bad: set[str] | None = None,
+) -> dict[str, Any]:
+    """Unknown keys, missing required keys and wrong types, recursively.
+
+    Returns a copy of ``table`` without the keys that had a problem, so that the value checks
+    of :func:`_normalize` can still run on the rest and every problem is reported at once;
+    the dotted names of the keys dropped for a wrong type are added to ``bad``.
+    """
+    bad = set() if bad is None else bad
     spec = SCHEMA[section]
     label = f"[{where}]" if where else "the top level"
+    clean: dict[str, Any] = {}
     for key, value in table.items():
         name = f"{where}.{key}" if where else str(key)
         if key not in spec:
@@ -323,18 +360,23 @@ def _check_types(table: Mapping[str, Any], section: str, where: str, problems: l
         kind = spec[key]
         if not kind.check(value):
             problems.append(f"`{name}` must be {kind.label}; got {value!r}.")
+            bad.add(name)
             continue
         child = f"{section}.{key}" if section else str(key)
         if child in SCHEMA:
             if kind is _TABLES:
-                for i, element in enumerate(value):
-                    _check_types(element, child, f"{name}[{i}]", problems)
+                value = [
+                    _check_types(element, child, f"{name}[{i}]", problems, bad)
+                    for i, element in enumerate(value)
+                ]
             else:
-                _check_types(value, child, name, problems)
+                value = _check_types(value, child, name, problems, bad)
+        clean[key] = value
     for key in _REQUIRED.get(section, ()):
         if key not in table:
             name = f"{where}.{key}" if where else key
             problems.append(f"required key `{name}` is missing in {label}.")
+    return clean
 
 
 def _check_choice(name: str, value: Any, allowed: Sequence[Any], problems: list[str]) -> None:
@@ -373,6 +415,39 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _check_reader_options(data: Mapping[str, Any], problems: list[str]) -> None:
+    """Values of the [data] options passed to the reader (their types are checked already)."""
+    import codecs
+    import re
+
+    if data["encoding"] is not None:
+        try:
+            codecs.lookup(data["encoding"])
+        except LookupError:
+            problems.append(
+                f"`data.encoding`: unknown encoding {data['encoding']!r}; e.g. 'utf-8', "
+                "'utf-8-sig', 'cp1252', 'latin-1'."
+            )
+    if data["sep"] is not None and len(data["sep"]) != 1:
+        problems.append(
+            f"`data.sep` must be one character (e.g. ',', ';', '\\t'); got {data['sep']!r}."
+        )
+    if data["decimal"] is not None:
+        _check_choice("data.decimal", data["decimal"], (".", ","), problems)
+    if data["skiprows"] is not None and data["skiprows"] < 0:
+        problems.append(f"`data.skiprows` must be >= 0; got {data['skiprows']}.")
+    for iid, pattern in data["items"].items():
+        if "{n}" in pattern:
+            continue
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            problems.append(
+                f"`data.items.{iid}`: {pattern!r} is neither a pattern with {{n}} (e.g. "
+                f"'{iid}_{{n}}') nor a regular expression ({exc})."
+            )
+
+
 def _default_outcomes(instruments: Sequence[Mapping[str, Any]]) -> list[str]:
     from coaching_trials.instruments.registry import get_instrument
 
@@ -382,12 +457,23 @@ def _default_outcomes(instruments: Sequence[Mapping[str, Any]]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _normalize(raw: Mapping[str, Any], base: Path, source: str) -> dict[str, Any]:
-    """Check values beyond their types and fill the defaults; raise ConfigError if any problem."""
+def _normalize(
+    raw: Mapping[str, Any],
+    base: Path,
+    source: str,
+    problems: list[str] | None = None,
+    bad: frozenset[str] | set[str] = frozenset(),
+) -> dict[str, Any]:
+    """Check values beyond their types and fill the defaults; raise ConfigError if any problem.
+
+    ``problems`` (the type problems found by :func:`_check_types`, whose keys are not in
+    ``raw`` any more) are raised together with the value problems found here; ``bad`` names
+    those keys, so that a key with a wrong type is not also reported as missing.
+    """
     from coaching_trials.datasets import list_examples, load_example
     from coaching_trials.instruments.registry import get_instrument, list_instruments
 
-    problems: list[str] = []
+    problems = [] if problems is None else list(problems)
     if "schema_version" in raw and raw["schema_version"] != SCHEMA_VERSION:
         problems.append(
             f"`schema_version` must be {SCHEMA_VERSION} (the only version); "
@@ -398,7 +484,7 @@ def _normalize(raw: Mapping[str, Any], base: Path, source: str) -> dict[str, Any
     data = dict(raw.get("data", {}))
     has_file, has_example = "responses" in data, "example" in data
     example_design: Mapping[str, Any] = {}
-    if has_file == has_example:
+    if has_file == has_example and not {"data", "data.responses", "data.example"} & set(bad):
         problems.append(
             "[data] needs exactly one of `data.responses` (a file) or `data.example` "
             f"(one of {', '.join(map(repr, list_examples()))})."
@@ -435,10 +521,14 @@ def _normalize(raw: Mapping[str, Any], base: Path, source: str) -> dict[str, Any
         "responses": str(data["responses"]) if has_file else None,
         "example": data.get("example"),
         "participants": str(data["participants"]) if "participants" in data else None,
-        "sheet_name": data.get("sheet_name", 0),
+        "sheet_name": data.get("sheet_name"),
         "columns": columns,
         "rename": rename,
+        "missing_codes": dict(data.get("missing_codes", {})) or None,
+        "items": dict(data.get("items", {})),
+        **{k: data.get(k) for k in ("encoding", "sep", "decimal", "skiprows")},
     }
+    _check_reader_options(data_out, problems)
 
     # [design]
     design = dict(raw.get("design", {}))
@@ -446,7 +536,7 @@ def _normalize(raw: Mapping[str, Any], base: Path, source: str) -> dict[str, Any
         if key not in design:
             if key in example_design:
                 design[key] = example_design[key]
-            else:
+            elif f"design.{key}" not in bad and "design" not in bad:
                 problems.append(f"required key `design.{key}` is missing in [design].")
     if "followup_waves" not in design:
         design["followup_waves"] = list(example_design.get("followup_waves", ()))
@@ -461,6 +551,16 @@ def _normalize(raw: Mapping[str, Any], base: Path, source: str) -> dict[str, Any
                 f"distinct; got {waves}."
             )
     design_out = {k: design[k] for k in (*_DESIGN_KEYS, "followup_waves") if k in design}
+    planned = design.get("planned_sessions")
+    if planned is not None:
+        if planned < 1:
+            problems.append(f"`design.planned_sessions` must be >= 1; got {planned}.")
+        if data_out["participants"] is None and data_out["example"] is None:
+            problems.append(
+                "`design.planned_sessions` needs a participants file (`data.participants`) "
+                "with a `sessions_attended` column."
+            )
+    design_out["planned_sessions"] = planned
 
     # [[instruments]]
     known = list_instruments()["id"].tolist()
@@ -469,6 +569,8 @@ def _normalize(raw: Mapping[str, Any], base: Path, source: str) -> dict[str, Any
     for i, entry in enumerate(raw.get("instruments", ())):
         iid = entry.get("id")
         where = f"instruments[{i}]"
+        if iid is None and f"{where}.id" in bad:
+            continue
         if iid not in known:
             _check_choice(f"{where}.id", iid, known, problems)
             continue
@@ -489,6 +591,12 @@ def _normalize(raw: Mapping[str, Any], base: Path, source: str) -> dict[str, Any
         elif min_answered is not None and min_answered < 1:
             problems.append(f"`{where}.min_answered` must be >= 1; got {min_answered}.")
         instruments.append({"id": iid, "metric": metric, "min_answered": min_answered})
+    for iid in data_out["items"]:
+        if iid not in seen:
+            problems.append(
+                f"`data.items.{iid}`: {iid!r} is not an instrument of [[instruments]] "
+                f"({', '.join(map(repr, sorted(seen))) or 'none'})."
+            )
 
     # [analysis]
     analysis = dict(raw.get("analysis", {}))
@@ -532,7 +640,10 @@ def _normalize(raw: Mapping[str, Any], base: Path, source: str) -> dict[str, Any
         if event_is is not None:
             _check_choice(f"{where}.event_is", event_is, EVENT_IS, problems)
         cut = entry.get("cutpoint")
-        cuts = [float(c) for c in (cut if isinstance(cut, (list, tuple)) else [cut])]
+        cuts = [
+            float(c)
+            for c in (cut if isinstance(cut, (list, tuple)) else [] if cut is None else [cut])
+        ]
         responders.append(
             {
                 "outcome": entry.get("outcome"),
@@ -578,7 +689,7 @@ def _normalize(raw: Mapping[str, Any], base: Path, source: str) -> dict[str, Any
     decisions = _normalize_decisions(raw, analysis_out, problems)
 
     if problems:
-        raise ConfigError(problems, source)
+        raise ConfigError(list(dict.fromkeys(problems)), source)
     return {
         "schema_version": SCHEMA_VERSION,
         "data": data_out,
@@ -651,10 +762,9 @@ def _load(
     if overrides:
         raw = _apply_overrides(raw, overrides)
     problems: list[str] = []
-    _check_types(raw, "", "", problems)
-    if problems:
-        raise ConfigError(problems, source)
-    return _normalize(raw, base, source), base, path
+    bad: set[str] = set()
+    clean = _check_types(raw, "", "", problems, bad)
+    return _normalize(clean, base, source, problems, bad), base, path
 
 
 def _apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -938,14 +1048,15 @@ def _load_data(
         inputs["example"] = {"name": data["example"], "files": files}
         detail = f"example {data['example']!r} (synthetic)"
     else:
-        from coaching_trials.io.readers import read_survey
-
         responses, participants = None, None
         for key in ("responses", "participants"):
             if data[key] is None:
                 continue
             path = _resolve_path(data[key], base)
-            frame = read_survey(path, sheet_name=data["sheet_name"])
+            frame = _read_input(path, key, data)
+            audit.extend(
+                dict(record, step=f"{record['step']}:{key}") for record in frame.attrs["audit"]
+            )
             inputs[key] = {"path": data[key], "sha256": _sha256(path)}
             if key == "responses":
                 responses = frame
@@ -953,7 +1064,20 @@ def _load_data(
                 participants = frame
         detail = f"file {data['responses']!r}"
         if responses is None:  # pragma: no cover - excluded by the config check
-            raise ValueError("[data] names no responses file.")
+            raise ConfigError(["[data] names no responses file."], "(config)")
+        subject = data["columns"]["subject"]
+        if participants is not None and subject in participants.columns:
+            from coaching_trials.io.ids import check_ids
+
+            check_ids(
+                responses[subject],
+                participants[subject],
+                column=subject,
+                names=(
+                    f"responses ({data['responses']})",
+                    f"participants ({data['participants']})",
+                ),
+            )
     audit.append(
         dict(
             step="pipeline",
@@ -964,6 +1088,22 @@ def _load_data(
         )
     )
     return responses, participants, inputs, audit
+
+
+def _read_input(path: Path, key: str, data: Mapping[str, Any]) -> pd.DataFrame:
+    """One input file under the config's reader options, its id column read as text."""
+    from coaching_trials.io.readers import read_survey
+
+    options = {k: data[k] for k in ("encoding", "sep", "decimal", "skiprows")}
+    options.update(sheet_name=data["sheet_name"], missing_codes=data["missing_codes"])
+    subject = data["columns"]["subject"]
+    try:
+        return read_survey(path, ids=subject, **options)
+    except FileFormatError as exc:
+        if "given in `ids=`" not in str(exc):
+            raise
+    # The id column is absent: read without it; _prepare then names every missing column.
+    return read_survey(path, **options)
 
 
 def _rename(
@@ -985,7 +1125,7 @@ def _rename(
                 "exists."
             )
     if problems:
-        raise ValueError("\n".join(problems))
+        raise DataValidationError("\n".join(problems))
     return frame.rename(columns=present)
 
 
@@ -1027,7 +1167,7 @@ def _prepare(
     if participants is not None:
         missing = [s for s in missing if s not in participants.columns]
     if missing:
-        raise ValueError(
+        raise DataValidationError(
             f"[data.rename] names column(s) {format_values(missing, 10)} found in no input file."
         )
     original = responses
@@ -1059,6 +1199,8 @@ def _prepare(
             arms=(design["immediate"], design["delayed"]),
             waves=waves,
             instruments=[entry["id"] for entry in cfg["instruments"]],
+            items=data["items"] or None,
+            missing_codes=data["missing_codes"],
             raise_on_error=True,
         )
     except DataValidationError as exc:
@@ -1067,6 +1209,16 @@ def _prepare(
     responses[KEYS[2]] = pd.Categorical(
         responses[KEYS[2]].astype("string"), categories=waves, ordered=True
     )
+    planned = design.get("planned_sessions")
+    if planned is not None and participants is not None:
+        from coaching_trials.io.validate import check_sessions
+
+        if SESSIONS not in participants.columns:
+            raise DataValidationError(
+                f"`design.planned_sessions` is set but the participants have no {SESSIONS!r} "
+                f"column; found {format_values(participants.columns, 12)}."
+            )
+        audit.extend(check_sessions(participants, attended=SESSIONS, planned=planned))
     return responses, participants
 
 
@@ -1078,7 +1230,12 @@ def _score(
     scored = responses
     for entry in cfg["instruments"]:
         scored = score(
-            scored, entry["id"], metric=entry["metric"], min_answered=entry["min_answered"]
+            scored,
+            entry["id"],
+            metric=entry["metric"],
+            min_answered=entry["min_answered"],
+            items=cfg["data"]["items"].get(entry["id"]),
+            missing_codes=cfg["data"]["missing_codes"],
         )
         records = scored.attrs.get("audit", ())
         for record in records:
@@ -1089,7 +1246,11 @@ def _score(
                     step=record["step"],
                     reason=record["reason"],
                     n_rows=int(record["n_rows"]),
-                    detail=f"{record['subscale']}: {record['detail']}",
+                    detail=(
+                        f"{record['subscale']}: {record['detail']}"
+                        if record.get("subscale")
+                        else record["detail"]
+                    ),
                 )
             )
     problems = []
@@ -1106,9 +1267,12 @@ def _score(
             for c in scored.columns
             if pd.api.types.is_float_dtype(scored[c]) and c not in responses.columns
         ]
-        raise ValueError(
-            f"`analysis.outcomes`: {', '.join(problems)}; scored outcome columns available: "
-            f"{format_values(numeric, 30)}."
+        raise ConfigError(
+            [
+                f"`analysis.outcomes`: {', '.join(problems)}; scored outcome columns available: "
+                f"{format_values(numeric, 30)}."
+            ],
+            "(the run)",
         )
     scored.attrs.pop("audit", None)
     return scored
@@ -1246,6 +1410,10 @@ def _analyse(
         "scores": scored[[*KEYS, *(c for c in score_cols if c not in KEYS)]],
         "summary": summarize_scores(scored, numeric, by=(KEYS[2], KEYS[1])),
     }
+    from coaching_trials.io.missing import missingness
+
+    item_cols = [c for c in responses.columns if c not in KEYS]
+    tables["missingness"] = missingness(scored, wave=KEYS[2], columns=item_cols)
     rel = _reliability(cfg, responses)
     if rel is not None:
         tables["reliability"] = rel

@@ -57,7 +57,8 @@ def _same(got: list, want: list) -> bool:
 
 
 def test_manifest_covers_the_corpus():
-    assert len(CASES) >= 25
+    assert len(CASES) >= 60
+    assert len({c["file"] for c in CASES}) >= 50
     files = {p.name for p in MESSY.iterdir() if p.suffix not in (".py", ".toml")}
     assert files <= {c["file"] for c in CASES} | {c.get("other") for c in CASES}
     for case in CASES:
@@ -88,3 +89,24 @@ def test_messy_file(case):
         records = list(after.attrs.get("audit", ()))
         got = [[r["reason"], int(r["n_rows"])] for r in records]
         assert got == case["audit"]
+
+
+def test_100000_participants_generated(tmp_path):
+    """A large export (generated here, not committed): every row and every id kept as text."""
+    n = 100_000
+    ids = [f"{i:06d}" for i in range(n)]
+    arm = ["immediate", "delayed"] * (n // 2)
+    item = ["N/A" if i % 97 == 0 else str(i % 5) for i in range(n)]
+    lines = ["participant_id,arm,wave,svs_01"]
+    lines += [f"{p},{a},baseline,{v}" for p, a, v in zip(ids, arm, item, strict=True)]
+    path = tmp_path / "big.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    df = read_survey(path, missing_codes={"N/A": "not applicable"})
+    assert len(df) == n
+    assert df["participant_id"].iloc[[0, 12345, n - 1]].tolist() == ["000000", "012345", "099999"]
+    n_declared = sum(1 for i in range(n) if i % 97 == 0)
+    assert int(df["svs_01"].isna().sum()) == n_declared
+    audit = {r["reason"]: int(r["n_rows"]) for r in df.attrs["audit"]}
+    assert audit["declared missing: not applicable"] == n_declared
+    table = ct.missingness(df, wave="wave", columns=["svs_01"])
+    assert table["n"].tolist() == [n_declared] and table["n_rows"].tolist() == [n]

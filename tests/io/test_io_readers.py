@@ -11,7 +11,7 @@ import pyreadstat  # in the `test` extra
 import pytest
 
 from coaching_trials._audit import audit_frame
-from coaching_trials._errors import DataValidationError
+from coaching_trials._errors import DataValidationError, FileFormatError
 from coaching_trials.io.readers import SUPPORTED_FORMATS, read_qualtrics, read_redcap, read_survey
 
 
@@ -431,9 +431,14 @@ def test_qualtrics_numeric_external_reference_stays_text(tmp_path):
     text = text.replace("R_b,1002,", "R_b,,")  # one blank id: a float column if inferred
     path = tmp_path / "q.csv"
     path.write_text(text)
-    df = read_qualtrics(path)
-    assert df["participant_id"].tolist()[0] == "1001"
-    assert df["participant_id"].isna().tolist() == [False, True, False]
+    # a blank id is reported at read time (it used to become NA silently) ...
+    with pytest.raises(FileFormatError, match=r"1 response\(s\) have a blank ExternalRef") as info:
+        read_qualtrics(path)
+    assert "response(s) [4]" in str(info.value) and "R_b" in str(info.value)
+    assert info.value.failure_cases["values"].iloc[0] == ["R_b"]
+    # ... and the numeric ids that are there stay text
+    path.write_text(_qualtrics_text(preview="1", normal="0", test="2").replace("P00", "100"))
+    assert read_qualtrics(path)["participant_id"].tolist() == ["1001", "1002", "1003"]
 
 
 @pytest.mark.parametrize(

@@ -74,7 +74,7 @@ def check_frame(data: Any, columns: Sequence[str | None], *, name: str = "data")
     wanted = [c for c in columns if c is not None]
     missing = [c for c in dict.fromkeys(wanted) if c not in data.columns]
     if missing:
-        raise ValueError(
+        raise DataValidationError(
             f"Column(s) {format_values(missing)} not found in `{name}`; "
             f"available columns: {format_values(list(data.columns), limit=20)}."
         )
@@ -214,14 +214,14 @@ def arm_levels(data: pd.DataFrame, arm: str, treated: Any) -> tuple[Any, Any]:
     """Return ``(treated, control)`` after checking the arm column has exactly two arms."""
     levels = pd.unique(data[arm].dropna())
     if len(levels) != 2:
-        raise ValueError(
+        raise DataValidationError(
             f"Column '{arm}' must contain exactly two arms for a two-arm comparison; found "
             f"{len(levels)}: {format_values(sorted(map(str, levels)), limit=10)}. Subset the data "
             "to the two arms being compared."
         )
     matches = [lv for lv in levels if lv == treated]
     if not matches:
-        raise ValueError(
+        raise DataValidationError(
             f"`treated` must be one of the arms in column '{arm}' "
             f"{format_values(list(levels))}; got {treated!r}."
         )

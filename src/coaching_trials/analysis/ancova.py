@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from coaching_trials._errors import one_of
+from coaching_trials._errors import EstimationError, one_of
 from coaching_trials._results import ResultMixin, effects_frame
 from coaching_trials.analysis._common import (
     arm_contrast,
@@ -305,11 +305,11 @@ def ancova(
     x, names, grid = _design(values, treat, baseline, covariates)
     n, p = x.shape
     if n <= p:
-        raise ValueError(
+        raise EstimationError(
             f"ANCOVA needs more complete rows than model terms; got {n} rows for {p} terms."
         )
     if np.linalg.matrix_rank(x) < p:
-        raise ValueError(
+        raise EstimationError(
             f"The ANCOVA design is not of full rank (terms {names}); a covariate is constant or "
             "collinear with the arm or baseline in the complete rows."
         )
@@ -319,7 +319,7 @@ def ancova(
     beta = xtx_inv @ (x.T @ y)
     resid = y - x @ beta
     if float(resid @ resid) <= 1e-24 * float(np.sum((y - y.mean()) ** 2)):
-        raise ValueError(
+        raise EstimationError(
             f"ancova: outcome '{outcome}' is fitted exactly by {names[1:]} (no residual "
             "variance), so standard errors and p-values are undefined; check that the outcome "
             "and baseline columns are not the same score."

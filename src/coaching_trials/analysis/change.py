@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from coaching_trials._errors import one_of
+from coaching_trials._errors import EstimationError, one_of
 from coaching_trials._results import ResultMixin, effects_frame
 from coaching_trials.analysis._common import (
     INTERVAL_FIELDS,
@@ -383,7 +383,7 @@ def percent_change(
         n = b.size
         mb, mf = b.mean(), f.mean()
         if mb == 0:
-            raise ValueError(
+            raise EstimationError(
                 f"The mean of '{baseline}' in arm {lab!r} is 0; percent change is undefined."
             )
         ratio = mf / mb

@@ -27,6 +27,7 @@ from scipy import sparse
 from coaching_trials._errors import (
     ConvergenceWarning,
     DataValidationError,
+    EstimationError,
     ProblemLog,
     format_values,
     one_of,
@@ -780,12 +781,12 @@ def clustered_ancova(
     x, names = _design(values, treat, baseline, covariates)
     n, p = x.shape
     if n <= p + 2:
-        raise ValueError(
+        raise EstimationError(
             f"{_STEP} needs more complete rows than model terms plus variance parameters; "
             f"got {n} rows for {p} terms."
         )
     if np.linalg.matrix_rank(x) < p:
-        raise ValueError(
+        raise EstimationError(
             f"The design is not of full rank (terms {names}); a covariate is constant or "
             "collinear with the arm or baseline in the complete rows."
         )
@@ -800,7 +801,7 @@ def clustered_ancova(
     resid = y - x @ beta_ols
     s2 = float(resid @ resid) / (n - p)
     if s2 <= 1e-24 * float(np.sum((y - y.mean()) ** 2)):
-        raise ValueError(
+        raise EstimationError(
             f"{_STEP}: outcome '{outcome}' is fitted exactly by {names[1:]} (no residual "
             "variance); check that the outcome and baseline columns are not the same score."
         )

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from coaching_trials._errors import DataValidationWarning, one_of
+from coaching_trials._errors import DataValidationWarning, EstimationError, one_of
 from coaching_trials._results import ResultMixin, effects_frame
 from coaching_trials.analysis._common import (
     INTERVAL_FIELDS,
@@ -400,7 +400,7 @@ def ppc_effect_size(
     rho = float(s_fb / np.sqrt(s_ff * s_bb)) if s_ff * s_bb > 0 else np.nan
     sd_pre = float(np.sqrt(s_bb / w.sum()))
     if sd_pre == 0:
-        raise ValueError(f"The pooled SD of '{baseline}' is 0; d_ppc2 is undefined.")
+        raise EstimationError(f"The pooled SD of '{baseline}' is 0; d_ppc2 is undefined.")
     out = morris_ppc2(change[0] - change[1], sd_pre, n[0], n[1], rho, conf_level=conf_level)
     if np.isnan(out["std_error"]):
         reason = (

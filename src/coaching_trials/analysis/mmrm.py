@@ -18,7 +18,13 @@ import pandas as pd
 from scipy import stats
 
 from coaching_trials._audit import audit_frame
-from coaching_trials._errors import ConvergenceWarning, ProblemLog, format_values, one_of
+from coaching_trials._errors import (
+    ConvergenceWarning,
+    EstimationError,
+    ProblemLog,
+    format_values,
+    one_of,
+)
 from coaching_trials._results import ResultMixin, effects_frame, format_table
 
 from . import _fit_checks
@@ -788,7 +794,7 @@ def _fit_core_impl(
         )
         log.raise_if_any()
     if len(y) <= x.shape[1]:
-        raise ValueError(f"Too few observations ({len(y)}) for {x.shape[1]} fixed effects.")
+        raise EstimationError(f"Too few observations ({len(y)}) for {x.shape[1]} fixed effects.")
     data = _engine.build_patterns(y, x, subj, vis, n_visits)
     start = control["start"]
     fixed = control["fixed_covariance"]

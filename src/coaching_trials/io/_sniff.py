@@ -47,6 +47,17 @@ def sniff_encoding(path: Path, raw: bytes, encoding: str | None) -> tuple[str, s
                 f"position {exc.start} ({_where(raw, exc.start)}). Leave `encoding=` unset to "
                 "detect it, or pass the file's encoding, e.g. encoding='cp1252' or 'latin-1'.",
             ) from exc
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return "utf-16", raw.decode("utf-16"), "UTF-16 with byte-order mark"
+        except UnicodeDecodeError:
+            pass
+    if b"\x00" in raw[:4096]:
+        raise _fail(
+            path,
+            "holds NUL bytes: it is UTF-16/UTF-32 text without a byte-order mark or not a text "
+            "file. Save it as UTF-8 CSV, or pass encoding= (e.g. encoding='utf-16-le').",
+        )
     if raw.startswith(codecs.BOM_UTF8):
         try:
             return "utf-8-sig", raw.decode("utf-8-sig"), "UTF-8 with byte-order mark"

@@ -157,6 +157,97 @@ def main() -> None:
     text("numeric_text.csv", "participant_id,svs_01\nP01,1\nP02,skipped\nP03,2\n")
     # 30: refusal code 99 declared with a numeric key
     text("code_99.csv", "participant_id,svs_01,age\nP01,99,45\nP02,2,99\n")
+    more()
+
+
+QUALTRICS_HEAD = (
+    "Status,ResponseId,ExternalReference,svs_01\n"
+    "Response Type,Response ID,External Data Reference,Item one\n"
+    '"{""ImportId"":""status""}","{""ImportId"":""_recordId""}",'
+    '"{""ImportId"":""externalDataReference""}","{""ImportId"":""QID1_1""}"\n'
+)
+
+
+def more() -> None:
+    """Files 33-: Qualtrics status and header variants, more separators, Excel row problems."""
+    q = QUALTRICS_HEAD
+    text(
+        "qualtrics_spam.csv",
+        q + "Spam,R_1,P01,3\nSurvey Preview,R_2,,1\nIP Address,R_3,P02,2\nSpam,R_4,,4\n"
+        "IP Address,R_5,P03,1\n",
+    )
+    text(
+        "qualtrics_spam_numeric.csv",
+        q + "8,R_1,P01,3\n1,R_2,,1\n0,R_3,P02,2\n2,R_4,,4\n9,R_5,P09,1\n12,R_6,P10,2\n",
+    )
+    text(
+        "qualtrics_legacy.csv",
+        "ResponseID,ResponseSet,ExternalDataReference,Status,svs_01\n"
+        "ResponseID,ResponseSet,ExternalDataReference,Status,Item one\n"
+        "R_1,Default Response Set,007,0,3\nR_2,Default Response Set,,1,2\n"
+        "R_3,Default Response Set,0010,0,1\n",
+    )
+    text(
+        "qualtrics_blank_id.csv",
+        q + "IP Address,R_1,P01,3\nIP Address,R_2,,2\nIP Address,R_3, ,1\n",
+    )
+    text("qualtrics_plain.csv", "participant_id,svs_01\nP01,1\nP02,2\n")
+    text(
+        "qualtrics_no_external_reference.csv",
+        q.replace("ExternalReference", "Email") + "0,R_1,a@b,1\n",
+    )
+    text(
+        "pipe_separated.csv",
+        "participant_id|wave|svs_01|svs_02\nP01|baseline|1|2\nP02|baseline|3|4\n",
+    )
+    text("semicolon_plain.csv", "participant_id;wave;svs_01\nP01;baseline;1\nP02;baseline;3\n")
+    text(
+        "cp1252_quotes.csv",
+        "participant_id,comment,svs_01\n"
+        "P01,\u201cfine\u201d \u2013 ok,1\nP02,caf\u00e9 \u20ac5,2\n",
+        "cp1252",
+    )
+    text(
+        "tsv_decimal_comma.tsv",
+        "participant_id\twave\tscore\nP01\tbaseline\t3,5\nP02\tbaseline\t2,25\n",
+    )
+    text("bom_semicolon.csv", "\ufeffparticipant_id;svs_01\nP01;1\nP02;2\n")
+    text("empty_column.csv", "participant_id,svs_01,,\nP01,1,,\nP02,2,,\n")
+    text(
+        "quoted_newline.csv",
+        'participant_id,comment,svs_01\nP01,"line one\nline two",1\nP02,"a, b",2\n',
+    )
+    text("header_only.csv", "participant_id,wave,svs_01\n")
+    text("utf16.csv", "participant_id,svs_01\nP01,1\n", "utf-16")
+    text(
+        "wave_empty_arm.csv",
+        "participant_id,arm,wave,svs_01,svs_02,svs_03,svs_04\n"
+        "P01,immediate,baseline,1,2,3,4\nP02,delayed,baseline,2,2,2,2\n"
+        "P01,immediate,month3,3,3,3,3\n",
+    )
+    text(
+        "pfi_upper.csv",
+        "participant_id," + ",".join(f"PFI{i:02d}" for i in range(1, 17)) + "\n"
+        "P01," + ",".join(["2"] * 16) + "\n",
+    )
+    text("refused_declared.csv", "participant_id,svs_01,svs_02\nP01,refused,1\nP02,2,-\n")
+    text("na_declared_everywhere.csv", "participant_id,wave,svs_01\nP01,baseline,N/A\nP02,N/A,2\n")
+    text("dup_ids.csv", "participant_id,wave,svs_01\nP01,baseline,1\nP01,baseline,2\n")
+    path = HERE / "excel_repeated_header.xlsx"
+    pd.DataFrame(
+        {
+            "participant_id": ["P01", "participant_id", "P02", None, None],
+            "wave": ["baseline", "wave", "baseline", None, None],
+            "svs_01": [1, "svs_01", 2, None, None],
+        }
+    ).to_excel(path, index=False)
+    path = HERE / "excel_title_and_notes.xlsx"
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        pd.DataFrame({"participant_id": ["007", "008"], "svs_01": [1, 2]}).to_excel(
+            writer, index=False, startrow=2, sheet_name="Export"
+        )
+        writer.sheets["Export"]["A1"] = "Coaching trial export, wave 1"
+        pd.DataFrame({"note": ["n/a"]}).to_excel(writer, index=False, sheet_name="Notes")
 
 
 if __name__ == "__main__":
