@@ -78,7 +78,7 @@ def renamed(quiet: bool = False, **old_to_new: str) -> Callable[[F], F]:
     >>> with warnings.catch_warnings(record=True) as w:
     ...     warnings.simplefilter("always")
     ...     f(long_df=3), str(w[0].message)
-    (3, "f(long_df=...) is now f(data=...); the old name will be removed in a future release")
+    (3, 'f(long_df=...) is now f(data=...); the old name will be removed in a future release')
     """
 
     def wrap(func: F) -> F:
