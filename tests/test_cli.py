@@ -407,9 +407,11 @@ def test_power_prints_power_with_its_monte_carlo_interval(
     argv = ["power", "--n-per-arm", "40", "--effect", "-0.3", "--n-sims", "60", "--seed", "5"]
     assert main([*argv, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    # the same call made directly (burnout = mean of the WE and ID items: both constructs)
-    res = power(n_immediate=40, n_delayed=40, effects={"pfi_we": -0.3, "pfi_id": -0.3},
-                n_sims=60, seed=5)  # fmt: skip
+    # the same call made directly: a bare --effect is the difference in the outcome's points
+    res = power(n_immediate=40, n_delayed=40, effect=-0.3, n_sims=60, seed=5)
+    assert res.true_effect == pytest.approx(-0.3)
+    assert "coaching effect asked for: -0.3 points on pfi_burnout" in printed
+    assert "true difference simulated -0.300 points" in printed
     assert f"power {res.power:.3f} (95% Monte Carlo CI {res.power_conf_low:.3f} to " in printed
     assert "(40 vs 40 randomized)" in printed and "60 simulated trials, seed 5" in printed
     table = pd.read_csv(out)
@@ -429,13 +431,15 @@ def test_power_options_reach_the_simulation(capsys: pytest.CaptureFixture[str]) 
                 dropout={"immediate": 0.1, "delayed": 0.1})  # fmt: skip
     printed = capsys.readouterr().out
     assert f"power {res.power:.3f} (90% Monte Carlo CI" in printed
-    assert f"true difference {res.true_effect:.3f}" in printed
+    assert f"true difference simulated {res.true_effect:.3f} points" in printed
 
 
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--effect", "big"], "--effect must be VALUE or CONSTRUCT=VALUE"),
+        (["--effect", "big"], "--effect must be POINTS or CONSTRUCT=VALUE"),
+        (["--effect", "-0.3", "--effect", "pfi_pf=0.2"], "cannot be combined"),
+        (["--effect", "-0.3", "--standardized-effect", "0.4"], "not both"),
         (["--effect", "nope=0.2"], "`effects key` must be one of"),
         (["--outcome", "mbi_ee"], "`outcome` must be one of"),
         (["--analysis", "glmm"], "`analysis` must be one of"),

@@ -11,8 +11,15 @@ Commands
 ``analyze CONFIG [--out DIR]``
     The same pipeline on any analysis plan (:mod:`coaching_trials.pipeline` documents the
     TOML schema).
-``power [--n-per-arm N] [--effect [CONSTRUCT=]VALUE] [--n-sims N] [--seed S] ...``
-    Power of the randomized comparison by simulation, with its Monte Carlo interval.
+``init [DATAFILE] [--participants FILE] [--out plan.toml]``
+    Write a commented starter plan for ``analyze``, guessing the id, arm, wave and instrument
+    columns from the file and saying what it guessed.
+``power [--n-per-arm N] [--effect POINTS | --standardized-effect D] [--n-sims N] ...``
+    Power of the randomized comparison by simulation, with its Monte Carlo interval; the
+    effect is the true difference in the outcome's own points (or in baseline SDs).
+``power-grid PLAN.toml --out DIR [--workers N | --scheduler ADDRESS]``
+    Power over a grid of designs (n per arm x effect x dropout x ICC x analysis): the table,
+    the power curve and a manifest; ``--example`` prints a plan to start from.
 ``instruments``
     List the shipped instruments.
 ``score FILE --instrument ID [--instrument ID ...] [--metric M] --out FILE``
@@ -47,8 +54,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,7 +63,20 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from coaching_trials.pipeline import AnalysisRun
 
-__all__ = ["COMMANDS", "Command", "build_parser", "main"]
+from coaching_trials._cli_common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    Command,
+    CommandError,
+    _check_out_dir,
+    _format_table,
+    _write_table,
+)
+from coaching_trials._cli_planning import PLANNING_COMMANDS
+
+__all__ = ["COMMANDS", "EXIT_ERROR", "EXIT_OK", "EXIT_PROBLEMS", "Command", "CommandError",
+           "build_parser", "main"]  # fmt: skip
 
 DEMO_CONFIG = "demo.toml"  # shipped in coaching_trials/configs/
 DEMO_N_BOOT = 500
@@ -76,16 +95,6 @@ ROW_NOTE = (
 )
 
 
-class CommandError(Exception):
-    """A user error the CLI reports on stderr with exit code 2 (no traceback)."""
-
-
-#: Exit codes: 0 success; 1 `validate` found problems in the data; 2 a refusal (bad input,
-#: options, config or output folder), reported on stderr without a traceback (``--debug``
-#: shows it).
-EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
-
-
 def _names_rows(problems: pd.DataFrame) -> bool:
     """True when any problem of a failure-cases / problems table lists row labels."""
     if "rows" not in problems.columns:
@@ -93,32 +102,9 @@ def _names_rows(problems: pd.DataFrame) -> bool:
     return any(len(rows) > 0 for rows in problems["rows"] if isinstance(rows, (list, tuple)))
 
 
-@dataclass(frozen=True)
-class Command:
-    """One subcommand: its name, help line, argument setup and the function that runs it."""
-
-    name: str
-    help: str
-    add_arguments: Callable[[argparse.ArgumentParser], None]
-    run: Callable[[argparse.Namespace], int]
-
-
 # --------------------------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------------------------
-
-
-def _check_out_dir(out: str) -> None:
-    """``--out`` must name a folder (new or existing), not a file."""
-    if Path(out).exists() and not Path(out).is_dir():
-        raise CommandError(f"--out {out}: is a file; expected a folder for the results.")
-
-
-def _write_table(frame: pd.DataFrame, path: Path) -> None:
-    """Write a table deterministically; the format follows the extension (default CSV)."""
-    from coaching_trials.pipeline import write_table
-
-    write_table(frame, path)
 
 
 def _reader_arguments(parser: argparse.ArgumentParser) -> None:
@@ -250,22 +236,6 @@ def _score_all(
             options["metric"] = metric
         scored = score(scored, instrument, **options)  # type: ignore[arg-type]
     return scored
-
-
-def _score_columns(instruments: Sequence[str]) -> list[str]:
-    from coaching_trials.instruments.registry import get_instrument
-
-    columns: list[str] = []
-    for instrument in instruments:
-        columns.extend(get_instrument(instrument).subscale_columns().values())
-    return columns
-
-
-def _format_table(frame: pd.DataFrame) -> str:
-    import pandas as pd
-
-    with pd.option_context("display.width", 200, "display.max_columns", 50):
-        return frame.to_string(index=False)
 
 
 def summarize_scores(
@@ -450,168 +420,6 @@ def _analyze(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------------------------
-# power
-# --------------------------------------------------------------------------------------------
-
-POWER_N_SIMS = 1000
-POWER_SEED = 1
-
-
-def _power_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--n-per-arm", type=int, default=None, metavar="N", help="participants in each arm"
-    )
-    parser.add_argument(
-        "--n-immediate", type=int, default=None, metavar="N", help="immediate arm (default 67)"
-    )
-    parser.add_argument(
-        "--n-delayed", type=int, default=None, metavar="N", help="delayed arm (default 71)"
-    )
-    parser.add_argument(
-        "--outcome", default="pfi_burnout", help="scored outcome (default: pfi_burnout)"
-    )
-    parser.add_argument("--wave", default="month3", help="wave compared (default: month3)")
-    parser.add_argument(
-        "--analysis",
-        default="ancova",
-        help="ancova (default), change or difference",
-    )
-    parser.add_argument(
-        "--effect",
-        action="append",
-        default=None,
-        metavar="[CONSTRUCT=]VALUE",
-        help="coaching effect on the latent item metric; a bare number applies to the "
-        "construct(s) behind --outcome (e.g. --effect -0.3), CONSTRUCT=VALUE to one construct "
-        "(pfi_pf, pfi_we, pfi_id, svs, uwes, qol, iwpr); repeatable. Default: the effects "
-        "that roughly reproduce Kiser et al. 2024",
-    )
-    parser.add_argument(
-        "--dropout",
-        type=float,
-        default=None,
-        metavar="P",
-        help="probability of leaving before each follow-up wave, both arms "
-        "(default: 0.06 immediate, 0.12 delayed)",
-    )
-    parser.add_argument(
-        "--n-sims",
-        type=int,
-        default=POWER_N_SIMS,
-        metavar="N",
-        help=f"simulated trials (default: {POWER_N_SIMS})",
-    )
-    parser.add_argument("--conf-level", type=float, default=0.95, help="default 0.95")
-    parser.add_argument(
-        "--alternative", default="two-sided", help="two-sided (default), less or greater"
-    )
-    parser.add_argument(
-        "--seed", type=int, default=POWER_SEED, help=f"random seed (default: {POWER_SEED})"
-    )
-    parser.add_argument(
-        "--out", default=None, metavar="FILE", help="also write the result table (.csv)"
-    )
-
-
-def _outcome_constructs(outcome: str) -> list[str]:
-    """The simulator's constructs whose items make up ``outcome`` (e.g. burnout: WE and ID)."""
-    from coaching_trials.instruments.registry import get_instrument, list_instruments
-    from coaching_trials.simulate.trial import _CONSTRUCTS
-
-    for iid in list_instruments()["id"]:
-        inst = get_instrument(iid)
-        for sub_id, column in inst.subscale_columns().items():
-            if column == outcome:
-                items = set(inst.subscales[sub_id].items)
-                return [c for c, spec in _CONSTRUCTS.items() if items & set(spec.items)]
-    return []
-
-
-def _parse_effects(values: Sequence[str] | None, outcome: str) -> dict[str, float] | None:
-    if not values:
-        return None
-    effects: dict[str, float] = {}
-    for text in values:
-        key, sep, number = text.rpartition("=")
-        try:
-            value = float(number)
-        except ValueError:
-            raise CommandError(
-                f"--effect must be VALUE or CONSTRUCT=VALUE with a number; got {text!r}."
-            ) from None
-        if sep:
-            effects[key.strip()] = value
-            continue
-        constructs = _outcome_constructs(outcome)
-        if not constructs:
-            raise CommandError(
-                f"--effect {text}: no simulated construct behind outcome {outcome!r}; use "
-                "CONSTRUCT=VALUE."
-            )
-        effects.update(dict.fromkeys(constructs, value))
-    return effects
-
-
-def _power(args: argparse.Namespace) -> int:
-    from coaching_trials.pipeline import check_table_path
-    from coaching_trials.simulate.power import power
-
-    if args.out is not None:
-        check_table_path(args.out)
-    for flag, value in (
-        ("--n-per-arm", args.n_per_arm),
-        ("--n-immediate", args.n_immediate),
-        ("--n-delayed", args.n_delayed),
-    ):
-        if value is not None and value < 1:
-            raise CommandError(f"{flag} must be a positive integer; got {value}.")
-    if args.dropout is not None and not 0 <= args.dropout < 1:
-        raise CommandError(f"--dropout must be a probability in [0, 1); got {args.dropout:g}.")
-    n_imm = args.n_immediate if args.n_immediate is not None else args.n_per_arm
-    n_dly = args.n_delayed if args.n_delayed is not None else args.n_per_arm
-    kwargs = {"n_immediate": n_imm, "n_delayed": n_dly}
-    kwargs = {k: v for k, v in kwargs.items() if v is not None}
-    effects = _parse_effects(args.effect, args.outcome)
-    dropout = None
-    if args.dropout is not None:
-        dropout = {"immediate": args.dropout, "delayed": args.dropout}
-    res = power(
-        **kwargs,
-        outcome=args.outcome,
-        wave=args.wave,
-        analysis=args.analysis,
-        n_sims=args.n_sims,
-        conf_level=args.conf_level,
-        alternative=args.alternative,
-        effects=effects,
-        dropout=dropout,
-        seed=args.seed,
-    )
-    level = int(round(100 * res.conf_level)) if res.conf_level * 100 % 1 == 0 else res.conf_level
-    print(
-        f"Simulated power: {res.analysis} of {res.outcome} at {res.wave}, immediate vs delayed "
-        f"({res.n_immediate} vs {res.n_delayed} randomized), {res.alternative} test at "
-        f"alpha = {1 - res.conf_level:.3g}, {res.n_sims} simulated trials, seed {res.seed}"
-    )
-    if effects:
-        shown = ", ".join(f"{k} = {v:g}" for k, v in effects.items())
-        print(f"  coaching effects (latent item metric): {shown}")
-    print(
-        f"  power {res.power:.3f} ({level}% Monte Carlo CI {res.power_conf_low:.3f} to "
-        f"{res.power_conf_high:.3f})"
-    )
-    print(
-        f"  true difference {res.true_effect:.3f}; mean estimate {res.mean_estimate:.3f} "
-        f"(bias {res.bias:+.3f}); empirical SE {res.empirical_se:.3f}, mean model SE "
-        f"{res.mean_std_error:.3f}; CI coverage {res.coverage:.3f}; failed fits {res.n_failed}"
-    )
-    if args.out is not None:
-        _write_table(res.to_frame(), Path(args.out))
-        print(f"Wrote {args.out}")
-    return 0
-
-
-# --------------------------------------------------------------------------------------------
 # instruments
 # --------------------------------------------------------------------------------------------
 
@@ -770,9 +578,7 @@ COMMANDS: tuple[Command, ...] = (
         _analyze_arguments,
         _analyze,
     ),
-    Command(
-        "power", "power of a delayed-intervention trial by simulation", _power_arguments, _power
-    ),
+    *PLANNING_COMMANDS,
     Command("instruments", "list the shipped instruments", _instruments_arguments, _instruments),
     Command("score", "score a survey export", _score_arguments, _score),
     Command("validate", "check a long responses file", _validate_arguments, _validate),
