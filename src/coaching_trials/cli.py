@@ -241,17 +241,8 @@ def _score_all(
 def summarize_scores(
     scores: pd.DataFrame, outcomes: Sequence[str], *, by: Sequence[str] = ("wave", "arm")
 ) -> pd.DataFrame:
-    """n, mean and SD of each outcome per group (``coaching_trials.pipeline.summarize_scores``).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> df = pd.DataFrame({"wave": ["b", "b", "b"], "arm": ["x", "x", "y"], "s": [1.0, 3.0, 2.0]})
-    >>> summarize_scores(df, ["s"])
-      outcome wave arm  n  mean       sd
-    0       s    b   x  2   2.0  1.414214
-    1       s    b   y  1   2.0       NaN
-    """
+    """n, mean and SD of each outcome per group: :func:`coaching_trials.pipeline.summarize_scores`
+    (imported when called, so that the command line starts quickly)."""
     from coaching_trials.pipeline import summarize_scores as _summarize
 
     return _summarize(scores, outcomes, by=by)
