@@ -54,6 +54,130 @@ def _is_import_id_row(row: pd.Series) -> bool:
     return bool(row.astype("string").str.lstrip().str.startswith('{"ImportId"').fillna(False).any())
 
 
+def _header_rows(
+    raw: pd.DataFrame, path: Path
+) -> tuple[pd.DataFrame, int, dict[str, str], list[dict[str, Any]]]:
+    """Recognise the extra header rows: (frame, how many, import ids, audit of a legacy file)."""
+    columns = [str(c) for c in raw.columns]
+    legacy_audit: list[dict[str, Any]] = []
+    import_ids: dict[str, str] = {}
+    if len(raw) >= 2 and _is_import_id_row(raw.iloc[1]):
+        n_header = 2
+        for col, cell in zip(columns, raw.iloc[1].tolist(), strict=True):
+            try:
+                import_ids[col] = str(json.loads(cell).get("ImportId", ""))
+            except (ValueError, AttributeError):
+                import_ids[col] = str(cell)
+    elif len(raw) >= 1 and _is_question_row(columns, raw.iloc[0]):
+        n_header = 1
+        renamed = {c: _LEGACY_NAMES[c] for c in columns if c in _LEGACY_NAMES}
+        renamed = {c: n for c, n in renamed.items() if n not in columns}
+        raw = raw.rename(columns=renamed)
+        columns = [str(c) for c in raw.columns]
+        legacy_audit.append(
+            _audit_record(
+                "read_qualtrics",
+                "format detected: legacy Qualtrics export",
+                0,
+                "two header rows (names, question text), no ImportId row"
+                + (
+                    "; columns renamed " + ", ".join(f"{a} -> {b}" for a, b in renamed.items())
+                    if renamed
+                    else ""
+                ),
+            )
+        )
+    else:
+        raise FileFormatError(
+            f"{str(path)!r} does not look like a Qualtrics CSV export: below the column names "
+            'it should have the question-text row and then the {"ImportId": ...} row (or, in '
+            "a legacy export, the question-text row alone, e.g. 'Response Type' under Status). "
+            "Use `read_survey` for an ordinary CSV."
+        )
+    return raw, n_header, import_ids, legacy_audit
+
+
+def _drop_responses(
+    frame: pd.DataFrame,
+    line: pd.Series,
+    drop_previews: bool,
+    drop_spam: bool,
+    audit: list[dict[str, Any]],
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Remove preview, test and spam responses, each reason counted in ``audit``."""
+    status = (
+        frame["Status"].astype("string").str.strip().str.lower()
+        if "Status" in frame.columns
+        else pd.Series(pd.NA, index=frame.index, dtype="string")
+    )
+    status = status.str.replace(r"\.0$", "", regex=True)
+    channel = (
+        frame["DistributionChannel"].astype("string").str.strip().str.lower()
+        if "DistributionChannel" in frame.columns
+        else pd.Series(pd.NA, index=frame.index, dtype="string")
+    )
+    preview = (status.isin(list(_PREVIEW_STATUS)) | (channel == "preview")).fillna(False)
+    test = (status.isin(list(_TEST_STATUS)) | (channel == "test")).fillna(False) & ~preview
+    spam = status.isin(list(_SPAM_STATUS)).fillna(False) & ~preview & ~test
+    if not drop_previews:
+        preview = preview & False
+        test = test & False
+    if not drop_spam:
+        spam = spam & False
+    for reason, mask in (("survey preview", preview), ("survey test", test), ("spam", spam)):
+        if mask.any():
+            ids = frame.loc[mask, "ResponseId"] if "ResponseId" in frame else []
+            audit.append(
+                _audit_record(
+                    "read_qualtrics",
+                    reason,
+                    int(mask.sum()),
+                    f"ResponseId {format_values(list(ids))}" if len(ids) else "",
+                )
+            )
+    frame = frame.loc[~(preview | test | spam)]
+    line = line.loc[frame.index]
+    frame = frame.reset_index(drop=True)
+    line = line.reset_index(drop=True)
+
+    return frame, line
+
+
+def _refuse_blank_ids(
+    frame: pd.DataFrame, line: pd.Series, path: Path, subject_from: str, n_header: int
+) -> None:
+    """A kept response without a participant id cannot be linked: one error naming them."""
+    blank = frame[subject_from].isna() | (frame[subject_from].astype("string").str.strip() == "")
+    blank = blank.fillna(True).to_numpy(dtype=bool)
+    if blank.any():
+        responses = (
+            frame.loc[blank, "ResponseId"].astype("string").tolist()
+            if "ResponseId" in frame.columns
+            else []
+        )
+        lines = line[blank].tolist()
+        failure = pd.DataFrame(
+            {
+                "check": ["blank_id"],
+                "column": [subject_from],
+                "rows": [lines[:20]],
+                "values": [responses[:20]],
+                "expected": ["a participant id"],
+                "n": [int(blank.sum())],
+            }
+        )
+        raise FileFormatError(
+            f"{str(path)!r}: {int(blank.sum())} response(s) have a blank {subject_from} "
+            f"(the participant id): response(s) {format_values(lines, limit=10)} "
+            f"(counted from 1 below the {n_header + 1} header rows, previews included)"
+            + (f" (ResponseId {format_values(responses, limit=10)})" if responses else "")
+            + ". Fill in the id (the contact list's external data reference), remove the "
+            "response from the export, or pass subject_from='ResponseId' for an anonymous "
+            "survey.",
+            failure,
+        )
+
+
 def read_qualtrics(
     path: str | os.PathLike[str],
     *,
@@ -160,42 +284,8 @@ def read_qualtrics(
             f"{str(path)!r} cannot be decoded as {encoding!r} ({exc.reason} at byte "
             f"{exc.start}); pass encoding= (e.g. encoding='cp1252')."
         ) from exc
+    raw, n_header, import_ids, legacy_audit = _header_rows(raw, path)
     columns = [str(c) for c in raw.columns]
-    legacy_audit: list[dict[str, Any]] = []
-    import_ids: dict[str, str] = {}
-    if len(raw) >= 2 and _is_import_id_row(raw.iloc[1]):
-        n_header = 2
-        for col, cell in zip(columns, raw.iloc[1].tolist(), strict=True):
-            try:
-                import_ids[col] = str(json.loads(cell).get("ImportId", ""))
-            except (ValueError, AttributeError):
-                import_ids[col] = str(cell)
-    elif len(raw) >= 1 and _is_question_row(columns, raw.iloc[0]):
-        n_header = 1
-        renamed = {c: _LEGACY_NAMES[c] for c in columns if c in _LEGACY_NAMES}
-        renamed = {c: n for c, n in renamed.items() if n not in columns}
-        raw = raw.rename(columns=renamed)
-        columns = [str(c) for c in raw.columns]
-        legacy_audit.append(
-            _audit_record(
-                "read_qualtrics",
-                "format detected: legacy Qualtrics export",
-                0,
-                "two header rows (names, question text), no ImportId row"
-                + (
-                    "; columns renamed " + ", ".join(f"{a} -> {b}" for a, b in renamed.items())
-                    if renamed
-                    else ""
-                ),
-            )
-        )
-    else:
-        raise FileFormatError(
-            f"{str(path)!r} does not look like a Qualtrics CSV export: below the column names "
-            'it should have the question-text row and then the {"ImportId": ...} row (or, in '
-            "a legacy export, the question-text row alone, e.g. 'Response Type' under Status). "
-            "Use `read_survey` for an ordinary CSV."
-        )
     question_text = dict(zip(columns, raw.iloc[0].tolist(), strict=True))
     body = raw.iloc[n_header:].reset_index(drop=True).astype("str")
     if subject_from not in body.columns:
@@ -232,73 +322,9 @@ def read_qualtrics(
     # question text holds a line break)
     line = pd.Series(frame.index.to_numpy() + 1, index=frame.index)
     if drop_previews or drop_spam:
-        status = (
-            frame["Status"].astype("string").str.strip().str.lower()
-            if "Status" in frame.columns
-            else pd.Series(pd.NA, index=frame.index, dtype="string")
-        )
-        status = status.str.replace(r"\.0$", "", regex=True)
-        channel = (
-            frame["DistributionChannel"].astype("string").str.strip().str.lower()
-            if "DistributionChannel" in frame.columns
-            else pd.Series(pd.NA, index=frame.index, dtype="string")
-        )
-        preview = (status.isin(list(_PREVIEW_STATUS)) | (channel == "preview")).fillna(False)
-        test = (status.isin(list(_TEST_STATUS)) | (channel == "test")).fillna(False) & ~preview
-        spam = status.isin(list(_SPAM_STATUS)).fillna(False) & ~preview & ~test
-        if not drop_previews:
-            preview = preview & False
-            test = test & False
-        if not drop_spam:
-            spam = spam & False
-        for reason, mask in (("survey preview", preview), ("survey test", test), ("spam", spam)):
-            if mask.any():
-                ids = frame.loc[mask, "ResponseId"] if "ResponseId" in frame else []
-                audit.append(
-                    _audit_record(
-                        "read_qualtrics",
-                        reason,
-                        int(mask.sum()),
-                        f"ResponseId {format_values(list(ids))}" if len(ids) else "",
-                    )
-                )
-        frame = frame.loc[~(preview | test | spam)]
-        line = line.loc[frame.index]
-        frame = frame.reset_index(drop=True)
-        line = line.reset_index(drop=True)
-
+        frame, line = _drop_responses(frame, line, drop_previews, drop_spam, audit)
     if subject_from != "ResponseId":
-        blank = frame[subject_from].isna() | (
-            frame[subject_from].astype("string").str.strip() == ""
-        )
-        blank = blank.fillna(True).to_numpy(dtype=bool)
-        if blank.any():
-            responses = (
-                frame.loc[blank, "ResponseId"].astype("string").tolist()
-                if "ResponseId" in frame.columns
-                else []
-            )
-            lines = line[blank].tolist()
-            failure = pd.DataFrame(
-                {
-                    "check": ["blank_id"],
-                    "column": [subject_from],
-                    "rows": [lines[:20]],
-                    "values": [responses[:20]],
-                    "expected": ["a participant id"],
-                    "n": [int(blank.sum())],
-                }
-            )
-            raise FileFormatError(
-                f"{str(path)!r}: {int(blank.sum())} response(s) have a blank {subject_from} "
-                f"(the participant id): response(s) {format_values(lines, limit=10)} "
-                f"(counted from 1 below the {n_header + 1} header rows, previews included)"
-                + (f" (ResponseId {format_values(responses, limit=10)})" if responses else "")
-                + ". Fill in the id (the contact list's external data reference), remove the "
-                "response from the export, or pass subject_from='ResponseId' for an anonymous "
-                "survey.",
-                failure,
-            )
+        _refuse_blank_ids(frame, line, path, subject_from, n_header)
 
     ids = frame[subject_from].astype("string")
     rename = {"ResponseId": "response_id"} if "ResponseId" in frame.columns else {}
