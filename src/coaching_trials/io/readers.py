@@ -27,5 +27,12 @@ from __future__ import annotations
 from coaching_trials.io._qualtrics import read_qualtrics
 from coaching_trials.io._read_survey import SUPPORTED_FORMATS, read_survey
 from coaching_trials.io._redcap import read_redcap
+from coaching_trials.io._redcap_dictionary import read_redcap_dictionary
 
-__all__ = ["SUPPORTED_FORMATS", "read_qualtrics", "read_redcap", "read_survey"]
+__all__ = [
+    "SUPPORTED_FORMATS",
+    "read_qualtrics",
+    "read_redcap",
+    "read_redcap_dictionary",
+    "read_survey",
+]
