@@ -18,6 +18,7 @@ import pandas as pd
 
 from coaching_trials._errors import ProblemLog, format_values
 from coaching_trials._results import FrameCopies
+from coaching_trials._vocab import renamed
 from coaching_trials.instruments.items import item_columns, item_name_hint
 from coaching_trials.io.missing import convert_numbers, convert_text
 from coaching_trials.io.missing import missing_codes as build_missing_codes
@@ -357,8 +358,9 @@ def _resolve_instrument(instrument: Any) -> _InstrumentLike:
     )
 
 
+@renamed(df="data")
 def validate_responses(
-    df: pd.DataFrame,
+    data: pd.DataFrame,
     *,
     subject: str | None = "participant_id",
     arm: str | None = "arm",
@@ -387,7 +389,7 @@ def validate_responses(
 
     Parameters
     ----------
-    df : pandas.DataFrame
+    data : pandas.DataFrame
         Long responses: one row per participant x wave.
     subject, arm, wave : str or None
         Column names; ``None`` skips the checks that need that column (e.g. ``wave=None``
@@ -421,7 +423,7 @@ def validate_responses(
         When ``raise_on_error`` is True and any problem is found; its ``failure_cases`` table
         lists every problem (check, column, rows, values, expected, n).
     TypeError
-        If ``df`` is not a DataFrame.
+        If ``data`` is not a DataFrame.
 
     Notes
     -----
@@ -432,19 +434,19 @@ def validate_responses(
     Examples
     --------
     >>> import pandas as pd
-    >>> df = pd.DataFrame({
+    >>> data = pd.DataFrame({
     ...     "participant_id": ["P001", "P001", "P002", "P002"],
     ...     "arm": ["immediate", "immediate", "delayed", "control"],
     ...     "wave": ["baseline", "month6", "baseline", "baseline"],
     ... })
-    >>> report = validate_responses(df, arms=("immediate", "delayed"), raise_on_error=False)
+    >>> report = validate_responses(data, arms=("immediate", "delayed"), raise_on_error=False)
     >>> report.ok
     False
     >>> report.problems["check"].tolist()
     ['unknown_arm', 'duplicate_rows', 'subject_in_several_arms']
     """
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"`df` must be a pandas DataFrame; got {type(df).__name__}.")
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"`data` must be a pandas DataFrame; got {type(data).__name__}.")
     if isinstance(instruments, str):
         instruments = (instruments,)
     if isinstance(required, str):
@@ -454,32 +456,32 @@ def validate_responses(
     log = ProblemLog("responses")
     keys = [c for c in (subject, wave) if c is not None]
     key_cols = [c for c in (subject, arm, wave) if c is not None]
-    check_required_columns(df, [*key_cols, *required], log)
-    check_missing_values(df, key_cols, log)
-    if arms is not None and _present(df, arm):
-        check_known_levels(df, arm, arms, log, what="arm")
-    if waves is not None and _present(df, wave):
-        check_known_levels(df, wave, waves, log, what="wave")
-    if all(k in df.columns for k in keys):
-        check_duplicates(df, keys, log)
-    if _present(df, subject) and _present(df, arm):
-        check_one_arm_per_subject(df, subject, arm, log)
-    if arms is not None and _present(df, arm):
-        check_empty_levels(df, arm, arms, log, what="arm")
-    if waves is not None and _present(df, wave):
-        check_empty_levels(df, wave, waves, log, what="wave")
+    check_required_columns(data, [*key_cols, *required], log)
+    check_missing_values(data, key_cols, log)
+    if arms is not None and _present(data, arm):
+        check_known_levels(data, arm, arms, log, what="arm")
+    if waves is not None and _present(data, wave):
+        check_known_levels(data, wave, waves, log, what="wave")
+    if all(k in data.columns for k in keys):
+        check_duplicates(data, keys, log)
+    if _present(data, subject) and _present(data, arm):
+        check_one_arm_per_subject(data, subject, arm, log)
+    if arms is not None and _present(data, arm):
+        check_empty_levels(data, arm, arms, log, what="arm")
+    if waves is not None and _present(data, wave):
+        check_empty_levels(data, wave, waves, log, what="wave")
     patterns = _item_patterns(items, resolved)
     for instrument in resolved:
-        frame = df
+        frame = data
         if instrument.id in patterns:
             mapping = item_columns(
-                list(df.columns), list(instrument.items), patterns[instrument.id], log
+                list(data.columns), list(instrument.items), patterns[instrument.id], log
             )
-            frame = df.rename(columns=mapping)
+            frame = data.rename(columns=mapping)
         check_instrument_items(frame, instrument, log, missing_codes=missing_codes)
 
     problems = log.to_frame()
-    report = ValidationReport(ok=not log, problems=problems, n_rows=len(df), context="responses")
+    report = ValidationReport(ok=not log, problems=problems, n_rows=len(data), context="responses")
     if raise_on_error:
         log.raise_if_any()
     return report
