@@ -301,12 +301,18 @@ def test_to_long_drop_empty_must_be_boolean(wide):
 def test_old_keyword_names_still_work_with_a_future_warning():
     """Issue 10: wide/long -> data, id_col -> subject, wave_col -> wave (old names warned)."""
     wide = pd.DataFrame({"pid": ["a", "b"], "x__t0": [1, 2], "x__t1": [3, 4]})
-    with pytest.warns(FutureWarning, match=r"to_long\(id_col=\.\.\.\) is now to_long\(subject"):
+    with pytest.warns(FutureWarning) as caught:
         old = to_long(wide=wide, id_col="pid", waves=("t0", "t1"), wave_col="time")
+    assert sorted(str(w.message).split(")")[0] for w in caught) == [
+        "to_long(id_col=...",
+        "to_long(wave_col=...",
+        "to_long(wide=...",
+    ]
     new = to_long(wide, subject="pid", waves=("t0", "t1"), wave="time")
     pd.testing.assert_frame_equal(old, new)
-    with pytest.warns(FutureWarning, match=r"to_wide\(long=\.\.\.\) is now to_wide\(data"):
+    with pytest.warns(FutureWarning) as caught:
         back = to_wide(long=new, id_col="pid", wave_col="time")
+    assert "to_wide(long=...) is now to_wide(data=...)" in {str(w.message)[:42] for w in caught}
     pd.testing.assert_frame_equal(back, to_wide(new, subject="pid", wave="time"))
     with pytest.raises(TypeError, match="got both"):
         to_wide(data=new, long=new)

@@ -45,19 +45,28 @@ def _check_ids(frame: pd.DataFrame, subject: str, context: str) -> None:
         )
 
 
+def _flag_missing(
+    log: ProblemLog, check: str, data: pd.DataFrame, col: str, what: str, expected: str
+) -> None:
+    """One problem naming the rows where ``col`` is missing (nothing when none is)."""
+    miss = data[col].isna()
+    if miss.any():
+        noun = "id" if what == "an id" else "value"
+        log.add(
+            check,
+            f"column {col!r}: {int(miss.sum())} row(s) with a missing {noun} at rows "
+            f"{format_values(data.index[miss])}; expected {what} on every row.",
+            column=col,
+            rows=data.index[miss],
+            expected=expected,
+        )
+
+
 def _check_wide_ids(data: pd.DataFrame, subject: str, log: ProblemLog) -> None:
     """One row per participant: ids present and unique (problems added to ``log``)."""
     ids = data[subject]
     missing = ids.isna()
-    if missing.any():
-        log.add(
-            "missing_id",
-            f"column {subject!r}: {int(missing.sum())} row(s) with a missing id at rows "
-            f"{format_values(data.index[missing])}; expected an id on every row.",
-            column=subject,
-            rows=data.index[missing],
-            expected="non-missing id",
-        )
+    _flag_missing(log, "missing_id", data, subject, "an id", "non-missing id")
     dup = ids.duplicated(keep=False) & ~missing
     if dup.any():
         log.add(
@@ -342,16 +351,7 @@ def to_wide(
     log = ProblemLog("long responses")
     keys = data[[subject, wave]]
     for col in (subject, wave):
-        miss = keys[col].isna()
-        if miss.any():
-            log.add(
-                "missing_key",
-                f"column {col!r}: {int(miss.sum())} row(s) with a missing value at rows "
-                f"{format_values(data.index[miss])}; expected a value on every row.",
-                column=col,
-                rows=data.index[miss],
-                expected="non-missing",
-            )
+        _flag_missing(log, "missing_key", data, col, "a value", "non-missing")
     complete = keys.notna().all(axis=1)
     dup = keys.duplicated(keep=False) & complete
     if dup.any():

@@ -198,6 +198,34 @@ def check_one_arm_per_subject(df: pd.DataFrame, subject: str, arm: str, log: Pro
     )
 
 
+def _flag_cells(
+    log: ProblemLog,
+    check: str,
+    instrument: _InstrumentLike,
+    col: str,
+    raw: pd.Series,
+    mask: pd.Series,
+    what: str,
+    expected_text: str,
+    expected: str,
+) -> None:
+    """Add one problem for the item cells under ``mask`` (nothing when none is); ``<bad>`` in
+    ``what`` stands for the offending values."""
+    if not mask.any():
+        return
+    bad = pd.unique(raw[mask])
+    log.add(
+        check,
+        f"column {col!r} (instrument {instrument.id!r}): {int(mask.sum())} row(s) with "
+        f"{what.replace('<bad>', format_values(bad))} at rows {_rows(raw.index[mask])}; expected "
+        f"{expected_text}.",
+        column=col,
+        rows=raw.index[mask],
+        values=bad,
+        expected=expected,
+    )
+
+
 def check_instrument_items(
     df: pd.DataFrame,
     instrument: _InstrumentLike,
@@ -249,46 +277,26 @@ def check_instrument_items(
             else:
                 numbers = pd.to_numeric(conv.values.str.strip(), errors="coerce").astype("float64")
                 non_numeric = pd.Series(conv.bad, index=raw.index)
-                bad = pd.unique(raw[non_numeric])
-                log.add(
-                    "non_numeric",
-                    f"column {col!r} (instrument {instrument.id!r}): {int(non_numeric.sum())} "
-                    f"row(s) with non-numeric text {format_values(bad)} at rows "
-                    f"{_rows(df.index[non_numeric])}; expected numbers {lo:g} to {hi:g} "
-                    f"or missing (if {str(bad[0]).strip()!r} means missing, declare it: "
-                    f"missing_codes={{{str(bad[0]).strip()!r}: 'not applicable'}}).",
-                    column=col,
-                    rows=df.index[non_numeric],
-                    values=bad,
-                    expected=f"numbers {lo:g}..{hi:g}",
-                )
+                token = str(pd.unique(raw[non_numeric])[0]).strip()
+                _flag_cells(
+                    log, "non_numeric", instrument, col, raw, non_numeric,
+                    "non-numeric text <bad>",
+                    f"numbers {lo:g} to {hi:g} or missing (if {token!r} means missing, declare "
+                    f"it: missing_codes={{{token!r}: 'not applicable'}})",
+                    f"numbers {lo:g}..{hi:g}",
+                )  # fmt: skip
         if getattr(instrument, "integer_responses", False):
             fractional = numbers.notna() & (numbers % 1 != 0)
-            if fractional.any():
-                bad = pd.unique(raw[fractional])
-                log.add(
-                    "non_integer",
-                    f"column {col!r} (instrument {instrument.id!r}): {int(fractional.sum())} "
-                    f"row(s) with non-integer values {format_values(bad)} at rows "
-                    f"{_rows(df.index[fractional])}; expected whole-number responses.",
-                    column=col,
-                    rows=df.index[fractional],
-                    values=bad,
-                    expected="whole numbers",
-                )
+            _flag_cells(
+                log, "non_integer", instrument, col, raw, fractional, "non-integer values <bad>",
+                "whole-number responses", "whole numbers",
+            )  # fmt: skip
         out = numbers.notna() & ((numbers < lo) | (numbers > hi))
-        if out.any():
-            bad = pd.unique(raw[out])
-            log.add(
-                "out_of_range",
-                f"column {col!r} (instrument {instrument.id!r}): {int(out.sum())} row(s) with "
-                f"values {format_values(bad)} outside {lo:g} to {hi:g} at rows "
-                f"{_rows(df.index[out])}; expected {lo:g} <= value <= {hi:g}.",
-                column=col,
-                rows=df.index[out],
-                values=bad,
-                expected=f"{lo:g}..{hi:g}",
-            )
+        between = f"{lo:g} <= value <= {hi:g}"
+        _flag_cells(
+            log, "out_of_range", instrument, col, raw, out,
+            f"values <bad> outside {lo:g} to {hi:g}", between, f"{lo:g}..{hi:g}",
+        )  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
