@@ -339,10 +339,11 @@ def labels_to_codes(
             mapped = cells.str.lower().map(table)
             shown = "Checked/Unchecked" if labelled else "1/0"
         else:
-            table = {label: code for code, label in t.field.choices.items()} if labelled else {
-                code: code for code in t.field.choices
-            }  # fmt: skip
-            mapped = cells.map(lambda v, tb=table: tb.get(_squash(v)) if isinstance(v, str) else v)
+            if labelled:
+                table = {label: code for code, label in t.field.choices.items()}
+            else:
+                table = {code: code for code in t.field.choices}
+            mapped = cells.str.replace(r"\s+", " ", regex=True).map(table)
             shown = t.field.choices_text()
         missing_label = cells.map(by_reason) if labelled and not t.checkbox else None
         keep = cells.isna() | (cells == "") | cells.isin(_missing_tokens(codes))
