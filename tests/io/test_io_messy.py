@@ -24,10 +24,18 @@ CASES = tomllib.loads((MESSY / "manifest.toml").read_text(encoding="utf-8"))["ca
 READERS = {"survey": read_survey, "redcap": read_redcap, "qualtrics": read_qualtrics}
 
 
+def _kwargs(case: dict) -> dict:
+    """The reader's keyword arguments; a REDCap data dictionary is a file of the corpus."""
+    kwargs = dict(case.get("kwargs", {}))
+    if "dictionary" in kwargs:
+        kwargs["dictionary"] = MESSY / kwargs["dictionary"]
+    return kwargs
+
+
 def _run(case: dict) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """(frame read, frame after the step); the step may raise."""
     reader = READERS[case.get("reader", "survey")]
-    frame = reader(MESSY / case["file"], **case.get("kwargs", {}))
+    frame = reader(MESSY / case["file"], **_kwargs(case))
     step = case.get("step", "read")
     kwargs = {k: (v or None) for k, v in case.get("step_kwargs", {}).items()}
     if step == "read":
@@ -60,7 +68,8 @@ def test_manifest_covers_the_corpus():
     assert len(CASES) >= 60
     assert len({c["file"] for c in CASES}) >= 50
     files = {p.name for p in MESSY.iterdir() if p.suffix not in (".py", ".toml")}
-    assert files <= {c["file"] for c in CASES} | {c.get("other") for c in CASES}
+    dictionaries = {c.get("kwargs", {}).get("dictionary") for c in CASES}
+    assert files <= {c["file"] for c in CASES} | {c.get("other") for c in CASES} | dictionaries
     for case in CASES:
         assert "error" in case or "values" in case, case["name"]
 
@@ -78,7 +87,7 @@ def test_messy_file(case):
             if "values" in case or "audit" in case:
                 # the read itself succeeded; check what it returned
                 reader = READERS[case.get("reader", "survey")]
-                frame = after = reader(MESSY / case["file"], **case.get("kwargs", {}))
+                frame = after = reader(MESSY / case["file"], **_kwargs(case))
         else:
             frame, after = _run(case)
     for column, want in case.get("values", {}).items():

@@ -56,7 +56,7 @@ def test_to_long_wave_order_follows_waves_argument(wide):
 def test_to_long_prefix_and_custom_separator():
     wide = pd.DataFrame({"pid": ["a", "b"], "t0.score": [1, 2], "t1.score": [3, 4]})
     long = to_long(
-        wide, id_col="pid", waves=("t0", "t1"), sep=".", wave_position="prefix", wave_col="time"
+        wide, subject="pid", waves=("t0", "t1"), sep=".", wave_position="prefix", wave="time"
     )
     assert list(long.columns) == ["pid", "time", "score"]
     assert long["score"].tolist() == [1, 3, 2, 4]
@@ -94,9 +94,9 @@ def test_to_long_empty_wave(wide):
         ({"waves": ()}, ValueError, "non-empty sequence"),
         ({"waves": "baseline"}, ValueError, "non-empty sequence"),
         ({"waves": ("baseline", "baseline")}, ValueError, "must not repeat"),
-        ({"id_col": "record"}, ValueError, "`id_col` 'record' is not a column"),
+        ({"subject": "record"}, ValueError, "`subject` 'record' is not a column"),
         ({"sep": ""}, ValueError, "`sep` must be a non-empty"),
-        ({"wave_col": "arm"}, ValueError, "already has a column named 'arm'"),
+        ({"wave": "arm"}, ValueError, "already has a column named 'arm'"),
     ],
 )
 def test_to_long_bad_options(wide, kwargs, error, pattern):
@@ -105,7 +105,7 @@ def test_to_long_bad_options(wide, kwargs, error, pattern):
 
 
 def test_to_long_rejects_non_frames():
-    with pytest.raises(TypeError, match="`wide` must be a pandas DataFrame; got dict"):
+    with pytest.raises(TypeError, match="`data` must be a pandas DataFrame; got dict"):
         to_long({"participant_id": ["a"]})
 
 
@@ -151,7 +151,7 @@ def test_to_wide_uses_categorical_order():
 
 def test_to_wide_prefix():
     long = pd.DataFrame({"pid": ["a", "a"], "t": ["t0", "t1"], "score": [1, 2]})
-    wide = to_wide(long, id_col="pid", wave_col="t", sep=".", wave_position="prefix")
+    wide = to_wide(long, subject="pid", wave="t", sep=".", wave_position="prefix")
     assert wide.columns.tolist() == ["pid", "t0.score", "t1.score"]
 
 
@@ -182,7 +182,7 @@ def test_to_wide_unknown_constant_column():
 
 
 def test_to_wide_missing_wave_column():
-    with pytest.raises(ValueError, match="`wave_col` 'wave' is not a column"):
+    with pytest.raises(ValueError, match="`wave` 'wave' is not a column"):
         to_wide(pd.DataFrame({"participant_id": ["a"]}))
 
 
@@ -296,3 +296,23 @@ def test_reshaping_keeps_the_reader_audit_and_source(tmp_path):
 def test_to_long_drop_empty_must_be_boolean(wide):
     with pytest.raises(TypeError, match="`drop_empty` must be True or False"):
         to_long(wide, drop_empty="yes")
+
+
+def test_old_keyword_names_still_work_with_a_future_warning():
+    """Issue 10: wide/long -> data, id_col -> subject, wave_col -> wave (old names warned)."""
+    wide = pd.DataFrame({"pid": ["a", "b"], "x__t0": [1, 2], "x__t1": [3, 4]})
+    with pytest.warns(FutureWarning) as caught:
+        old = to_long(wide=wide, id_col="pid", waves=("t0", "t1"), wave_col="time")
+    assert sorted(str(w.message).split(")")[0] for w in caught) == [
+        "to_long(id_col=...",
+        "to_long(wave_col=...",
+        "to_long(wide=...",
+    ]
+    new = to_long(wide, subject="pid", waves=("t0", "t1"), wave="time")
+    pd.testing.assert_frame_equal(old, new)
+    with pytest.warns(FutureWarning) as caught:
+        back = to_wide(long=new, id_col="pid", wave_col="time")
+    assert "to_wide(long=...) is now to_wide(data=...)" in {str(w.message)[:42] for w in caught}
+    pd.testing.assert_frame_equal(back, to_wide(new, subject="pid", wave="time"))
+    with pytest.raises(TypeError, match="got both"):
+        to_wide(data=new, long=new)

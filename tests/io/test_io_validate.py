@@ -249,7 +249,7 @@ def test_instrument_entry_of_wrong_type(clean):
 
 
 def test_non_frame_input():
-    with pytest.raises(TypeError, match="`df` must be a pandas DataFrame; got list"):
+    with pytest.raises(TypeError, match="`data` must be a pandas DataFrame; got list"):
         validate_responses([1, 2])
 
 
@@ -318,3 +318,10 @@ def test_validate_is_the_design_name_for_validate_responses():
     import coaching_trials as ct
 
     assert ct.validate is ct.validate_responses
+
+
+def test_df_keyword_is_now_data():
+    frame = pd.DataFrame({"participant_id": ["P1"], "arm": ["a"], "wave": ["w"]})
+    with pytest.warns(FutureWarning, match=r"validate_responses\(df=\.\.\.\) is now"):
+        report = validate_responses(df=frame, raise_on_error=False)
+    assert report.ok and validate_responses(data=frame).ok

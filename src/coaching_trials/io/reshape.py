@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from coaching_trials._errors import ProblemLog, format_values, one_of
+from coaching_trials._vocab import renamed
 
 __all__ = ["to_long", "to_wide"]
 
@@ -36,34 +37,70 @@ def _split(column: str, sep: str, wave_position: str) -> tuple[str, str] | None:
     return stub, wave
 
 
-def _check_ids(frame: pd.DataFrame, id_col: str, context: str) -> None:
-    if id_col not in frame.columns:
+def _check_ids(frame: pd.DataFrame, subject: str, context: str) -> None:
+    if subject not in frame.columns:
         raise ValueError(
-            f"`id_col` {id_col!r} is not a column of {context}; columns found: "
+            f"`subject` {subject!r} is not a column of {context}; columns found: "
             f"{format_values(frame.columns, limit=8)}."
         )
 
 
+def _flag_missing(
+    log: ProblemLog, check: str, data: pd.DataFrame, col: str, what: str, expected: str
+) -> None:
+    """One problem naming the rows where ``col`` is missing (nothing when none is)."""
+    miss = data[col].isna()
+    if miss.any():
+        noun = "id" if what == "an id" else "value"
+        log.add(
+            check,
+            f"column {col!r}: {int(miss.sum())} row(s) with a missing {noun} at rows "
+            f"{format_values(data.index[miss])}; expected {what} on every row.",
+            column=col,
+            rows=data.index[miss],
+            expected=expected,
+        )
+
+
+def _check_wide_ids(data: pd.DataFrame, subject: str, log: ProblemLog) -> None:
+    """One row per participant: ids present and unique (problems added to ``log``)."""
+    ids = data[subject]
+    missing = ids.isna()
+    _flag_missing(log, "missing_id", data, subject, "an id", "non-missing id")
+    dup = ids.duplicated(keep=False) & ~missing
+    if dup.any():
+        log.add(
+            "duplicate_id",
+            f"column {subject!r}: ids {format_values(ids[dup].unique())} appear on more than one "
+            f"row (rows {format_values(data.index[dup])}); expected one row per participant.",
+            column=subject,
+            rows=data.index[dup],
+            values=ids[dup].unique(),
+            expected="unique ids",
+        )
+
+
+@renamed(wide="data", id_col="subject", wave_col="wave")
 def to_long(
-    wide: pd.DataFrame,
+    data: pd.DataFrame,
     *,
-    id_col: str = "participant_id",
+    subject: str = "participant_id",
     waves: Sequence[str] = ("baseline", "month3", "month6"),
     sep: str = "__",
     wave_position: Literal["suffix", "prefix"] = "suffix",
-    wave_col: str = "wave",
+    wave: str = "wave",
     drop_empty: bool = False,
 ) -> pd.DataFrame:
     """Reshape one row per participant into one row per participant x wave.
 
     Parameters
     ----------
-    wide : pandas.DataFrame
+    data : pandas.DataFrame
         One row per participant. Wave-specific columns are named ``{stub}{sep}{wave}``
         (``wave_position="suffix"``, e.g. ``pfi_01__baseline``) or ``{wave}{sep}{stub}``
         (``"prefix"``). Every other column (arm, demographics) does not vary by wave and is
         repeated on each of the participant's rows.
-    id_col : str, default "participant_id"
+    subject : str, default "participant_id"
         The participant id column; must be unique and non-missing.
     waves : sequence of str, default ("baseline", "month3", "month6")
         The waves, in time order; this order becomes the order of the Categorical.
@@ -71,7 +108,7 @@ def to_long(
         Separator between stub and wave in the wide column names.
     wave_position : {"suffix", "prefix"}, default "suffix"
         Where the wave sits in a wide column name.
-    wave_col : str, default "wave"
+    wave : str, default "wave"
         Name of the wave column in the result.
     drop_empty : bool, default False
         Drop the participant x wave rows in which every wave-specific column is missing (a
@@ -81,18 +118,18 @@ def to_long(
     Returns
     -------
     pandas.DataFrame
-        Columns: ``id_col``, the wave-invariant columns, ``wave_col`` (ordered Categorical
+        Columns: ``subject``, the wave-invariant columns, ``wave`` (ordered Categorical
         with categories ``waves``), then one column per stub in order of first appearance.
-        Rows are ordered by the participant's position in ``wide`` and then by wave. By
+        Rows are ordered by the participant's position in ``data`` and then by wave. By
         default every participant gets a row for every wave; values absent for a wave are
         missing (NaN), nothing is dropped. ``attrs["source"]`` and ``attrs["audit"]`` of
-        ``wide`` (e.g. from :func:`read_survey`) are carried over; other ``attrs`` (labels
+        ``data`` (e.g. from :func:`read_survey`) are carried over; other ``attrs`` (labels
         keyed by wide column names) are not.
 
     Raises
     ------
     ValueError
-        If ``id_col`` is missing, duplicated or has missing values; if a column carries
+        If ``subject`` is missing, duplicated or has missing values; if a column carries
         ``sep`` with a wave that is not in ``waves``; or if a wave has no columns.
 
     See Also
@@ -107,20 +144,20 @@ def to_long(
     Examples
     --------
     >>> import pandas as pd
-    >>> wide = pd.DataFrame({
+    >>> data = pd.DataFrame({
     ...     "participant_id": ["P001", "P002"],
     ...     "arm": ["immediate", "delayed"],
     ...     "pfi_01__baseline": [3, 2],
     ...     "pfi_01__month6": [1, 2],
     ... })
-    >>> to_long(wide, waves=("baseline", "month6"))
+    >>> to_long(data, waves=("baseline", "month6"))
       participant_id        arm      wave  pfi_01
     0           P001  immediate  baseline       3
     1           P001  immediate    month6       1
     2           P002    delayed  baseline       2
     3           P002    delayed    month6       2
     """
-    _require_frame(wide, "wide")
+    _require_frame(data, "data")
     if wave_position not in ("suffix", "prefix"):
         raise one_of("wave_position", wave_position, ("suffix", "prefix"))
     if isinstance(waves, str) or len(waves) == 0:
@@ -132,53 +169,30 @@ def to_long(
         raise ValueError("`sep` must be a non-empty string.")
     if not isinstance(drop_empty, (bool, np.bool_)):
         raise TypeError(f"`drop_empty` must be True or False; got {drop_empty!r}.")
-    _check_ids(wide, id_col, "`wide`")
-    if wave_col in wide.columns:
-        raise ValueError(
-            f"`wide` already has a column named {wave_col!r}; pass another `wave_col`."
-        )
+    _check_ids(data, subject, "`data`")
+    if wave in data.columns:
+        raise ValueError(f"`data` already has a column named {wave!r}; pass another `wave`.")
 
     log = ProblemLog("wide responses")
-    ids = wide[id_col]
-    missing = ids.isna()
-    if missing.any():
-        log.add(
-            "missing_id",
-            f"column {id_col!r}: {int(missing.sum())} row(s) with a missing id at rows "
-            f"{format_values(wide.index[missing])}; expected an id on every row.",
-            column=id_col,
-            rows=wide.index[missing],
-            expected="non-missing id",
-        )
-    dup = ids.duplicated(keep=False) & ~missing
-    if dup.any():
-        log.add(
-            "duplicate_id",
-            f"column {id_col!r}: ids {format_values(ids[dup].unique())} appear on more than one "
-            f"row (rows {format_values(wide.index[dup])}); expected one row per participant.",
-            column=id_col,
-            rows=wide.index[dup],
-            values=ids[dup].unique(),
-            expected="unique ids",
-        )
+    _check_wide_ids(data, subject, log)
 
     wave_set = set(waves)
     mapping: dict[str, dict[str, str]] = {w: {} for w in waves}  # wave -> {column: stub}
     stubs: list[str] = []
     constant: list[str] = []
     stray: list[str] = []
-    for col in wide.columns:
-        if col == id_col:
+    for col in data.columns:
+        if col == subject:
             continue
         parts = _split(str(col), sep, wave_position) if isinstance(col, str) else None
         if parts is None:
             constant.append(col)
             continue
-        stub, wave = parts
-        if wave not in wave_set:
+        stub, label = parts
+        if label not in wave_set:
             stray.append(col)
             continue
-        mapping[wave][col] = stub
+        mapping[label][col] = stub
         if stub not in stubs:
             stubs.append(stub)
     if stray:
@@ -200,7 +214,7 @@ def to_long(
             values=empty,
             expected="at least one column per wave",
         )
-    clashes = sorted(set(stubs) & set(map(str, constant)) | ({id_col, wave_col} & set(stubs)))
+    clashes = sorted(set(stubs) & set(map(str, constant)) | ({subject, wave} & set(stubs)))
     if clashes:
         log.add(
             "name_clash",
@@ -211,20 +225,20 @@ def to_long(
         )
     log.raise_if_any()
 
-    n = len(wide)
+    n = len(data)
     pieces = []
     for position, w in enumerate(waves):
-        part = wide[list(mapping[w])].rename(columns=mapping[w]).reindex(columns=stubs)
+        part = data[list(mapping[w])].rename(columns=mapping[w]).reindex(columns=stubs)
         part = part.set_axis(np.arange(n) * len(waves) + position, axis=0)
         pieces.append(part)
     varying = pd.concat(pieces, axis=0).sort_index(kind="stable")
-    fixed = wide[[id_col, *constant]]
+    fixed = data[[subject, *constant]]
     fixed = fixed.iloc[np.repeat(np.arange(n), len(waves))].set_axis(varying.index, axis=0)
     codes = np.tile(np.arange(len(waves)), n)
     wave_values = pd.Categorical.from_codes(codes, categories=waves, ordered=True)
     out = pd.concat([fixed, varying], axis=1)
-    out.insert(1 + len(constant), wave_col, wave_values)
-    audit = list(wide.attrs.get("audit") or [])
+    out.insert(1 + len(constant), wave, wave_values)
+    audit = list(data.attrs.get("audit") or [])
     if drop_empty:
         empty = varying.isna().all(axis=1).to_numpy()
         if empty.any():
@@ -240,7 +254,7 @@ def to_long(
                 }
             )
     out = out.reset_index(drop=True)
-    out.attrs = _carried_attrs(wide, audit)
+    out.attrs = _carried_attrs(data, audit)
     return out
 
 
@@ -254,11 +268,12 @@ def _carried_attrs(source: pd.DataFrame, audit: list[dict]) -> dict:
     return attrs
 
 
+@renamed(long="data", id_col="subject", wave_col="wave")
 def to_wide(
-    long: pd.DataFrame,
+    data: pd.DataFrame,
     *,
-    id_col: str = "participant_id",
-    wave_col: str = "wave",
+    subject: str = "participant_id",
+    wave: str = "wave",
     sep: str = "__",
     wave_position: Literal["suffix", "prefix"] = "suffix",
     constant: Sequence[str] | None = None,
@@ -267,11 +282,11 @@ def to_wide(
 
     Parameters
     ----------
-    long : pandas.DataFrame
+    data : pandas.DataFrame
         One row per participant x wave.
-    id_col : str, default "participant_id"
+    subject : str, default "participant_id"
         The participant id column.
-    wave_col : str, default "wave"
+    wave : str, default "wave"
         The wave column. If it is a Categorical, its category order (restricted to the waves
         present) orders the wide columns; otherwise the order of first appearance does.
     sep : str, default "__"
@@ -289,7 +304,7 @@ def to_wide(
     Returns
     -------
     pandas.DataFrame
-        ``id_col``, the constant columns, then ``{column}{sep}{wave}`` for each varying column
+        ``subject``, the constant columns, then ``{column}{sep}{wave}`` for each varying column
         and wave (column-major). One row per participant in order of first appearance; a
         participant without a row for some wave gets missing values there.
 
@@ -301,8 +316,8 @@ def to_wide(
 
     See Also
     --------
-    to_long : the inverse; ``to_long(to_wide(long, constant=...), waves=...)`` returns
-        ``long`` for a balanced ``long`` (every participant observed at every wave).
+    to_long : the inverse; ``to_long(to_wide(data, constant=...), waves=...)`` returns
+        ``data`` for a balanced ``long`` (every participant observed at every wave).
 
     Notes
     -----
@@ -312,40 +327,31 @@ def to_wide(
     Examples
     --------
     >>> import pandas as pd
-    >>> long = pd.DataFrame({
+    >>> data = pd.DataFrame({
     ...     "participant_id": ["P001", "P001", "P002", "P002"],
     ...     "arm": ["immediate", "immediate", "delayed", "delayed"],
     ...     "wave": ["baseline", "month6", "baseline", "month6"],
     ...     "pfi_01": [3, 1, 2, 2],
     ... })
-    >>> to_wide(long)
+    >>> to_wide(data)
       participant_id        arm  pfi_01__baseline  pfi_01__month6
     0           P001  immediate                 3               1
     1           P002    delayed                 2               2
     """
-    _require_frame(long, "long")
+    _require_frame(data, "data")
     if wave_position not in ("suffix", "prefix"):
         raise one_of("wave_position", wave_position, ("suffix", "prefix"))
-    _check_ids(long, id_col, "`long`")
-    if wave_col not in long.columns:
+    _check_ids(data, subject, "`data`")
+    if wave not in data.columns:
         raise ValueError(
-            f"`wave_col` {wave_col!r} is not a column of `long`; columns found: "
-            f"{format_values(long.columns, limit=8)}."
+            f"`wave` {wave!r} is not a column of `data`; columns found: "
+            f"{format_values(data.columns, limit=8)}."
         )
 
     log = ProblemLog("long responses")
-    keys = long[[id_col, wave_col]]
-    for col in (id_col, wave_col):
-        miss = keys[col].isna()
-        if miss.any():
-            log.add(
-                "missing_key",
-                f"column {col!r}: {int(miss.sum())} row(s) with a missing value at rows "
-                f"{format_values(long.index[miss])}; expected a value on every row.",
-                column=col,
-                rows=long.index[miss],
-                expected="non-missing",
-            )
+    keys = data[[subject, wave]]
+    for col in (subject, wave):
+        _flag_missing(log, "missing_key", data, col, "a value", "non-missing")
     complete = keys.notna().all(axis=1)
     dup = keys.duplicated(keep=False) & complete
     if dup.any():
@@ -353,32 +359,32 @@ def to_wide(
         shown = [f"{i}/{w}" for i, w in pairs.itertuples(index=False)]
         log.add(
             "duplicate_rows",
-            f"{len(pairs)} {id_col}-{wave_col} pair(s) occur more than once: "
-            f"{format_values(shown)} at rows {format_values(long.index[dup])}; expected one "
+            f"{len(pairs)} {subject}-{wave} pair(s) occur more than once: "
+            f"{format_values(shown)} at rows {format_values(data.index[dup])}; expected one "
             "row per participant and wave.",
-            column=id_col,
-            rows=long.index[dup],
-            values=pairs[id_col].unique(),
+            column=subject,
+            rows=data.index[dup],
+            values=pairs[subject].unique(),
             expected="one row per participant x wave",
         )
 
-    others = [c for c in long.columns if c not in (id_col, wave_col)]
-    data = long.loc[complete]
+    others = [c for c in data.columns if c not in (subject, wave)]
+    kept = data.loc[complete]
     if constant is None:
-        constant_cols = [c for c in others if _is_constant(data, id_col, c).all()]
+        constant_cols = [c for c in others if _is_constant(kept, subject, c).all()]
     else:
         constant_cols = list(constant)
         unknown = [c for c in constant_cols if c not in others]
         if unknown:
             raise ValueError(
-                f"`constant` names {format_values(unknown)}, which are not columns of `long` "
-                f"(other than {id_col!r} and {wave_col!r})."
+                f"`constant` names {format_values(unknown)}, which are not columns of `data` "
+                f"(other than {subject!r} and {wave!r})."
             )
         for c in constant_cols:
-            varies = ~_is_constant(data, id_col, c)
+            varies = ~_is_constant(kept, subject, c)
             if varies.any():
                 bad_ids = varies.index[varies]
-                rows = data.index[data[id_col].isin(bad_ids)]
+                rows = kept.index[kept[subject].isin(bad_ids)]
                 log.add(
                     "not_constant",
                     f"column {c!r} is listed in `constant` but varies within participants "
@@ -392,38 +398,38 @@ def to_wide(
     log.raise_if_any()
 
     varying = [c for c in others if c not in constant_cols]
-    wave_series = data[wave_col]
+    wave_series = kept[wave]
     if isinstance(wave_series.dtype, pd.CategoricalDtype):
         present = set(wave_series.dropna().unique())
         wave_order = [w for w in wave_series.cat.categories if w in present]
     else:
         wave_order = list(pd.unique(wave_series))
-    id_order = pd.unique(data[id_col])
-    base = data.drop_duplicates(subset=id_col, keep="first")[[id_col, *constant_cols]]
-    base = base.set_index(id_col).reindex(id_order)
+    id_order = pd.unique(kept[subject])
+    base = kept.drop_duplicates(subset=subject, keep="first")[[subject, *constant_cols]]
+    base = base.set_index(subject).reindex(id_order)
 
     blocks: dict[str, pd.Series] = {}
     by_wave = {
-        w: data.loc[wave_series == w].set_index(id_col).reindex(id_order) for w in wave_order
+        w: kept.loc[wave_series == w].set_index(subject).reindex(id_order) for w in wave_order
     }
     for c in varying:
         for w in wave_order:
             name = f"{c}{sep}{w}" if wave_position == "suffix" else f"{w}{sep}{c}"
             blocks[name] = by_wave[w][c]
     out = pd.concat([base, pd.DataFrame(blocks, index=base.index)], axis=1)
-    out.index.name = id_col
+    out.index.name = subject
     out = out.reset_index()
-    out.attrs = _carried_attrs(long, list(long.attrs.get("audit") or []))
+    out.attrs = _carried_attrs(data, list(data.attrs.get("audit") or []))
     return out
 
 
-def _is_constant(data: pd.DataFrame, id_col: str, column: str) -> pd.Series:
+def _is_constant(data: pd.DataFrame, subject: str, column: str) -> pd.Series:
     """Per id: True when ``column`` takes one value (missing counted as a value)."""
     values = data[column]
     if isinstance(values.dtype, pd.CategoricalDtype):
         values = values.astype(object)
     key = values.isna()
-    frame = pd.DataFrame({"id": data[id_col].to_numpy(), "na": key.to_numpy()})
+    frame = pd.DataFrame({"id": data[subject].to_numpy(), "na": key.to_numpy()})
     frame["value"] = values.where(~key, None).to_numpy(dtype=object)
     n_values = frame.groupby("id", sort=False, dropna=False)["value"].nunique(dropna=True)
     any_na = frame.groupby("id", sort=False, dropna=False)["na"].any()

@@ -18,6 +18,7 @@ import pandas as pd
 
 from coaching_trials._errors import ProblemLog, format_values
 from coaching_trials._results import FrameCopies
+from coaching_trials._vocab import renamed
 from coaching_trials.instruments.items import item_columns, item_name_hint
 from coaching_trials.io.missing import convert_numbers, convert_text
 from coaching_trials.io.missing import missing_codes as build_missing_codes
@@ -197,6 +198,34 @@ def check_one_arm_per_subject(df: pd.DataFrame, subject: str, arm: str, log: Pro
     )
 
 
+def _flag_cells(
+    log: ProblemLog,
+    check: str,
+    instrument: _InstrumentLike,
+    col: str,
+    raw: pd.Series,
+    mask: pd.Series,
+    what: str,
+    expected_text: str,
+    expected: str,
+) -> None:
+    """Add one problem for the item cells under ``mask`` (nothing when none is); ``<bad>`` in
+    ``what`` stands for the offending values."""
+    if not mask.any():
+        return
+    bad = pd.unique(raw[mask])
+    log.add(
+        check,
+        f"column {col!r} (instrument {instrument.id!r}): {int(mask.sum())} row(s) with "
+        f"{what.replace('<bad>', format_values(bad))} at rows {_rows(raw.index[mask])}; expected "
+        f"{expected_text}.",
+        column=col,
+        rows=raw.index[mask],
+        values=bad,
+        expected=expected,
+    )
+
+
 def check_instrument_items(
     df: pd.DataFrame,
     instrument: _InstrumentLike,
@@ -248,46 +277,26 @@ def check_instrument_items(
             else:
                 numbers = pd.to_numeric(conv.values.str.strip(), errors="coerce").astype("float64")
                 non_numeric = pd.Series(conv.bad, index=raw.index)
-                bad = pd.unique(raw[non_numeric])
-                log.add(
-                    "non_numeric",
-                    f"column {col!r} (instrument {instrument.id!r}): {int(non_numeric.sum())} "
-                    f"row(s) with non-numeric text {format_values(bad)} at rows "
-                    f"{_rows(df.index[non_numeric])}; expected numbers {lo:g} to {hi:g} "
-                    f"or missing (if {str(bad[0]).strip()!r} means missing, declare it: "
-                    f"missing_codes={{{str(bad[0]).strip()!r}: 'not applicable'}}).",
-                    column=col,
-                    rows=df.index[non_numeric],
-                    values=bad,
-                    expected=f"numbers {lo:g}..{hi:g}",
-                )
+                token = str(pd.unique(raw[non_numeric])[0]).strip()
+                _flag_cells(
+                    log, "non_numeric", instrument, col, raw, non_numeric,
+                    "non-numeric text <bad>",
+                    f"numbers {lo:g} to {hi:g} or missing (if {token!r} means missing, declare "
+                    f"it: missing_codes={{{token!r}: 'not applicable'}})",
+                    f"numbers {lo:g}..{hi:g}",
+                )  # fmt: skip
         if getattr(instrument, "integer_responses", False):
             fractional = numbers.notna() & (numbers % 1 != 0)
-            if fractional.any():
-                bad = pd.unique(raw[fractional])
-                log.add(
-                    "non_integer",
-                    f"column {col!r} (instrument {instrument.id!r}): {int(fractional.sum())} "
-                    f"row(s) with non-integer values {format_values(bad)} at rows "
-                    f"{_rows(df.index[fractional])}; expected whole-number responses.",
-                    column=col,
-                    rows=df.index[fractional],
-                    values=bad,
-                    expected="whole numbers",
-                )
+            _flag_cells(
+                log, "non_integer", instrument, col, raw, fractional, "non-integer values <bad>",
+                "whole-number responses", "whole numbers",
+            )  # fmt: skip
         out = numbers.notna() & ((numbers < lo) | (numbers > hi))
-        if out.any():
-            bad = pd.unique(raw[out])
-            log.add(
-                "out_of_range",
-                f"column {col!r} (instrument {instrument.id!r}): {int(out.sum())} row(s) with "
-                f"values {format_values(bad)} outside {lo:g} to {hi:g} at rows "
-                f"{_rows(df.index[out])}; expected {lo:g} <= value <= {hi:g}.",
-                column=col,
-                rows=df.index[out],
-                values=bad,
-                expected=f"{lo:g}..{hi:g}",
-            )
+        between = f"{lo:g} <= value <= {hi:g}"
+        _flag_cells(
+            log, "out_of_range", instrument, col, raw, out,
+            f"values <bad> outside {lo:g} to {hi:g}", between, f"{lo:g}..{hi:g}",
+        )  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
@@ -357,8 +366,9 @@ def _resolve_instrument(instrument: Any) -> _InstrumentLike:
     )
 
 
+@renamed(df="data")
 def validate_responses(
-    df: pd.DataFrame,
+    data: pd.DataFrame,
     *,
     subject: str | None = "participant_id",
     arm: str | None = "arm",
@@ -387,7 +397,7 @@ def validate_responses(
 
     Parameters
     ----------
-    df : pandas.DataFrame
+    data : pandas.DataFrame
         Long responses: one row per participant x wave.
     subject, arm, wave : str or None
         Column names; ``None`` skips the checks that need that column (e.g. ``wave=None``
@@ -421,7 +431,7 @@ def validate_responses(
         When ``raise_on_error`` is True and any problem is found; its ``failure_cases`` table
         lists every problem (check, column, rows, values, expected, n).
     TypeError
-        If ``df`` is not a DataFrame.
+        If ``data`` is not a DataFrame.
 
     Notes
     -----
@@ -432,19 +442,19 @@ def validate_responses(
     Examples
     --------
     >>> import pandas as pd
-    >>> df = pd.DataFrame({
+    >>> data = pd.DataFrame({
     ...     "participant_id": ["P001", "P001", "P002", "P002"],
     ...     "arm": ["immediate", "immediate", "delayed", "control"],
     ...     "wave": ["baseline", "month6", "baseline", "baseline"],
     ... })
-    >>> report = validate_responses(df, arms=("immediate", "delayed"), raise_on_error=False)
+    >>> report = validate_responses(data, arms=("immediate", "delayed"), raise_on_error=False)
     >>> report.ok
     False
     >>> report.problems["check"].tolist()
     ['unknown_arm', 'duplicate_rows', 'subject_in_several_arms']
     """
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"`df` must be a pandas DataFrame; got {type(df).__name__}.")
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"`data` must be a pandas DataFrame; got {type(data).__name__}.")
     if isinstance(instruments, str):
         instruments = (instruments,)
     if isinstance(required, str):
@@ -454,32 +464,32 @@ def validate_responses(
     log = ProblemLog("responses")
     keys = [c for c in (subject, wave) if c is not None]
     key_cols = [c for c in (subject, arm, wave) if c is not None]
-    check_required_columns(df, [*key_cols, *required], log)
-    check_missing_values(df, key_cols, log)
-    if arms is not None and _present(df, arm):
-        check_known_levels(df, arm, arms, log, what="arm")
-    if waves is not None and _present(df, wave):
-        check_known_levels(df, wave, waves, log, what="wave")
-    if all(k in df.columns for k in keys):
-        check_duplicates(df, keys, log)
-    if _present(df, subject) and _present(df, arm):
-        check_one_arm_per_subject(df, subject, arm, log)
-    if arms is not None and _present(df, arm):
-        check_empty_levels(df, arm, arms, log, what="arm")
-    if waves is not None and _present(df, wave):
-        check_empty_levels(df, wave, waves, log, what="wave")
+    check_required_columns(data, [*key_cols, *required], log)
+    check_missing_values(data, key_cols, log)
+    if arms is not None and _present(data, arm):
+        check_known_levels(data, arm, arms, log, what="arm")
+    if waves is not None and _present(data, wave):
+        check_known_levels(data, wave, waves, log, what="wave")
+    if all(k in data.columns for k in keys):
+        check_duplicates(data, keys, log)
+    if _present(data, subject) and _present(data, arm):
+        check_one_arm_per_subject(data, subject, arm, log)
+    if arms is not None and _present(data, arm):
+        check_empty_levels(data, arm, arms, log, what="arm")
+    if waves is not None and _present(data, wave):
+        check_empty_levels(data, wave, waves, log, what="wave")
     patterns = _item_patterns(items, resolved)
     for instrument in resolved:
-        frame = df
+        frame = data
         if instrument.id in patterns:
             mapping = item_columns(
-                list(df.columns), list(instrument.items), patterns[instrument.id], log
+                list(data.columns), list(instrument.items), patterns[instrument.id], log
             )
-            frame = df.rename(columns=mapping)
+            frame = data.rename(columns=mapping)
         check_instrument_items(frame, instrument, log, missing_codes=missing_codes)
 
     problems = log.to_frame()
-    report = ValidationReport(ok=not log, problems=problems, n_rows=len(df), context="responses")
+    report = ValidationReport(ok=not log, problems=problems, n_rows=len(data), context="responses")
     if raise_on_error:
         log.raise_if_any()
     return report

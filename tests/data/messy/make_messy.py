@@ -248,6 +248,61 @@ def more() -> None:
         )
         writer.sheets["Export"]["A1"] = "Coaching trial export, wave 1"
         pd.DataFrame({"note": ["n/a"]}).to_excel(writer, index=False, sheet_name="Notes")
+    redcap_labelled()
+
+
+#: A REDCap data dictionary (the CSV download's column names; see
+#: src/coaching_trials/io/_redcap_dictionary.py for where each REDCap convention is documented)
+REDCAP_DICTIONARY = (
+    "Variable / Field Name,Form Name,Section Header,Field Type,Field Label,"
+    '"Choices, Calculations, OR Slider Labels",Field Note,Text Validation Type OR Show Slider '
+    "Number,Text Validation Min,Text Validation Max,Identifier?,Branching Logic (Show field only "
+    "if...),Required Field?,Custom Alignment,Question Number (surveys only),Matrix Group Name,"
+    "Matrix Ranking?,Field Annotation\n"
+    "record_id,svs,,text,Record ID,,,,,,,,,,,,,\n"
+    'svs_01,svs,,radio,I feel supported at work,"1, Never | 2, Rarely | 3, Sometimes | '
+    '4, Often | 5, Always",,,,,,,,,,svs,,\n'
+    'svs_02,svs,,radio,My work is valued,"1, Never | 2, Rarely | 3, Sometimes | 4, Often | '
+    '5, Always",,,,,,,,,,svs,,\n'
+    'coach,svs,,checkbox,Which coach did you see,"1, Dr Adams | 2, Dr Brown",,,,,,,,,,,,\n'
+    "consent,svs,,yesno,Consented to follow-up,,,,,,,,,,,,,\n"
+)
+
+
+def redcap_labelled() -> None:
+    """REDCap labelled exports, read with the data dictionary (issue 8, point 4)."""
+    text("redcap_dictionary.csv", REDCAP_DICTIONARY)
+    # labelled values and labelled headers (a longitudinal project: REDCap's own event column
+    # is named with rename=); a missing data code's label ("Unknown") in an item cell
+    text(
+        "redcap_labelled.csv",
+        "Record ID,Event Name,I feel supported at work,My work is valued,"
+        "Which coach did you see (choice=Dr Adams),Which coach did you see (choice=Dr Brown),"
+        "Consented to follow-up\n"
+        "007,baseline_arm_1,Often,Always,Checked,Unchecked,Yes\n"
+        "007,month_3_arm_1,Sometimes,Unknown,Checked,Unchecked,Yes\n"
+        "010,baseline_arm_1,Never,Rarely,Unchecked,Checked,No\n",
+    )
+    # labelled values, raw headers; a missing data code chosen for the checkbox field
+    text(
+        "redcap_labelled_values.csv",
+        "record_id,redcap_event_name,svs_01,svs_02,coach___1,coach___2,coach___unk,consent\n"
+        "001,baseline_arm_1,Rarely,UNK,Checked,Unchecked,Unchecked,No\n"
+        "002,baseline_arm_1,Always,Often,Unchecked,Unchecked,Checked,Yes\n",
+    )
+    # a label the dictionary does not have (a typo, or a choice edited after export)
+    text(
+        "redcap_label_typo.csv",
+        "record_id,svs_01,svs_02\n001,Often,Sometimes\n002,Sometmes,Never\n003,Often,often\n",
+    )
+    # a raw export with a code that is not a choice
+    text("redcap_raw_bad_code.csv", "record_id,svs_01,svs_02\n001,4,2\n002,6,1\n")
+    # a raw export with REDCap missing data codes in an item and a checkbox field
+    text(
+        "redcap_missing_codes.csv",
+        "record_id,svs_01,svs_02,coach___1,coach___2,coach___nask,consent\n"
+        "001,NASK,3,0,0,1,1\n002,2,UNK,1,0,0,0\n003,UNK,4,0,1,0,1\n",
+    )
 
 
 if __name__ == "__main__":
