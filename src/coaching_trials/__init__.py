@@ -28,6 +28,7 @@ _EXPORTS: dict[str, str] = {
     # io
     "read_survey": "coaching_trials.io.readers",
     "read_redcap": "coaching_trials.io.readers",
+    "read_redcap_dictionary": "coaching_trials.io.readers",
     "read_qualtrics": "coaching_trials.io.readers",
     "to_long": "coaching_trials.io.reshape",
     "to_wide": "coaching_trials.io.reshape",

@@ -473,7 +473,8 @@ def _score(args: argparse.Namespace) -> int:
         if not str(rec.get("step", "")).startswith("score:"):
             continue  # the reader's records, printed above
         where = f"{rec['subscale']}: " if rec.get("subscale") else ""
-        print(f"  {where}{rec['n_rows']} row(s) {rec['reason']}; {rec['detail']}")
+        rows = f"{rec['n_rows']} row(s) " if rec.get("n_rows") else ""
+        print(f"  {where}{rows}{rec['reason']}; {rec['detail']}")
     print(f"Wrote {out}")
     return 0
 
