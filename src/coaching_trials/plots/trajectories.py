@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from scipy import stats
 
 from coaching_trials._errors import did_you_mean, format_values
+from coaching_trials.analysis._common import t_interval
 from coaching_trials.plots._style import (
     NEUTRAL,
     arm_colors,
@@ -132,12 +132,12 @@ def _raw_table(
     n = agg["n"].fillna(0).to_numpy(dtype=float)
     mean = agg["mean"].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        half = stats.t.ppf(0.5 + conf_level / 2, n - 1) * agg["sd"].to_numpy(float) / np.sqrt(n)
+        low, high = t_interval(mean, agg["sd"].to_numpy(float) / np.sqrt(n), n - 1, conf_level)
     table = agg.reset_index()[["arm", "wave"]]
     table["n"] = n
     table["mean"] = mean
-    table["conf_low"] = mean - half
-    table["conf_high"] = mean + half
+    table["conf_low"] = low
+    table["conf_high"] = high
     table["statistic"] = "mean"
     return table, arms, waves
 
