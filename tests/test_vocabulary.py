@@ -128,8 +128,9 @@ def _call_old_and_new(
         assert not future, [str(w.message) for w in future]
     else:
         assert future, f"{fn.__name__}({', '.join(old)}=) gave no FutureWarning"
-        msg = str(future[0].message)
-        assert all(f"{k}=" in msg and f"{v}=" in msg for k, v in zip(old, new, strict=True))
+        said = " | ".join(str(w.message) for w in future)
+        assert all(f"({k}=...) is now" in said and f"({v}=...)" in said
+                   for k, v in zip(old, new, strict=True)), said  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("error", FutureWarning)
         via_new = fn(*args, **new, **common)
