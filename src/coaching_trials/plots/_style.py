@@ -30,6 +30,8 @@ __all__ = [
     "percent_text",
     "style_axes",
     "suppressed",
+    "italic_note",
+    "whiskers",
 ]
 
 OKABE_ITO: tuple[str, ...] = (
@@ -130,3 +132,51 @@ def style_axes(ax: Axes, *, grid_axis: str = "y") -> None:
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(True, axis=grid_axis, color=GRID, linewidth=0.8)
     ax.set_axisbelow(True)
+
+
+def whiskers(
+    ax: Axes,
+    x: np.ndarray,
+    y: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    drawn: np.ndarray | None = None,
+    *,
+    capsize: float,
+    color: str = NEUTRAL,
+    linewidth: float = 1.2,
+    **kwargs: Any,
+) -> None:
+    """Interval whiskers ``lo``-``hi`` at ``(x, y)`` where both bounds are finite (and
+    ``drawn``)."""
+    ok = np.isfinite(lo) & np.isfinite(hi)
+    if drawn is not None:
+        ok &= drawn
+    ax.errorbar(
+        x[ok],
+        y[ok],
+        yerr=np.vstack([y[ok] - lo[ok], hi[ok] - y[ok]]),
+        fmt="none",
+        ecolor=color,
+        elinewidth=linewidth,
+        capsize=capsize,
+        **kwargs,
+    )
+
+
+def italic_note(
+    ax: Axes, text: str, *, xy: tuple[float, float], xytext: tuple[float, float], **kwargs: Any
+) -> None:
+    """A small italic note in the plots' neutral colour, placed in axes fraction (+ points)."""
+    ax.annotate(
+        text,
+        xy=xy,
+        xycoords="axes fraction",
+        xytext=xytext,
+        textcoords="offset points",
+        ha="left",
+        fontsize=8,
+        style="italic",
+        color=NEUTRAL,
+        **kwargs,
+    )

@@ -17,10 +17,12 @@ from coaching_trials.plots._style import (
     check_columns,
     check_min_cell,
     count_label,
+    italic_note,
     new_axes,
     percent_text,
     style_axes,
     suppressed,
+    whiskers,
 )
 
 __all__ = ["nnt_sentence", "percent_change_table", "plot_percent_change", "plot_responders"]
@@ -32,29 +34,6 @@ def _signed(x: float, digits: int = 1, suffix: str = "%") -> str:
     if not np.isfinite(x):
         return "NA"
     return f"{x:+.{digits}f}{suffix}".replace("-", _MINUS)
-
-
-def _whiskers(
-    ax: Axes,
-    x: np.ndarray,
-    y: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    drawn: np.ndarray,
-    *,
-    capsize: float,
-) -> None:
-    """Interval whiskers ``lo``-``hi`` on the drawn bars whose two bounds are finite."""
-    ok = drawn & np.isfinite(lo) & np.isfinite(hi)
-    ax.errorbar(
-        x[ok],
-        y[ok],
-        yerr=np.vstack([y[ok] - lo[ok], hi[ok] - y[ok]]),
-        fmt="none",
-        ecolor=NEUTRAL,
-        elinewidth=1.2,
-        capsize=capsize,
-    )
 
 
 def _numbers(column: pd.Series) -> np.ndarray:
@@ -285,7 +264,7 @@ def plot_percent_change(
         x = t["x"].to_numpy(float)
         drawn = np.isfinite(pc)
         ax.bar(x[drawn], pc[drawn], width=width * 0.92, color=palette[a], label=str(a), alpha=0.9)
-        _whiskers(ax, x, pc, lo, hi, drawn, capsize=3)
+        whiskers(ax, x, pc, lo, hi, drawn, capsize=3)
         for xi, v, l_, h_, nl, d in zip(x, pc, lo, hi, t["n_label"], drawn, strict=True):
             if d:
                 tip = (h_ if np.isfinite(h_) else v) if v >= 0 else (l_ if np.isfinite(l_) else v)
@@ -338,17 +317,12 @@ def plot_percent_change(
         "coaching (it includes change that happens without coaching). The effect is the "
         "randomized between-arm difference (forest plot)."
     )
-    ax.annotate(
+    italic_note(
+        ax,
         "\n".join(textwrap.wrap(caption, 80)),
         xy=(0, 0),
-        xycoords="axes fraction",
         xytext=(0, -34),
-        textcoords="offset points",
-        ha="left",
         va="top",
-        fontsize=8,
-        style="italic",
-        color=NEUTRAL,
         gid="ct-caption",
     )
     ax.ct_caption = caption  # type: ignore[attr-defined]
@@ -495,7 +469,7 @@ def plot_responders(
     ax.bar(
         x[drawn], p[drawn], width=0.6, color=[palette[a] for a in np.array(arms)[drawn]], alpha=0.9
     )
-    _whiskers(ax, x, p, lo, hi, drawn, capsize=4)
+    whiskers(ax, x, p, lo, hi, drawn, capsize=4)
     for xi, pi, hi_, d, ev, nl in zip(
         x, p, hi, drawn, table["events_label"], table["n_label"], strict=True
     ):

@@ -175,6 +175,106 @@ def _side_head(head: str, n: Any, min_cell: int | None) -> str:
     return head if n is None else f"{head} ({_n_text(n, min_cell)})"
 
 
+_ANALYSED = object()  # the row key of the analysed boxes
+
+
+def _columns(k: int) -> tuple[float, list[float], list[float]]:
+    """Diagram width and the x of each arm's main and side column (two arms: mirrored, the
+    side boxes outside)."""
+    if k == 2:
+        width = 2 * (_SIDE_W + _INNER + _MAIN_W) + 0.4 + 0.2
+        mains = [0.1 + _SIDE_W + _INNER, 0.1 + _SIDE_W + _INNER + _MAIN_W + 0.4]
+        return width, mains, [0.1, mains[1] + _MAIN_W + _INNER]
+    slot = _MAIN_W + _INNER + _SIDE_W + 0.4
+    mains = [0.1 + i * slot for i in range(k)]
+    return k * slot + 0.2, mains, [m + _MAIN_W + _INNER for m in mains]
+
+
+def _box(
+    box: str, arm: Any, wave: Any, n: Any, text: str, *, x: float, row: int, min_cell: int | None
+) -> dict[str, Any]:
+    """One box: a main box (``_MAIN_W`` wide) or, for losses (``not ...``), a side box."""
+    side = box.startswith("not")
+    return dict(
+        box=box,
+        arm=arm,
+        stage="randomized" if box == "allocated" else box,
+        wave=wave,
+        n_label=_box_label(n, min_cell),
+        text=text,
+        x=x,
+        width=_SIDE_W if side else _MAIN_W,
+        row=row,
+    )
+
+
+def _arm_boxes(
+    table: pd.DataFrame,
+    a: Any,
+    waves: list[Any],
+    rows: dict[Any, int],
+    *,
+    x: tuple[float, float],
+    min_cell: int | None,
+) -> list[dict[str, Any]]:
+    """One arm's column: allocated, assessed at each wave (with who was not), analysed (with
+    who was not)."""
+
+    def arm_rows(stage: str, wave: Any = None) -> pd.DataFrame:
+        m = (table["arm"] == a) & (table["stage"] == stage)
+        if wave is not None:
+            m &= table["wave"] == wave
+        return table[m]
+
+    def losses(kind: str, head: str, lost: pd.DataFrame, before: Any, after: Any, wave: Any,
+               row: int) -> list[dict[str, Any]]:  # fmt: skip
+        if not len(lost):
+            return []
+        n = _loss_total(lost["n"], before, after)
+        text = "\n".join([_side_head(head, n, min_cell), *_reasons(lost, min_cell)])
+        return [_box(kind, a, wave, n, text, x=x[1], row=row, min_cell=min_cell)]
+
+    n_a = _count(arm_rows("randomized")["n"])
+    text = _box_text(f"Allocated to {a}", n_a, min_cell)
+    boxes = [_box("allocated", a, None, n_a, text, x=x[0], row=1, min_cell=min_cell)]
+    for w in waves:
+        n_w = _count(arm_rows("assessed", w)["n"])
+        text = _box_text(f"Assessed at {w}", n_w, min_cell)
+        boxes.append(_box("assessed", a, w, n_w, text, x=x[0], row=rows[w], min_cell=min_cell))
+        lost = arm_rows("not assessed", w)
+        boxes += losses("not assessed", f"Not assessed at {w}", lost, n_a, n_w, w, rows[w])
+    done = arm_rows("analysed")
+    n_d = _count(done["n"])
+    end = next((w for w in done["wave"] if w == w and w is not None), None)
+    row = rows[_ANALYSED]
+    if len(done):
+        text = _box_text(f"Analysed at {end}" if end is not None else "Analysed", n_d, min_cell)
+        boxes.append(_box("analysed", a, end, n_d, text, x=x[0], row=row, min_cell=min_cell))
+    boxes += losses("not analysed", "Not analysed", arm_rows("not analysed"), n_a, n_d, end, row)
+    return boxes
+
+
+def _place_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Box heights and tops: main boxes centred on their row, side boxes aligned to its top.
+    ``attrs["tops"]`` is the bottom of the last row."""
+    side = frame["box"].str.startswith("not")
+    per_line = np.where(side, _SIDE_LINE, _LINE)
+    frame["height"] = [
+        (t.count("\n") + 1) * pl + _PAD for t, pl in zip(frame["text"], per_line, strict=True)
+    ]
+    row_h = frame.groupby("row")["height"].max()
+    tops = -np.concatenate([[0.1], 0.1 + np.cumsum(row_h.to_numpy() + _GAP)[:-1]])
+    row_top = dict(zip(row_h.index, tops, strict=True))
+    main_h = frame[~side].groupby("row")["height"].max()
+    frame["y"] = [
+        row_top[r] - (row_h[r] - main_h.get(r, h)) / 2 - h if not b.startswith("not")
+        else row_top[r] - h
+        for b, r, h in zip(frame["box"], frame["row"], frame["height"], strict=True)
+    ]  # fmt: skip
+    frame.attrs["tops"] = tops[-1] - row_h.iloc[-1]
+    return frame
+
+
 def consort_boxes(
     flow: Any, *, min_cell: int | None = None, suppressed: Any = None
 ) -> pd.DataFrame:
@@ -208,25 +308,10 @@ def consort_boxes(
     ends = table.loc[table["stage"] == "analysed", "wave"]
     end_wave = next((w for w in ends if w == w and w is not None), None)
     cut = waves.index(end_wave) + 1 if end_wave in waves else len(waves)
-    wave_row = {w: 2 + j + (1 if j >= cut else 0) for j, w in enumerate(waves)}
-    analysed_row = 2 + cut
-    k = len(arms)
-    mirror = k == 2
-    if mirror:
-        width = 2 * (_SIDE_W + _INNER + _MAIN_W) + 0.4 + 0.2
-        mains = [0.1 + _SIDE_W + _INNER, 0.1 + _SIDE_W + _INNER + _MAIN_W + 0.4]
-        sides = [0.1, mains[1] + _MAIN_W + _INNER]
-    else:
-        slot = _MAIN_W + _INNER + _SIDE_W + 0.4
-        width = k * slot + 0.2
-        mains = [0.1 + i * slot for i in range(k)]
-        sides = [m + _MAIN_W + _INNER for m in mains]
+    rows = {w: 2 + j + (1 if j >= cut else 0) for j, w in enumerate(waves)}
+    rows[_ANALYSED] = 2 + cut
+    width, mains, sides = _columns(len(arms))
 
-    def height(box: str, text: str) -> float:
-        per_line = _SIDE_LINE if box.startswith("not") else _LINE
-        return (text.count("\n") + 1) * per_line + _PAD
-
-    boxes: list[dict[str, Any]] = []
     overall = table[(table["arm"] == "overall") & (table["stage"] == "randomized")]
     if len(overall) == 1:
         n_rand = overall["n"].iloc[0]
@@ -236,128 +321,24 @@ def consort_boxes(
             if len(overall)
             else table.loc[(table["stage"] == "randomized") & (table["arm"] != "overall"), "n"]
         )
-    boxes.append(
-        dict(
-            box="randomized",
-            arm="overall",
-            stage="randomized",
-            wave=None,
-            n_label=_box_label(n_rand, min_cell),
-            text=_box_text("Randomized", n_rand, min_cell),
+    boxes = [
+        _box(
+            "randomized",
+            "overall",
+            None,
+            n_rand,
+            _box_text("Randomized", n_rand, min_cell),
             x=width / 2 - _MAIN_W / 2,
-            width=_MAIN_W,
             row=0,
-        )
-    )
-
-    def arm_rows(a: Any, stage: str, wave: Any = None) -> pd.DataFrame:
-        m = (table["arm"] == a) & (table["stage"] == stage)
-        if wave is not None:
-            m &= table["wave"] == wave
-        return table[m]
-
-    for i, a in enumerate(arms):
-        n_a = _count(arm_rows(a, "randomized")["n"])
-        boxes.append(
-            dict(
-                box="allocated",
-                arm=a,
-                stage="randomized",
-                wave=None,
-                n_label=_box_label(n_a, min_cell),
-                text=_box_text(f"Allocated to {a}", n_a, min_cell),
-                x=mains[i],
-                width=_MAIN_W,
-                row=1,
-            )
-        )
-        for w in waves:
-            n_w = _count(arm_rows(a, "assessed", w)["n"])
-            boxes.append(
-                dict(
-                    box="assessed",
-                    arm=a,
-                    stage="assessed",
-                    wave=w,
-                    n_label=_box_label(n_w, min_cell),
-                    text=_box_text(f"Assessed at {w}", n_w, min_cell),
-                    x=mains[i],
-                    width=_MAIN_W,
-                    row=wave_row[w],
-                )
-            )
-            lost = arm_rows(a, "not assessed", w)
-            if len(lost):
-                n_l = _loss_total(lost["n"], n_a, n_w)
-                boxes.append(
-                    dict(
-                        box="not assessed",
-                        arm=a,
-                        stage="not assessed",
-                        wave=w,
-                        n_label=_box_label(n_l, min_cell),
-                        text="\n".join(
-                            [
-                                _side_head(f"Not assessed at {w}", n_l, min_cell),
-                                *_reasons(lost, min_cell),
-                            ]
-                        ),
-                        x=sides[i],
-                        width=_SIDE_W,
-                        row=wave_row[w],
-                    )
-                )
-        done = arm_rows(a, "analysed")
-        n_d = _count(done["n"])
-        end = next((w for w in done["wave"] if w == w and w is not None), None)
-        head = f"Analysed at {end}" if end is not None else "Analysed"
-        if len(done):
-            boxes.append(
-                dict(
-                    box="analysed",
-                    arm=a,
-                    stage="analysed",
-                    wave=end,
-                    n_label=_box_label(n_d, min_cell),
-                    text=_box_text(head, n_d, min_cell),
-                    x=mains[i],
-                    width=_MAIN_W,
-                    row=analysed_row,
-                )
-            )
-        out = arm_rows(a, "not analysed")
-        if len(out):
-            n_o = _loss_total(out["n"], n_a, n_d)
-            boxes.append(
-                dict(
-                    box="not analysed",
-                    arm=a,
-                    stage="not analysed",
-                    wave=end,
-                    n_label=_box_label(n_o, min_cell),
-                    text="\n".join(
-                        [_side_head("Not analysed", n_o, min_cell), *_reasons(out, min_cell)]
-                    ),
-                    x=sides[i],
-                    width=_SIDE_W,
-                    row=analysed_row,
-                )
-            )
-    frame = pd.DataFrame(boxes)
-    frame["height"] = [height(b, t) for b, t in zip(frame["box"], frame["text"], strict=True)]
-    row_h = frame.groupby("row")["height"].max()
-    tops = -np.concatenate([[0.1], 0.1 + np.cumsum(row_h.to_numpy() + _GAP)[:-1]])
-    row_top = dict(zip(row_h.index, tops, strict=True))
-    main_h = frame[~frame["box"].str.startswith("not")].groupby("row")["height"].max()
-    # main boxes centred on their row; side boxes aligned to the row top
-    frame["y"] = [
-        row_top[r] - (row_h[r] - main_h.get(r, h)) / 2 - h
-        if not b.startswith("not")
-        else row_top[r] - h
-        for b, r, h in zip(frame["box"], frame["row"], frame["height"], strict=True)
+            min_cell=min_cell,
+        )  # fmt: skip
     ]
-    frame.attrs["size"] = (float(width), float(-(tops[-1] - row_h.iloc[-1]) + 0.1))
-    frame.attrs["mirror"] = mirror
+    for i, a in enumerate(arms):
+        boxes += _arm_boxes(table, a, waves, rows, x=(mains[i], sides[i]), min_cell=min_cell)
+    frame = _place_rows(pd.DataFrame(boxes))
+    tops = frame.attrs.pop("tops")
+    frame.attrs["size"] = (float(width), float(-tops + 0.1))
+    frame.attrs["mirror"] = len(arms) == 2
     return frame[[*BOX_COLUMNS, "row"]]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -255,6 +255,172 @@ def forest_table(
     return out.drop(columns=["_g", "_i"])
 
 
+def _check_arguments(null: Any, favours: Any, scale: str) -> None:
+    if isinstance(null, bool) or not isinstance(null, (int, float)) or not np.isfinite(null):
+        raise TypeError(f"`null` must be a finite number; got {null!r}.")
+    if (
+        not isinstance(favours, (tuple, list))
+        or len(favours) != 2
+        or not all(isinstance(f, str) for f in favours)
+    ):
+        raise TypeError(f"`favours` must be a pair of arm names (str, str); got {favours!r}.")
+    if scale not in SCALES:
+        raise one_of("scale", scale, SCALES)
+
+
+def _draw_estimates(ax: Axes, table: pd.DataFrame) -> dict[str, str]:
+    """Intervals and squares, one colour per estimand group (filled when randomized)."""
+    groups = list(pd.unique(table["group"]))
+    colours = {
+        g: OKABE_ITO[i % len(OKABE_ITO)] if len(groups) > 1 else NEUTRAL
+        for i, g in enumerate(groups)
+    }
+    for g in groups:
+        t = table[(table["group"] == g) & table["drawn"]]
+        filled = g.startswith("randomized")
+        c = colours[g]
+        ax.hlines(t["y"], t["conf_low"], t["conf_high"], color=c, linewidth=1.8)
+        ax.plot(
+            t["estimate"],
+            t["y"],
+            linestyle="none",
+            marker="s",
+            markersize=7,
+            color=c,
+            markerfacecolor=c if filled else "white",
+            markeredgewidth=1.5,
+            label=g or "estimate",
+        )
+    return colours
+
+
+def _draw_row_labels(ax: Axes, table: pd.DataFrame, colours: dict[str, str], n_rows: int) -> None:
+    """Row labels on the y axis; estimand headers in bold inside the axes, above their rows."""
+    ax.set_yticks(table["y"].to_numpy(), table["label"].tolist())
+    ax.tick_params(axis="y", length=0)
+    ax.set_ylim(n_rows - 0.4, -1.4)
+    for g, text, y in zip(table["group"], table["header"], table["y"], strict=True):
+        if text:
+            k = text.count("\n") + 1
+            ax.annotate(
+                text,
+                xy=(0, y - (k + 1) / 2),
+                xycoords=("axes fraction", "data"),
+                xytext=(4, 0),
+                textcoords="offset points",
+                fontweight="bold",
+                fontsize=9,
+                va="center",
+                ha="left",
+                color=colours[g],
+                bbox=dict(facecolor="white", edgecolor="none", pad=1.0),
+                gid="ct-header",
+            )
+
+
+def _draw_text_columns(
+    ax: Axes, table: pd.DataFrame, frame: pd.DataFrame, *, show_p: bool, favours: Sequence[str]
+) -> tuple[set[str], bool]:
+    """Estimate (CI), p and "better if" columns right of the axes; returns the favoured sides
+    and whether they are mixed."""
+    # text columns to the right of the axes
+    level = None
+    if "conf_level" in frame.columns:
+        lv = pd.to_numeric(frame["conf_level"], errors="coerce").dropna().unique()
+        level = float(lv[0]) if len(lv) == 1 else None
+    ci_head = f"Estimate ({percent_text(level)} CI)" if level else "Estimate (CI)"
+    columns = [(10, ci_head, table["text"])]
+    dx = 150
+    if show_p and np.isfinite(table["p_value"]).any():
+        columns.append((dx, "p", table["p_text"]))
+        dx += 110
+    sides = {f for f in table["favours"] if f}
+    mixed = len(sides) > 1 or (sides and (table["favours"] == "").any())
+    if mixed:
+        arrows = {"lower": f"{_LEFT} lower", "higher": f"higher {_RIGHT}", "": ""}
+        columns.append((dx, f"{favours[0].capitalize()} better if", table["favours"].map(arrows)))
+    for dx, head, texts in columns:
+        for y, txt, weight in [
+            (-1.0, head, "bold"),
+            *((y, t, "normal") for y, t in zip(table["y"], texts, strict=True)),
+        ]:
+            ax.annotate(
+                txt,
+                xy=(1, y),
+                xycoords=("axes fraction", "data"),
+                xytext=(dx, 0),
+                textcoords="offset points",
+                fontsize=9,
+                fontweight=weight,
+                va="center",
+                ha="left",
+                annotation_clip=False,
+            )
+    return sides, bool(mixed)
+
+
+def _label_x_axis(
+    ax: Axes,
+    table: pd.DataFrame,
+    *,
+    scale: str,
+    favours: Sequence[str],
+    null: float,
+    sides: set[str],
+    mixed: bool,
+) -> None:
+    """The x label, the "favours" arrows under it and the note on mixed scales."""
+    units = sorted({u for u in table["unit"] if u})
+    if scale == "standardized":
+        xlabel = f"Standardized difference, {favours[0]} {_MINUS} {favours[1]} (baseline SD units)"
+    elif len(units) == 1:
+        xlabel = f"Difference, {favours[0]} {_MINUS} {favours[1]} ({units[0]})"
+    else:
+        xlabel = "Estimate"
+    if null != 0:
+        xlabel += f"; no effect = {null:g}"
+    ax.set_xlabel(xlabel, labelpad=14 if len(sides) == 1 and not mixed else 4)
+    if len(sides) == 1 and not mixed:
+        side = next(iter(sides))
+        left, right = (favours[0], favours[1]) if side == "lower" else (favours[1], favours[0])
+        for x, text, ha in (
+            (0.0, f"{_LEFT} favours {left}", "left"),
+            (1.0, f"favours {right} {_RIGHT}", "right"),
+        ):
+            ax.annotate(
+                text,
+                xy=(x, 0),
+                xycoords="axes fraction",
+                xytext=(0, -19),
+                textcoords="offset points",
+                ha=ha,
+                va="top",
+                fontsize=8.5,
+                color=NEUTRAL,
+                gid="ct-favours",
+            )
+    if scale == "raw" and len(units) > 1:
+        ax.annotate(
+            "\n".join(
+                textwrap.wrap(
+                    "Outcomes on different scales (" + "; ".join(units) + "): compare each "
+                    "row with its own scale, or draw scale='standardized'.",
+                    48,
+                )
+            ),
+            xy=(0, 0),
+            xycoords="axes fraction",
+            xytext=(-150, -36),
+            textcoords="offset points",
+            ha="left",
+            va="top",
+            fontsize=8,
+            color=NEUTRAL,
+            style="italic",
+            gid="ct-scale-note",
+        )
+
+
 def plot_forest(
     effects: Any,
     *,
@@ -334,16 +500,7 @@ def plot_forest(
     ['−0.44 (−0.63 to −0.24)', '0.22 (−0.02 to 0.47)']
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
-    if isinstance(null, bool) or not isinstance(null, (int, float)) or not np.isfinite(null):
-        raise TypeError(f"`null` must be a finite number; got {null!r}.")
-    if (
-        not isinstance(favours, (tuple, list))
-        or len(favours) != 2
-        or not all(isinstance(f, str) for f in favours)
-    ):
-        raise TypeError(f"`favours` must be a pair of arm names (str, str); got {favours!r}.")
-    if scale not in SCALES:
-        raise one_of("scale", scale, SCALES)
+    _check_arguments(null, favours, scale)
     frame = _as_frame(effects, scale)
     table = forest_table(
         frame,
@@ -359,132 +516,12 @@ def plot_forest(
     style_axes(ax, grid_axis="x")
     ax.spines["left"].set_visible(False)
 
-    groups = list(pd.unique(table["group"]))
-    colours = {
-        g: OKABE_ITO[i % len(OKABE_ITO)] if len(groups) > 1 else NEUTRAL
-        for i, g in enumerate(groups)
-    }
-    for g in groups:
-        t = table[(table["group"] == g) & table["drawn"]]
-        filled = g.startswith("randomized")
-        c = colours[g]
-        ax.hlines(t["y"], t["conf_low"], t["conf_high"], color=c, linewidth=1.8)
-        ax.plot(
-            t["estimate"],
-            t["y"],
-            linestyle="none",
-            marker="s",
-            markersize=7,
-            color=c,
-            markerfacecolor=c if filled else "white",
-            markeredgewidth=1.5,
-            label=g or "estimate",
-        )
+    colours = _draw_estimates(ax, table)
     ax.axvline(null, color=NEUTRAL, linewidth=1, linestyle="--", zorder=1)
 
-    # row labels on the y axis; estimand headers in bold inside the axes, above their rows
-    ax.set_yticks(table["y"].to_numpy(), table["label"].tolist())
-    ax.tick_params(axis="y", length=0)
-    ax.set_ylim(n_rows - 0.4, -1.4)
-    for g, text, y in zip(table["group"], table["header"], table["y"], strict=True):
-        if text:
-            k = text.count("\n") + 1
-            ax.annotate(
-                text,
-                xy=(0, y - (k + 1) / 2),
-                xycoords=("axes fraction", "data"),
-                xytext=(4, 0),
-                textcoords="offset points",
-                fontweight="bold",
-                fontsize=9,
-                va="center",
-                ha="left",
-                color=colours[g],
-                bbox=dict(facecolor="white", edgecolor="none", pad=1.0),
-                gid="ct-header",
-            )
-    # text columns to the right of the axes
-    level = None
-    if "conf_level" in frame.columns:
-        lv = pd.to_numeric(frame["conf_level"], errors="coerce").dropna().unique()
-        level = float(lv[0]) if len(lv) == 1 else None
-    ci_head = f"Estimate ({percent_text(level)} CI)" if level else "Estimate (CI)"
-    columns = [(10, ci_head, table["text"])]
-    dx = 150
-    if show_p and np.isfinite(table["p_value"]).any():
-        columns.append((dx, "p", table["p_text"]))
-        dx += 110
-    sides = {f for f in table["favours"] if f}
-    mixed = len(sides) > 1 or (sides and (table["favours"] == "").any())
-    if mixed:
-        arrows = {"lower": f"{_LEFT} lower", "higher": f"higher {_RIGHT}", "": ""}
-        columns.append((dx, f"{favours[0].capitalize()} better if", table["favours"].map(arrows)))
-    for dx, head, texts in columns:
-        for y, txt, weight in [
-            (-1.0, head, "bold"),
-            *((y, t, "normal") for y, t in zip(table["y"], texts, strict=True)),
-        ]:
-            ax.annotate(
-                txt,
-                xy=(1, y),
-                xycoords=("axes fraction", "data"),
-                xytext=(dx, 0),
-                textcoords="offset points",
-                fontsize=9,
-                fontweight=weight,
-                va="center",
-                ha="left",
-                annotation_clip=False,
-            )
-    units = sorted({u for u in table["unit"] if u})
-    if scale == "standardized":
-        xlabel = f"Standardized difference, {favours[0]} {_MINUS} {favours[1]} (baseline SD units)"
-    elif len(units) == 1:
-        xlabel = f"Difference, {favours[0]} {_MINUS} {favours[1]} ({units[0]})"
-    else:
-        xlabel = "Estimate"
-    if null != 0:
-        xlabel += f"; no effect = {null:g}"
-    ax.set_xlabel(xlabel, labelpad=14 if len(sides) == 1 and not mixed else 4)
-    if len(sides) == 1 and not mixed:
-        side = next(iter(sides))
-        left, right = (favours[0], favours[1]) if side == "lower" else (favours[1], favours[0])
-        for x, text, ha in (
-            (0.0, f"{_LEFT} favours {left}", "left"),
-            (1.0, f"favours {right} {_RIGHT}", "right"),
-        ):
-            ax.annotate(
-                text,
-                xy=(x, 0),
-                xycoords="axes fraction",
-                xytext=(0, -19),
-                textcoords="offset points",
-                ha=ha,
-                va="top",
-                fontsize=8.5,
-                color=NEUTRAL,
-                gid="ct-favours",
-            )
-    if scale == "raw" and len(units) > 1:
-        ax.annotate(
-            "\n".join(
-                textwrap.wrap(
-                    "Outcomes on different scales (" + "; ".join(units) + "): compare each "
-                    "row with its own scale, or draw scale='standardized'.",
-                    48,
-                )
-            ),
-            xy=(0, 0),
-            xycoords="axes fraction",
-            xytext=(-150, -36),
-            textcoords="offset points",
-            ha="left",
-            va="top",
-            fontsize=8,
-            color=NEUTRAL,
-            style="italic",
-            gid="ct-scale-note",
-        )
+    _draw_row_labels(ax, table, colours, n_rows)
+    sides, mixed = _draw_text_columns(ax, table, frame, show_p=show_p, favours=favours)
+    _label_x_axis(ax, table, scale=scale, favours=favours, null=null, sides=sides, mixed=mixed)
     ax.ct_favours = (  # type: ignore[attr-defined]
         next(iter(sides)) if len(sides) == 1 and not mixed else ("mixed" if mixed else "")
     )

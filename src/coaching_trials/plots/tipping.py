@@ -14,6 +14,21 @@ from coaching_trials.plots._style import NEUTRAL, OKABE_ITO, check_conf_level, n
 __all__ = ["plot_tipping_point", "tipping_curve"]
 
 
+def _example_result() -> Any:
+    """The small tipping-point analysis the Examples draw: 60 simulated participants, a
+    quarter of the outcomes missing, delta from 0 to 2 in steps of 0.25 (m = 20)."""
+    from coaching_trials.analysis.imputation import tipping_point
+
+    rng = np.random.default_rng(1)
+    arm = np.where(np.arange(60) % 2 == 0, "coached", "waitlist")
+    base = rng.normal(2.0, 0.7, 60)
+    y = 0.6 * base - 0.5 * (arm == "coached") + rng.normal(0, 0.5, 60)
+    y[rng.random(60) < 0.25] = np.nan
+    data = pd.DataFrame({"arm": arm, "b": base, "y": y})
+    return tipping_point(data, outcome="y", baseline="b", arm="arm", treated="coached",
+                         deltas=np.arange(0, 2.01, 0.25), seed=2)  # fmt: skip
+
+
 def tipping_curve(result: Any, *, band_level: float = 0.95) -> pd.DataFrame:
     """The numbers :func:`plot_tipping_point` draws: one row per delta.
 
@@ -24,16 +39,8 @@ def tipping_curve(result: Any, *, band_level: float = 0.95) -> pd.DataFrame:
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from coaching_trials.analysis.imputation import tipping_point
-    >>> rng = np.random.default_rng(1)
-    >>> arm = np.where(np.arange(60) % 2 == 0, "coached", "waitlist")
-    >>> base = rng.normal(2.0, 0.7, 60)
-    >>> y = 0.6 * base - 0.5 * (arm == "coached") + rng.normal(0, 0.5, 60)
-    >>> y[rng.random(60) < 0.25] = np.nan
-    >>> tp = tipping_point(pd.DataFrame({"arm": arm, "b": base, "y": y}), outcome="y",
-    ...                    baseline="b", arm="arm", treated="coached",
-    ...                    deltas=np.arange(0, 2.01, 0.25), seed=2)
+    >>> from coaching_trials.plots.tipping import _example_result
+    >>> tp = _example_result()  # see its source: tipping_point() on 60 simulated people
     >>> curve = tipping_curve(tp)
     >>> bool((curve["band_low"] <= curve["p_value"]).all())
     True
@@ -99,16 +106,8 @@ def plot_tipping_point(
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from coaching_trials.analysis.imputation import tipping_point
-    >>> rng = np.random.default_rng(1)
-    >>> arm = np.where(np.arange(60) % 2 == 0, "coached", "waitlist")
-    >>> base = rng.normal(2.0, 0.7, 60)
-    >>> y = 0.6 * base - 0.5 * (arm == "coached") + rng.normal(0, 0.5, 60)
-    >>> y[rng.random(60) < 0.25] = np.nan
-    >>> tp = tipping_point(pd.DataFrame({"arm": arm, "b": base, "y": y}), outcome="y",
-    ...                    baseline="b", arm="arm", treated="coached",
-    ...                    deltas=np.arange(0, 2.01, 0.25), seed=2)
+    >>> from coaching_trials.plots.tipping import _example_result
+    >>> tp = _example_result()  # see its source: tipping_point() on 60 simulated people
     >>> ax = plot_tipping_point(tp)
     >>> len(ax.ct_data), ax.ct_data.attrs["m"]
     (9, 20)

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from scipy import stats
 
 from coaching_trials._errors import did_you_mean, format_values
+from coaching_trials.analysis._common import t_interval
 from coaching_trials.plots._style import (
     NEUTRAL,
     arm_colors,
@@ -19,13 +19,17 @@ from coaching_trials.plots._style import (
     check_conf_level,
     check_min_cell,
     count_label,
+    italic_note,
     new_axes,
     percent_text,
     style_axes,
     suppressed,
+    whiskers,
 )
 
 __all__ = ["plot_trajectories", "trajectory_table"]
+
+_STRIP_H, _STRIP_GAP, _STRIP_TOP = 0.06, 0.015, 0.985
 
 TRAJECTORY_COLUMNS = (
     "arm",
@@ -132,12 +136,12 @@ def _raw_table(
     n = agg["n"].fillna(0).to_numpy(dtype=float)
     mean = agg["mean"].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        half = stats.t.ppf(0.5 + conf_level / 2, n - 1) * agg["sd"].to_numpy(float) / np.sqrt(n)
+        low, high = t_interval(mean, agg["sd"].to_numpy(float) / np.sqrt(n), n - 1, conf_level)
     table = agg.reset_index()[["arm", "wave"]]
     table["n"] = n
     table["mean"] = mean
-    table["conf_low"] = mean - half
-    table["conf_high"] = mean + half
+    table["conf_low"] = low
+    table["conf_high"] = high
     table["statistic"] = "mean"
     return table, arms, waves
 
@@ -338,6 +342,112 @@ def trajectory_table(
     return table[list(TRAJECTORY_COLUMNS)].reset_index(drop=True)
 
 
+def _default_crossover(data: Any) -> dict[Hashable, tuple[Hashable, Hashable]] | None:
+    """A trial's coaching periods: the immediate arm from baseline to the endpoint, the
+    delayed arm from the endpoint to the first follow-up."""
+    default_cross = None
+    if _is_trial(data):
+        d = data.design
+        fus = tuple(d.get("followup_waves") or ())
+        default_cross = {d["immediate"]: (d["baseline_wave"], d["endpoint_wave"])}
+        if fus:
+            default_cross[d["delayed"]] = (d["endpoint_wave"], fus[0])
+    return default_cross
+
+
+def _set_y_range(
+    ax: Axes, table: pd.DataFrame, full: tuple[float, float], *, zoom: bool, n_strips: int
+) -> tuple[tuple[float, float], bool]:
+    """The instrument's whole range (or the data, zoomed) below the coaching strips; returns
+    the data range drawn and whether it is zoomed."""
+    vals = table[["mean", "conf_low", "conf_high"]].to_numpy(float)
+    vals = vals[np.isfinite(vals)]
+    zoomed = bool(zoom) or not all(np.isfinite(full))
+    if zoomed:
+        lo_y, hi_y = (float(vals.min()), float(vals.max())) if vals.size else (0.0, 1.0)
+        pad = 0.08 * (hi_y - lo_y or 1.0)
+        lo_y, hi_y = lo_y - pad, hi_y + pad
+        ylim = (lo_y, hi_y)
+    else:
+        lo_y, hi_y = float(full[0]), float(full[1])
+        ylim = (lo_y, hi_y)
+        ax.set_yticks(np.linspace(lo_y, hi_y, 5))
+    if n_strips:
+        frac = _STRIP_TOP - n_strips * (_STRIP_H + _STRIP_GAP) - 0.02
+        hi_y = lo_y + (hi_y - lo_y) / frac
+    ax.set_ylim(lo_y, hi_y)
+    if zoomed and all(np.isfinite(full)):
+        italic_note(
+            ax,
+            f"y axis zoomed (full range {full[0]:g}\N{EN DASH}{full[1]:g})",
+            xy=(0, 1),
+            xytext=(0, 4),
+            va="bottom",
+            gid="ct-zoomed",
+        )
+    return ylim, zoomed
+
+
+def _draw_coaching_strips(
+    ax: Axes,
+    spans: Mapping[Hashable, tuple[Hashable, Hashable]],
+    waves: list[Hashable],
+    palette: Mapping[Hashable, str],
+) -> None:
+    """Each arm's coaching period: a shaded band and a labelled strip at the top."""
+    for i, (a, (start, end)) in enumerate(spans.items()):
+        x0, x1 = waves.index(start), waves.index(end)
+        y1 = _STRIP_TOP - i * (_STRIP_H + _STRIP_GAP)
+        ax.axvspan(x0, x1, color=palette[a], alpha=0.07, linewidth=0, zorder=0)
+        ax.axvspan(x0, x1, ymin=y1 - _STRIP_H, ymax=y1, color=palette[a], alpha=0.25, lw=0)
+        ax.text(
+            (x0 + x1) / 2,
+            y1 - _STRIP_H / 2,
+            f"{a} arm coached",
+            transform=ax.get_xaxis_transform(),
+            ha="center",
+            va="center",
+            fontsize=8.5,
+            color=NEUTRAL,
+        )
+
+
+def _draw_counts(
+    ax: Axes,
+    table: pd.DataFrame,
+    arms: list[Hashable],
+    waves: list[Hashable],
+    palette: Mapping[Hashable, str],
+) -> None:
+    """The n per point, as a "numbers observed" table under the wave labels."""
+    for i, a in enumerate(arms):
+        t = table[table["arm"] == a]
+        dy = -24 - 12 * i
+        ax.annotate(
+            f"n {a}",
+            xy=(0, 0),
+            xycoords="axes fraction",
+            xytext=(-6, dy),
+            textcoords="offset points",
+            ha="right",
+            va="top",
+            fontsize=8,
+            color=palette[a],
+        )
+        for w, lab in zip(t["wave"], t["n_label"], strict=True):
+            ax.annotate(
+                lab,
+                xy=(waves.index(w), 0),
+                xycoords=("data", "axes fraction"),
+                xytext=(0, dy),
+                textcoords="offset points",
+                ha="center",
+                va="top",
+                fontsize=8,
+                color=palette[a],
+            )
+
+
 def plot_trajectories(
     data: Any,
     *,
@@ -410,15 +520,8 @@ def plot_trajectories(
     ('Burnout, item mean (0-4)', (0.0, 4.0, False))
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
-    default_cross: dict[Hashable, tuple[Hashable, Hashable]] | None = None
-    if _is_trial(data):
-        d = data.design
-        fus = tuple(d.get("followup_waves") or ())
-        default_cross = {d["immediate"]: (d["baseline_wave"], d["endpoint_wave"])}
-        if fus:
-            default_cross[d["delayed"]] = (d["endpoint_wave"], fus[0])
     if crossover is None:
-        crossover = default_cross
+        crossover = _default_crossover(data)
     first = list(crossover) if isinstance(crossover, Mapping) else []
     table = trajectory_table(
         data,
@@ -442,98 +545,18 @@ def plot_trajectories(
         x, m = t["x"].to_numpy(float), t["mean"].to_numpy(float)
         lo, hi = t["conf_low"].to_numpy(float), t["conf_high"].to_numpy(float)
         ax.plot(x, m, marker="o", color=palette[a], label=str(a), linewidth=2, markersize=6)
-        ok = np.isfinite(lo) & np.isfinite(hi)
-        ax.errorbar(
-            x[ok],
-            m[ok],
-            yerr=np.vstack([m[ok] - lo[ok], hi[ok] - m[ok]]),
-            fmt="none",
-            ecolor=palette[a],
-            elinewidth=1.5,
-            capsize=4,
-            label="_nolegend_",
-        )
+        whiskers(ax, x, m, lo, hi, capsize=4, color=palette[a], linewidth=1.5, label="_nolegend_")
 
-    # y range: the instrument's whole range (or the data, zoomed) below the coaching strips
     from coaching_trials.instruments.labels import outcome_info
 
     name = outcome if outcome is not None else getattr(data, "outcome", "")
     info = outcome_info(str(name))
-    full = (info["low"], info["high"])
-    vals = table[["mean", "conf_low", "conf_high"]].to_numpy(float)
-    vals = vals[np.isfinite(vals)]
-    zoomed = bool(zoom) or not all(np.isfinite(full))
-    if zoomed:
-        lo_y, hi_y = (float(vals.min()), float(vals.max())) if vals.size else (0.0, 1.0)
-        pad = 0.08 * (hi_y - lo_y or 1.0)
-        lo_y, hi_y = lo_y - pad, hi_y + pad
-        ylim = (lo_y, hi_y)
-    else:
-        lo_y, hi_y = float(full[0]), float(full[1])
-        ylim = (lo_y, hi_y)
-        ax.set_yticks(np.linspace(lo_y, hi_y, 5))
-    strip_h, strip_gap, top = 0.06, 0.015, 0.985
-    if spans:
-        frac = top - len(spans) * (strip_h + strip_gap) - 0.02
-        hi_y = lo_y + (hi_y - lo_y) / frac
-    ax.set_ylim(lo_y, hi_y)
-    if zoomed and all(np.isfinite(full)):
-        ax.annotate(
-            f"y axis zoomed (full range {full[0]:g}\N{EN DASH}{full[1]:g})",
-            xy=(0, 1),
-            xycoords="axes fraction",
-            xytext=(0, 4),
-            textcoords="offset points",
-            ha="left",
-            va="bottom",
-            fontsize=8,
-            style="italic",
-            color=NEUTRAL,
-            gid="ct-zoomed",
-        )
-    for i, (a, (start, end)) in enumerate(spans.items()):
-        x0, x1 = waves.index(start), waves.index(end)
-        y1 = top - i * (strip_h + strip_gap)
-        ax.axvspan(x0, x1, color=palette[a], alpha=0.07, linewidth=0, zorder=0)
-        ax.axvspan(x0, x1, ymin=y1 - strip_h, ymax=y1, color=palette[a], alpha=0.25, lw=0)
-        ax.text(
-            (x0 + x1) / 2,
-            y1 - strip_h / 2,
-            f"{a} arm coached",
-            transform=ax.get_xaxis_transform(),
-            ha="center",
-            va="center",
-            fontsize=8.5,
-            color=NEUTRAL,
-        )
+    ylim, zoomed = _set_y_range(
+        ax, table, (info["low"], info["high"]), zoom=zoom, n_strips=len(spans)
+    )
+    _draw_coaching_strips(ax, spans, waves, palette)
 
-    # n per point, as a "numbers observed" table under the wave labels
-    for i, a in enumerate(arms):
-        t = table[table["arm"] == a]
-        dy = -24 - 12 * i
-        ax.annotate(
-            f"n {a}",
-            xy=(0, 0),
-            xycoords="axes fraction",
-            xytext=(-6, dy),
-            textcoords="offset points",
-            ha="right",
-            va="top",
-            fontsize=8,
-            color=palette[a],
-        )
-        for w, lab in zip(t["wave"], t["n_label"], strict=True):
-            ax.annotate(
-                lab,
-                xy=(waves.index(w), 0),
-                xycoords=("data", "axes fraction"),
-                xytext=(0, dy),
-                textcoords="offset points",
-                ha="center",
-                va="top",
-                fontsize=8,
-                color=palette[a],
-            )
+    _draw_counts(ax, table, arms, waves, palette)
     ax.set_xticks(range(len(waves)), [str(w) for w in waves])
     ax.set_xlim(-0.5, len(waves) - 0.5)
     ax.set_xlabel(str(wave if not _is_mmrm(data) else "visit"), labelpad=14 + 12 * len(arms))

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from coaching_trials._vocab import renamed
 from coaching_trials.release._lp import count_bounds
 from coaching_trials.release._model import LinkageError, Publication
 from coaching_trials.release.core import HIDDEN, Release, is_hidden, release_publication
@@ -127,9 +128,10 @@ def release(
     return result
 
 
-def numeric_view(frame: pd.DataFrame) -> pd.DataFrame:
+@renamed(frame="data")
+def numeric_view(data: pd.DataFrame) -> pd.DataFrame:
     """A released table with hidden cells as NaN and numeric columns as numbers (for drawing)."""
-    out = frame.copy()
+    out = data.copy()
     for col in out.columns:
         if out[col].dtype == object and any(is_hidden(v) for v in out[col]):
             out[col] = pd.to_numeric(out[col].where(~out[col].map(is_hidden)), errors="coerce")

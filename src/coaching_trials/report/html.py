@@ -200,6 +200,53 @@ def report_figures(
     return out
 
 
+def _checked_arguments(
+    trial: Any,
+    outcomes: Any,
+    primary: Any,
+    *,
+    method: Any,
+    min_cell: Any,
+    policy: Any,
+    include: Any,
+    figures: Any,
+    title: Any,
+    out: Any,
+) -> tuple[list[str], tuple[str, ...], Path]:
+    """:func:`build_report`'s argument checks; returns the outcomes, sections and HTML path."""
+    from coaching_trials.design.delayed import DelayedInterventionTrial
+    from coaching_trials.release.policy import get_policy
+
+    if not isinstance(trial, DelayedInterventionTrial):
+        raise TypeError(f"`trial` must be a DelayedInterventionTrial; got {type(trial).__name__}.")
+    outs = [outcomes] if isinstance(outcomes, str) else list(outcomes)
+    if not outs or not all(isinstance(o, str) for o in outs):
+        raise ValueError(f"`outcomes` must name at least one scored column; got {outcomes!r}.")
+    if primary not in outs:
+        raise ValueError(f"`primary` must be one of the outcomes {outs}; got {primary!r}.")
+    if method not in _METHODS:
+        raise one_of("method", method, _METHODS)
+    if isinstance(min_cell, bool) or not isinstance(min_cell, (int, np.integer)) or min_cell < 1:
+        raise ValueError(f"`min_cell` must be a positive integer; got {min_cell!r}.")
+    get_policy(policy, min_cell=int(min_cell))
+    include = (include,) if isinstance(include, str) else tuple(include)
+    bad = [s for s in include if s not in REPORT_SECTIONS]
+    if bad:
+        raise one_of("include", bad[0], REPORT_SECTIONS)
+    if not isinstance(figures, bool):
+        raise TypeError(f"`figures` must be True or False; got {figures!r}.")
+    if not isinstance(title, str):
+        raise TypeError(f"`title` must be a string; got {type(title).__name__}.")
+    path = Path(out)
+    if path.is_dir():
+        path = path / "report.html"
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise ValueError(f"`out` must be an .html file or an existing folder; got {str(out)!r}.")
+    if not path.parent.exists():
+        raise FileNotFoundError(f"the folder of `out` does not exist: {str(path.parent)!r}.")
+    return outs, include, path
+
+
 def build_report(
     trial: Any,
     *,
@@ -294,38 +341,13 @@ def build_report(
     ['baseline', 'descriptives', 'effects', 'exclusions', 'flow', 'nonrandomized',
      'standardized', 'trajectories']
     """
-    from coaching_trials.design.delayed import DelayedInterventionTrial
-    from coaching_trials.release.policy import get_policy
     from coaching_trials.report.publish import publish_trial, shared_tables
     from coaching_trials.report.render import render_report
 
-    if not isinstance(trial, DelayedInterventionTrial):
-        raise TypeError(f"`trial` must be a DelayedInterventionTrial; got {type(trial).__name__}.")
-    outs = [outcomes] if isinstance(outcomes, str) else list(outcomes)
-    if not outs or not all(isinstance(o, str) for o in outs):
-        raise ValueError(f"`outcomes` must name at least one scored column; got {outcomes!r}.")
-    if primary not in outs:
-        raise ValueError(f"`primary` must be one of the outcomes {outs}; got {primary!r}.")
-    if method not in _METHODS:
-        raise one_of("method", method, _METHODS)
-    if isinstance(min_cell, bool) or not isinstance(min_cell, (int, np.integer)) or min_cell < 1:
-        raise ValueError(f"`min_cell` must be a positive integer; got {min_cell!r}.")
-    get_policy(policy, min_cell=int(min_cell))
-    include = (include,) if isinstance(include, str) else tuple(include)
-    bad = [s for s in include if s not in REPORT_SECTIONS]
-    if bad:
-        raise one_of("include", bad[0], REPORT_SECTIONS)
-    if not isinstance(figures, bool):
-        raise TypeError(f"`figures` must be True or False; got {figures!r}.")
-    if not isinstance(title, str):
-        raise TypeError(f"`title` must be a string; got {type(title).__name__}.")
-    path = Path(out)
-    if path.is_dir():
-        path = path / "report.html"
-    if path.suffix.lower() not in (".html", ".htm"):
-        raise ValueError(f"`out` must be an .html file or an existing folder; got {str(out)!r}.")
-    if not path.parent.exists():
-        raise FileNotFoundError(f"the folder of `out` does not exist: {str(path.parent)!r}.")
+    outs, include, path = _checked_arguments(
+        trial, outcomes, primary, method=method, min_cell=min_cell, policy=policy,
+        include=include, figures=figures, title=title, out=out,
+    )  # fmt: skip
     covariates = (covariates,) if isinstance(covariates, str) else tuple(covariates)
     if synthetic is None:
         synthetic = _is_synthetic(trial)

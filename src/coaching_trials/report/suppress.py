@@ -389,6 +389,98 @@ def _complementary(
         added[best[-1]] = cell
 
 
+def _unprotected_cells(
+    values: np.ndarray,
+    state: np.ndarray,
+    constraints: list,
+    *,
+    min_cell: int,
+    zero_floor: int,
+) -> set[Cell]:
+    """Hidden counts still pinned to one value (only when every cell around them is small:
+    nothing was left to hide)."""
+    unprotected: set[Cell] = set()
+    if constraints:
+        unprotected.update(_pinned_by_margins(values, state, constraints))
+        unprotected.update(
+            _pinned_by_bounds(values, state, constraints, min_cell=min_cell, zero_floor=zero_floor)
+        )
+    if min_cell - 1 <= zero_floor:  # "<2" with zeros shown can only mean 1
+        unprotected.update((int(i), int(j)) for i, j in np.argwhere(state == 1))
+    return unprotected
+
+
+def _with_markers(
+    table: pd.DataFrame,
+    counts: list[str],
+    values: np.ndarray,
+    state: np.ndarray,
+    marker: str,
+    complement_marker: str,
+) -> pd.DataFrame:
+    """A copy of ``table`` whose count columns hold whole numbers and the two markers."""
+    out = table.copy(deep=True)
+    for j, col in enumerate(counts):
+        out[col] = pd.Series(
+            [
+                (int(v) if np.isfinite(v) else np.nan)
+                if s in (0, 3)
+                else (marker if s in (1, 4) else complement_marker)
+                for v, s in zip(values[:, j], state[:, j], strict=True)
+            ],
+            index=out.index,
+            dtype=object,
+        )
+    return out
+
+
+def _blank_and_log(
+    out: pd.DataFrame,
+    counts: list[str],
+    state: np.ndarray,
+    deps: Mapping[str, list[str]],
+    props: Mapping[str, list[str]],
+    reason_of: Mapping[Cell, str],
+    unprotected: set[Cell],
+    *,
+    min_cell: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Blank the statistics of hidden counts (in place on ``out``) and log every hidden count."""
+    log_rows = []
+    blank_mask = {c: np.zeros(len(out), dtype=bool) for c in out.columns}
+    for i, j in sorted(tuple(c) for c in np.argwhere(np.isin(state, (1, 2, 4)))):
+        col = counts[j]
+        dep = [d for d in props.get(col, []) if d not in counts]
+        if state[i, j] in (1, 4):  # below min_cell: its statistics go too
+            dep = [d for d in deps.get(col, []) if d not in counts and d not in dep] + dep
+        for d in dep:
+            blank_mask[d][i] = True
+        log_rows.append(
+            dict(
+                row=out.index[i],
+                column=col,
+                kind="primary" if state[i, j] == 1 else "complementary",
+                reason=(
+                    f"count below {min_cell}" if state[i, j] == 1 else reason_of.get((i, j), "")
+                ),
+                blanked=", ".join(str(d) for d in dep),
+                protected=(int(i), int(j)) not in unprotected,
+            )
+        )
+    for col, mask in blank_mask.items():
+        if mask.any():
+            if pd.api.types.is_numeric_dtype(out[col]) and not pd.api.types.is_bool_dtype(out[col]):
+                new = out[col].astype(float)
+                new[mask] = np.nan
+            else:
+                new = out[col].astype(object)
+                new[mask] = None
+            out[col] = new
+    log = pd.DataFrame(log_rows, columns=list(SUPPRESSION_LOG_COLUMNS))
+    log["row"] = log["row"].astype(object)
+    return out, log
+
+
 def suppress_small_cells(
     table: pd.DataFrame,
     *,
@@ -560,15 +652,9 @@ def suppress_small_cells(
     protects, _ = _complementary(
         values, state, constraints, min_cell=min_cell, zero_floor=zero_floor
     )
-    # what is still pinned (only when every cell around it is small: nothing left to hide)
-    unprotected: set[Cell] = set()
-    if constraints:
-        unprotected.update(_pinned_by_margins(values, state, constraints))
-        unprotected.update(
-            _pinned_by_bounds(values, state, constraints, min_cell=min_cell, zero_floor=zero_floor)
-        )
-    if min_cell - 1 <= zero_floor:  # "<2" with zeros shown can only mean 1
-        unprotected.update((int(i), int(j)) for i, j in np.argwhere(state == 1))
+    unprotected = _unprotected_cells(
+        values, state, constraints, min_cell=min_cell, zero_floor=zero_floor
+    )
     reason_of = {
         cell: (
             ("a zero, hidden as a last resort: " if values[cell] == 0 else "")
@@ -577,51 +663,7 @@ def suppress_small_cells(
         )
         for cell, p in protects.items()
     }
-
-    # build the output table and the log
-    out = table.copy(deep=True)
-    log_rows = []
-    blank_mask = {c: np.zeros(len(out), dtype=bool) for c in out.columns}
-    for j, col in enumerate(counts):
-        shown = pd.Series(
-            [
-                (int(v) if np.isfinite(v) else np.nan)
-                if s in (0, 3)
-                else (marker if s in (1, 4) else complement_marker)
-                for v, s in zip(values[:, j], state[:, j], strict=True)
-            ],
-            index=out.index,
-            dtype=object,
-        )
-        out[col] = shown
-    for i, j in sorted(tuple(c) for c in np.argwhere(np.isin(state, (1, 2, 4)))):
-        col = counts[j]
-        dep = [d for d in props.get(col, []) if d not in counts]
-        if state[i, j] in (1, 4):  # below min_cell: its statistics go too
-            dep = [d for d in deps.get(col, []) if d not in counts and d not in dep] + dep
-        for d in dep:
-            blank_mask[d][i] = True
-        log_rows.append(
-            dict(
-                row=out.index[i],
-                column=col,
-                kind="primary" if state[i, j] == 1 else "complementary",
-                reason=(
-                    f"count below {min_cell}" if state[i, j] == 1 else reason_of.get((i, j), "")
-                ),
-                blanked=", ".join(str(d) for d in dep),
-                protected=(int(i), int(j)) not in unprotected,
-            )
-        )
-    for col, mask in blank_mask.items():
-        if mask.any():
-            if pd.api.types.is_numeric_dtype(out[col]) and not pd.api.types.is_bool_dtype(out[col]):
-                new = out[col].astype(float)
-                new[mask] = np.nan
-            else:
-                new = out[col].astype(object)
-                new[mask] = None
-            out[col] = new
-    log = pd.DataFrame(log_rows, columns=list(SUPPRESSION_LOG_COLUMNS))
-    log["row"] = log["row"].astype(object)
-    return out, log
+    out = _with_markers(table, counts, values, state, marker, complement_marker)
+    return _blank_and_log(
+        out, counts, state, deps, props, reason_of, unprotected, min_cell=min_cell
+    )

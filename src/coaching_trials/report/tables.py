@@ -18,6 +18,7 @@ import pandas as pd
 
 from coaching_trials._errors import one_of
 from coaching_trials._safe_text import neutralize_frame
+from coaching_trials._vocab import renamed
 
 __all__ = ["export_table", "format_cell", "format_frame", "latex_table", "html_table"]
 
@@ -131,16 +132,17 @@ def _whole_columns(frame: pd.DataFrame) -> set[Any]:
     return out
 
 
-def format_frame(frame: pd.DataFrame, digits: int | None = 2) -> pd.DataFrame:
+@renamed(frame="data")
+def format_frame(data: pd.DataFrame, digits: int | None = 2) -> pd.DataFrame:
     """All cells as strings (see :func:`format_cell`), index and column labels kept."""
-    whole = _whole_columns(frame)
+    whole = _whole_columns(data)
     return pd.DataFrame(
         {
-            col: [format_cell(v, digits, whole=col in whole) for v in frame[col].tolist()]
-            for col in frame.columns
+            col: [format_cell(v, digits, whole=col in whole) for v in data[col].tolist()]
+            for col in data.columns
         },
-        index=frame.index,
-        columns=frame.columns,
+        index=data.index,
+        columns=data.columns,
         dtype=object,
     )
 
@@ -200,20 +202,21 @@ def _latex_escape(text: str) -> str:
     return "".join(_LATEX_ESCAPES.get(ch, ch) for ch in text)
 
 
-def latex_table(frame: pd.DataFrame, digits: int | None = 2, *, caption: str | None = None) -> str:
+@renamed(frame="data")
+def latex_table(data: pd.DataFrame, digits: int | None = 2, *, caption: str | None = None) -> str:
     """A booktabs ``tabular`` (inside a ``table`` float when ``caption`` is given).
 
     Text columns are left-aligned, numeric ones right-aligned; special characters are escaped.
     Needs ``\\usepackage{booktabs}`` in the document.
     """
-    cells = format_frame(frame, digits)
-    if _keep_index(frame):
+    cells = format_frame(data, digits)
+    if _keep_index(data):
         cells = cells.reset_index()
-        names = list(frame.index.names)
+        names = list(data.index.names)
         numeric = [False] * len(names)
     else:
         numeric = []
-    numeric += [_is_numeric_column(frame[c]) for c in frame.columns]
+    numeric += [_is_numeric_column(data[c]) for c in data.columns]
     spec = "".join("r" if n else "l" for n in numeric)
     header = " & ".join(_latex_escape(str(c) if not _is_missing(c) else "") for c in cells.columns)
     lines = [f"\\begin{{tabular}}{{{spec}}}", "\\toprule", header + " \\\\", "\\midrule"]
@@ -229,16 +232,17 @@ def latex_table(frame: pd.DataFrame, digits: int | None = 2, *, caption: str | N
     return body + "\n"
 
 
-def html_table(frame: pd.DataFrame, digits: int | None = 2, *, css_class: str = "ct-table") -> str:
+@renamed(frame="data")
+def html_table(data: pd.DataFrame, digits: int | None = 2, *, css_class: str = "ct-table") -> str:
     """A plain ``<table>`` (escaped text, numeric columns marked ``class="num"``)."""
-    cells = format_frame(frame, digits)
-    keep = _keep_index(frame)
+    cells = format_frame(data, digits)
+    keep = _keep_index(data)
     if keep:
         cells = cells.reset_index()
-        numeric = [False] * frame.index.nlevels
+        numeric = [False] * data.index.nlevels
     else:
         numeric = []
-    numeric += [_is_numeric_column(frame[c]) for c in frame.columns]
+    numeric += [_is_numeric_column(data[c]) for c in data.columns]
     out = [f'<table class="{css_class}">', "<thead><tr>"]
     for col, num in zip(cells.columns, numeric, strict=True):
         label = "" if _is_missing(col) else html.escape(str(col))

@@ -1,6 +1,7 @@
 # Golden numbers for DelayedInterventionTrial on the (synthetic) sample trial.
 #
-# Input : sample_scored.csv   (written by export_sample.py from coaching_trials' sample data)
+# Input : sample_items.csv    (raw item responses, written by export_sample.py), scored here in
+#         base R by score_sample.R -> sample_scored.csv (no score from coaching_trials is read)
 # Output: golden.csv          (read by tests/design/test_delayed_golden.py; compared at 1e-6)
 #
 # Run from the repository root:  Rscript tests/reference/design/make_golden.R
@@ -10,6 +11,7 @@
 suppressPackageStartupMessages(library(emmeans))
 
 here <- "tests/reference/design"
+source(file.path(here, "score_sample.R"))  # items -> sample_scored.csv, in R
 long <- read.csv(file.path(here, "sample_scored.csv"), stringsAsFactors = FALSE)
 outcomes <- c("pfi_burnout", "pfi_pf", "pfi_id", "iwpr_score", "qol_score", "uwes9_total",
               "svs_total")

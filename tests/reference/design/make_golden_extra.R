@@ -1,7 +1,8 @@
 # More golden numbers for DelayedInterventionTrial on the (synthetic) sample trial:
 # cluster-robust comparisons, trial-level MMRM, dose-response variants and responders.
 #
-# Input : sample_scored.csv, sample_participants.csv   (written by export_sample.py)
+# Input : sample_scored.csv (scored in R by score_sample.R, run by make_golden.R),
+#         sample_participants.csv (written by export_sample.py)
 # Output: golden_extra.csv   (read by tests/design/test_delayed_golden_extra.py)
 #
 # Run from the repository root:  Rscript tests/reference/design/make_golden_extra.R
