@@ -15,7 +15,7 @@ import pandas as pd
 from coaching_trials._errors import ProblemLog, format_values, one_of
 from coaching_trials.design._results import BaselineTable
 from coaching_trials.design._tables import baseline_summary
-from coaching_trials.design._validate import as_name_tuple
+from coaching_trials.design._validate import as_name_tuple, is_item_column
 
 if TYPE_CHECKING:
     from coaching_trials.design.delayed import DelayedInterventionTrial
@@ -62,7 +62,7 @@ def baseline_table(
             if c not in (a, trial._wave, *pvars)
             and pd.api.types.is_numeric_dtype(base[c])
             and not pd.api.types.is_bool_dtype(base[c])
-            and not _is_item_column(c)
+            and not is_item_column(c)
         ]
         variables = [*pvars, *rvars]
     else:
@@ -163,8 +163,3 @@ def _check_levels(
         out[var] = order
     log.raise_if_any()
     return out
-
-
-def _is_item_column(name: str) -> bool:
-    head, _, tail = name.rpartition("_")
-    return bool(head) and tail.isdigit()

@@ -41,6 +41,21 @@ def first_followup(trial: DelayedInterventionTrial, followup: str | None, method
     return followup
 
 
+def _prepare(
+    trial: DelayedInterventionTrial,
+    outcomes: str | Sequence[str],
+    followup: str | None,
+    conf_level: float,
+    method: str,
+) -> tuple[tuple[str, ...], str, float, pd.DataFrame]:
+    """(outcomes, follow-up wave, conf_level, wide scores at baseline, endpoint, follow-up)."""
+    names = trial._outcomes(outcomes)
+    fu = first_followup(trial, followup, method)
+    conf_level = check_conf_level(conf_level)
+    wide = trial.wide(names, waves=[trial._baseline, trial._endpoint, fu])
+    return names, fu, conf_level, wide
+
+
 def _paired_rows(
     trial: DelayedInterventionTrial,
     wide: pd.DataFrame,
@@ -97,11 +112,10 @@ def delayed_arm_prepost(
     conf_level: float = 0.95,
 ) -> TrialEffects:
     """Delayed arm before/after (:meth:`DelayedInterventionTrial.delayed_arm_prepost`)."""
-    names = trial._outcomes(outcomes)
-    fu = first_followup(trial, followup, "delayed_arm_prepost")
-    conf_level = check_conf_level(conf_level)
+    names, fu, conf_level, wide = _prepare(
+        trial, outcomes, followup, conf_level, "delayed_arm_prepost"
+    )
     b, e, dly = trial._baseline, trial._endpoint, trial._delayed
-    wide = trial.wide(names, waves=[b, e, fu])
     rows, audit = [], []
     for name in names:
         cb, ce, cf = (f"{name}{SEP}{w}" for w in (b, e, fu))
@@ -158,11 +172,8 @@ def pooled_prepost(
     conf_level: float = 0.95,
 ) -> TrialEffects:
     """Pooled pre/post coaching (:meth:`DelayedInterventionTrial.pooled_prepost`)."""
-    names = trial._outcomes(outcomes)
-    fu = first_followup(trial, followup, "pooled_prepost")
-    conf_level = check_conf_level(conf_level)
+    names, fu, conf_level, wide = _prepare(trial, outcomes, followup, conf_level, "pooled_prepost")
     b, e, imm, dly = trial._baseline, trial._endpoint, trial._immediate, trial._delayed
-    wide = trial.wide(names, waves=[b, e, fu])
     is_imm = (wide[trial._arm] == imm).to_numpy()
     rows, audit = [], []
     for name in names:
