@@ -140,7 +140,10 @@ def _manifest(
     inputs: Mapping[str, Any],
     outputs: Mapping[str, str],
     notes: Sequence[str],
+    overrides: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """The content of ``manifest.json``: config, hashes, seed, versions, notes and which
+    output belongs to which part of the folder."""
     return {
         "manifest_version": 1,
         "config": _plain(cfg),
@@ -154,6 +157,11 @@ def _manifest(
         "seed": cfg["analysis"]["seed"],
         "versions": _versions(),
         "notes": list(notes),
+        "overrides": _plain(dict(overrides or {})),
+        "parts": {
+            "release": sorted(n for n in outputs if n.startswith("release/")),
+            "analyst": sorted(n for n in outputs if n.startswith("analyst/")),
+        },
     }
 
 
@@ -280,12 +288,7 @@ def run_analysis(
         )
         notes = staged.pop("__notes__")
         outputs = {name: _sha256(folder.staging / name) for name in staged}
-        manifest = _manifest(cfg, config_path, inputs, outputs, notes)
-        manifest["overrides"] = _plain(dict(overrides or {}))
-        manifest["parts"] = {
-            "release": sorted(n for n in outputs if n.startswith("release/")),
-            "analyst": sorted(n for n in outputs if n.startswith("analyst/")),
-        }
+        manifest = _manifest(cfg, config_path, inputs, outputs, notes, overrides)
         (folder.staging / "manifest.json").write_text(
             json.dumps(manifest, indent=2, sort_keys=True, allow_nan=False) + "\n",
             encoding="utf-8",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from coaching_trials._vocab import renamed
 from coaching_trials.pipeline._schema import FLOAT_DIGITS
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".xlsx")
@@ -35,7 +36,8 @@ def check_table_path(path: str | Path) -> Path:
     return path
 
 
-def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
+@renamed(frame="data")
+def write_table(data: pd.DataFrame, path: str | Path) -> Path:
     """Write a table deterministically; the format follows the extension (default CSV).
 
     Floats are rounded to ``FLOAT_DIGITS`` decimals and lines end in ``\\n`` on every platform,
@@ -43,16 +45,22 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     ``.parquet``, ``.xlsx``; any other is a ValueError (nothing is written). Text cells that
     a spreadsheet would run as a formula get a leading apostrophe in CSV, TSV and Excel
     (:mod:`coaching_trials._safe_text`).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The table (written without its index). ``frame=`` is the old name of this argument.
+    path : str or Path
+        Where to write; the extension picks the format.
     """
     from coaching_trials._safe_text import neutralize_frame
 
     path = check_table_path(path)
-    frame = frame.round(FLOAT_DIGITS)
+    frame = data.round(FLOAT_DIGITS)
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv", ".xlsx", ""):
         frame = neutralize_frame(frame)
-    suffix = path.suffix.lower()
     if suffix == ".parquet":
         frame.to_parquet(path, index=False)
     elif suffix == ".xlsx":
