@@ -37,6 +37,18 @@ which rule, and the range a reader could still work out). Do not share these fil
 """
 
 
+def _analysis_options(analysis: Mapping[str, Any]) -> dict[str, Any]:
+    """The options of the randomized comparison, as the report's builders take them."""
+    return dict(
+        outcomes=analysis["outcomes"],
+        primary=analysis["primary"],
+        method=analysis["method"],
+        adjust=None if analysis["adjust"] == "none" else analysis["adjust"],
+        conf_level=analysis["conf_level"],
+        covariates=analysis["covariates"],
+    )
+
+
 def _release(
     cfg: Mapping[str, Any],
     tables: Mapping[str, pd.DataFrame],
@@ -49,12 +61,7 @@ def _release(
     analysis, report = cfg["analysis"], cfg["report"]
     shared = shared_tables(
         trial,
-        outcomes=analysis["outcomes"],
-        primary=analysis["primary"],
-        method=analysis["method"],
-        adjust=None if analysis["adjust"] == "none" else analysis["adjust"],
-        conf_level=analysis["conf_level"],
-        covariates=analysis["covariates"],
+        **_analysis_options(analysis),
         nonrandomized=False,
         min_cell=report["min_cell"],
         comparison=extras["comparison"],
@@ -324,12 +331,7 @@ def _figures_and_report(
     meta = report_meta(
         facts,
         title=report["title"],
-        outcomes=analysis["outcomes"],
-        primary=analysis["primary"],
-        method=analysis["method"],
-        adjust=None if analysis["adjust"] == "none" else analysis["adjust"],
-        conf_level=analysis["conf_level"],
-        covariates=analysis["covariates"],
+        **_analysis_options(analysis),
         include=include,
         released_flow=released.tables["flow"],
         synthetic=_example_synthetic(cfg),
