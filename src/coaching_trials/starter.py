@@ -61,6 +61,54 @@ def _instruments(columns: Sequence[str]) -> list[tuple[str, str | None, int, int
     return sorted(found, key=lambda f: (f[0] != "pfi", f[0]))
 
 
+def _design_lines(frame: pd.DataFrame, arm: str | None, wave: str | None) -> list[str]:
+    """The [design] table: arms guessed from their labels, waves in file order."""
+    arms = [] if arm is None else [str(v) for v in pd.unique(frame[arm].dropna())]
+    waves = [] if wave is None else [str(v) for v in pd.unique(frame[wave].dropna())]
+    first = next((a for a in arms if _FIRST.search(a)), None)
+    later = next((a for a in arms if _LATER.search(a) and a != first), None)
+    if first is None or later is None:
+        first, later = (arms + ["?", "?"])[:2]
+        arm_note = f"GUESS: arms found {arms}; say which is coached first"
+    else:
+        arm_note = f"guessed from the labels {arms}"
+    return [
+        "",
+        "[design]",
+        f"immediate = {_toml(first)}   # the coached-first arm ({arm_note})",
+        f"delayed = {_toml(later)}   # the wait-list arm",
+        f"baseline_wave = {_toml(waves[0] if waves else '?')}   # waves in file order: {waves}",
+        f"endpoint_wave = {_toml(waves[1] if len(waves) > 1 else '?')}   # end of the waiting "
+        "period",
+        "followup_waves = [" + ", ".join(_toml(w) for w in waves[2:]) + "]   # after the delayed "
+        "arm's coaching",
+    ]
+
+
+def _instrument_lines(cols: Sequence[str]) -> list[str]:
+    """One [[instruments]] table per instrument whose items are among ``cols``."""
+    lines: list[str] = []
+    found = _instruments(cols)
+    if not found:
+        lines += [
+            "",
+            "# No instrument's items were recognised; name yours, e.g.",
+            '# [[instruments]]\n# id = "pfi"\n# items = ... (see `coaching-trials instruments`)',
+        ]
+    for iid, pattern, n_found, n_items in found:
+        lines += [
+            "",
+            "[[instruments]]",
+            f"id = {_toml(iid)}   # {n_found} of {n_items} items found",
+        ]
+        if pattern is not None:
+            lines.append(
+                f"# your items are numbered without zero padding: map them with {pattern!r}"
+                " ([data.rename] one line per item, or items = ... where supported)"
+            )
+    return lines
+
+
 def starter_plan(
     datafile: str | Path | None = None,
     *,
@@ -147,44 +195,8 @@ def starter_plan(
             lines.append(f'{key} = "?"   # GUESS FAILED: name the {what} column of your file')
         else:
             lines.append(f"{key} = {_toml(col)}   # guessed from the column name")
-    arms = [] if arm is None else [str(v) for v in pd.unique(frame[arm].dropna())]
-    waves = [] if wave is None else [str(v) for v in pd.unique(frame[wave].dropna())]
-    first = next((a for a in arms if _FIRST.search(a)), None)
-    later = next((a for a in arms if _LATER.search(a) and a != first), None)
-    if first is None or later is None:
-        first, later = (arms + ["?", "?"])[:2]
-        arm_note = f"GUESS: arms found {arms}; say which is coached first"
-    else:
-        arm_note = f"guessed from the labels {arms}"
-    lines += [
-        "",
-        "[design]",
-        f"immediate = {_toml(first)}   # the coached-first arm ({arm_note})",
-        f"delayed = {_toml(later)}   # the wait-list arm",
-        f"baseline_wave = {_toml(waves[0] if waves else '?')}   # waves in file order: {waves}",
-        f"endpoint_wave = {_toml(waves[1] if len(waves) > 1 else '?')}   # end of the waiting "
-        "period",
-        "followup_waves = [" + ", ".join(_toml(w) for w in waves[2:]) + "]   # after the delayed "
-        "arm's coaching",
-    ]
-    found = _instruments(cols)
-    if not found:
-        lines += [
-            "",
-            "# No instrument's items were recognised; name yours, e.g.",
-            '# [[instruments]]\n# id = "pfi"\n# items = ... (see `coaching-trials instruments`)',
-        ]
-    for iid, pattern, n_found, n_items in found:
-        lines += [
-            "",
-            "[[instruments]]",
-            f"id = {_toml(iid)}   # {n_found} of {n_items} items found",
-        ]
-        if pattern is not None:
-            lines.append(
-                f"# your items are numbered without zero padding: map them with {pattern!r}"
-                " ([data.rename] one line per item, or items = ... where supported)"
-            )
+    lines += _design_lines(frame, arm, wave)
+    lines += _instrument_lines(cols)
     lines += [
         "",
         "[analysis]",

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from coaching_trials.analysis._common import t_interval, t_test
 
 __all__ = ["paired_t", "ols_slope", "ols_cluster"]
 
@@ -32,16 +33,16 @@ def _t_row(estimate: float, se: float, df: float, conf_level: float) -> dict[str
             conf_low=nan,
             conf_high=nan,
         )
-    t = estimate / se
-    q = stats.t.ppf(0.5 + conf_level / 2.0, df)
+    statistic, p_value = t_test(estimate, se, df)
+    low, high = t_interval(estimate, se, df, conf_level)
     return dict(
         estimate=float(estimate),
         std_error=float(se),
         df=float(df),
-        statistic=float(t),
-        p_value=float(2.0 * stats.t.sf(abs(t), df)),
-        conf_low=float(estimate - q * se),
-        conf_high=float(estimate + q * se),
+        statistic=float(statistic),
+        p_value=float(p_value),
+        conf_low=float(low),
+        conf_high=float(high),
     )
 
 

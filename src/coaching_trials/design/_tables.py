@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -193,6 +194,23 @@ def is_categorical(series: pd.Series) -> bool:
     return not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """What every row of Table 1 shares: the groups (arms and overall), the options and the
+    column headers of the display table."""
+
+    groups: list[tuple[str, np.ndarray]]
+    arms: tuple[str, ...]
+    levels: Mapping[str, Sequence[Any]]
+    continuous: str
+    smd: bool
+    col_names: Mapping[str, str]
+    digits: int
+
+    def fmt(self, x: float) -> str:
+        return "NA" if not np.isfinite(x) else f"{x:.{self.digits}f}"
+
+
 def baseline_summary(
     frame: pd.DataFrame,
     variables: Sequence[str],
@@ -215,104 +233,16 @@ def baseline_summary(
     arm_vals = frame[arm].astype("string").to_numpy()
     groups = [(a, arm_vals == a) for a in arms] + [("overall", np.ones(len(frame), dtype=bool))]
     n_group = {g: int(m.sum()) for g, m in groups}
+    col_names = {g: f"{g} (n={n_group[g]})" for g, _ in groups}
+    layout = _Layout(groups, tuple(arms), levels, continuous, smd, col_names, digits)
     tidy: list[dict[str, Any]] = []
     pretty: list[dict[str, Any]] = []
-    col_names = {g: f"{g} (n={n_group[g]})" for g, _ in groups}
-
-    def fmt(x: float) -> str:
-        return "NA" if not np.isfinite(x) else f"{x:.{digits}f}"
-
     for var in variables:
         s = frame[var]
         cat = var in categorical or var in levels or is_categorical(s)
-        if not cat:
-            x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
-            stats = {}
-            for g, m in groups:
-                v = x[m]
-                v = v[np.isfinite(v)]
-                n = v.size
-                stats[g] = dict(
-                    n=n,
-                    n_missing=int(m.sum()) - n,
-                    mean=float(v.mean()) if n else np.nan,
-                    sd=float(v.std(ddof=1)) if n > 1 else np.nan,
-                    median=float(np.median(v)) if n else np.nan,
-                    q1=float(np.percentile(v, 25)) if n else np.nan,
-                    q3=float(np.percentile(v, 75)) if n else np.nan,
-                )
-            a, b = arms
-            d = (
-                _smd_continuous(stats[a]["mean"], stats[a]["sd"], stats[b]["mean"], stats[b]["sd"])
-                if smd
-                else np.nan
-            )
-            for g, _ in groups:
-                tidy.append(
-                    dict(variable=var, kind="continuous", level=None, arm=g, **stats[g], smd=d)
-                )
-            label = "mean (SD)" if continuous == "mean_sd" else "median [IQR]"
-            row = {"variable": var, "level": label}
-            for g, _ in groups:
-                st = stats[g]
-                if continuous == "mean_sd":
-                    row[col_names[g]] = f"{fmt(st['mean'])} ({fmt(st['sd'])})"
-                else:
-                    row[col_names[g]] = f"{fmt(st['median'])} [{fmt(st['q1'])}, {fmt(st['q3'])}]"
-            row["SMD"] = fmt(d) if smd else ""
-            pretty.append(row)
-            if any(stats[g]["n_missing"] for g, _ in groups):
-                pretty.append(
-                    {"variable": var, "level": "missing", "SMD": ""}
-                    | {col_names[g]: str(stats[g]["n_missing"]) for g, _ in groups}
-                )
-        else:
-            if var in levels:
-                var_levels = list(levels[var])
-            elif isinstance(s.dtype, pd.CategoricalDtype):
-                var_levels = list(s.cat.categories)
-            else:
-                var_levels = natural_level_order(s.dropna().unique())
-            vals = s.to_numpy(dtype=object)
-            notna = s.notna().to_numpy()
-            counts: dict[str, np.ndarray] = {}
-            n_ok: dict[str, int] = {}
-            for g, m in groups:
-                n_ok[g] = int((m & notna).sum())
-                counts[g] = np.array([int((m & notna & (vals == lv)).sum()) for lv in var_levels])
-            a, b = arms
-            pa = counts[a] / n_ok[a] if n_ok[a] else np.full(len(var_levels), np.nan)
-            pb = counts[b] / n_ok[b] if n_ok[b] else np.full(len(var_levels), np.nan)
-            overall_smd = _smd_multinomial(pa, pb) if smd else np.nan
-            level_smd = [_smd_binary(x, y) if smd else np.nan for x, y in zip(pa, pb, strict=True)]
-            pretty.append(
-                {"variable": var, "level": "n (%)", "SMD": fmt(overall_smd) if smd else ""}
-                | {col_names[g]: "" for g, _ in groups}
-            )
-            for i, lv in enumerate(var_levels):
-                row = {"variable": var, "level": str(lv), "SMD": fmt(level_smd[i]) if smd else ""}
-                for g, m in groups:
-                    pct = 100.0 * counts[g][i] / n_ok[g] if n_ok[g] else np.nan
-                    row[col_names[g]] = f"{counts[g][i]} ({pct:.1f}%)"
-                    tidy.append(
-                        dict(
-                            variable=var,
-                            kind="categorical",
-                            level=str(lv),
-                            arm=g,
-                            n=n_ok[g],
-                            n_missing=int(m.sum()) - n_ok[g],
-                            count=int(counts[g][i]),
-                            percent=pct,
-                            smd=level_smd[i],
-                        )
-                    )
-                pretty.append(row)
-            if any(int(m.sum()) - n_ok[g] for g, m in groups):
-                pretty.append(
-                    {"variable": var, "level": "missing", "SMD": ""}
-                    | {col_names[g]: str(int(m.sum()) - n_ok[g]) for g, m in groups}
-                )
+        rows, shown = (_categorical_rows if cat else _continuous_rows)(var, s, layout)
+        tidy.extend(rows)
+        pretty.extend(shown)
     table = pd.DataFrame(tidy, columns=list(BASELINE_COLUMNS))
     for col in ("variable", "kind", "level", "arm"):
         table[col] = table[col].astype(object).where(table[col].notna(), None)
@@ -322,3 +252,109 @@ def baseline_summary(
     if not smd:
         formatted = formatted.drop(columns="SMD")
     return table, formatted
+
+
+def _continuous_rows(
+    var: str, s: pd.Series, layout: _Layout
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Tidy and display rows of one continuous variable of Table 1."""
+    groups, arms, smd = layout.groups, layout.arms, layout.smd
+    col_names, fmt, continuous = layout.col_names, layout.fmt, layout.continuous
+    tidy: list[dict[str, Any]] = []
+    pretty: list[dict[str, Any]] = []
+    x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
+    stats = {}
+    for g, m in groups:
+        v = x[m]
+        v = v[np.isfinite(v)]
+        n = v.size
+        stats[g] = dict(
+            n=n,
+            n_missing=int(m.sum()) - n,
+            mean=float(v.mean()) if n else np.nan,
+            sd=float(v.std(ddof=1)) if n > 1 else np.nan,
+            median=float(np.median(v)) if n else np.nan,
+            q1=float(np.percentile(v, 25)) if n else np.nan,
+            q3=float(np.percentile(v, 75)) if n else np.nan,
+        )
+    a, b = arms
+    d = (
+        _smd_continuous(stats[a]["mean"], stats[a]["sd"], stats[b]["mean"], stats[b]["sd"])
+        if smd
+        else np.nan
+    )
+    for g, _ in groups:
+        tidy.append(dict(variable=var, kind="continuous", level=None, arm=g, **stats[g], smd=d))
+    label = "mean (SD)" if continuous == "mean_sd" else "median [IQR]"
+    row = {"variable": var, "level": label}
+    for g, _ in groups:
+        st = stats[g]
+        if continuous == "mean_sd":
+            row[col_names[g]] = f"{fmt(st['mean'])} ({fmt(st['sd'])})"
+        else:
+            row[col_names[g]] = f"{fmt(st['median'])} [{fmt(st['q1'])}, {fmt(st['q3'])}]"
+    row["SMD"] = fmt(d) if smd else ""
+    pretty.append(row)
+    if any(stats[g]["n_missing"] for g, _ in groups):
+        pretty.append(
+            {"variable": var, "level": "missing", "SMD": ""}
+            | {col_names[g]: str(stats[g]["n_missing"]) for g, _ in groups}
+        )
+    return tidy, pretty
+
+
+def _categorical_rows(
+    var: str, s: pd.Series, layout: _Layout
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Tidy and display rows of one categorical variable of Table 1 (a row per level)."""
+    groups, arms, levels, smd = layout.groups, layout.arms, layout.levels, layout.smd
+    col_names, fmt = layout.col_names, layout.fmt
+    tidy: list[dict[str, Any]] = []
+    pretty: list[dict[str, Any]] = []
+    if var in levels:
+        var_levels = list(levels[var])
+    elif isinstance(s.dtype, pd.CategoricalDtype):
+        var_levels = list(s.cat.categories)
+    else:
+        var_levels = natural_level_order(s.dropna().unique())
+    vals = s.to_numpy(dtype=object)
+    notna = s.notna().to_numpy()
+    counts: dict[str, np.ndarray] = {}
+    n_ok: dict[str, int] = {}
+    for g, m in groups:
+        n_ok[g] = int((m & notna).sum())
+        counts[g] = np.array([int((m & notna & (vals == lv)).sum()) for lv in var_levels])
+    a, b = arms
+    pa = counts[a] / n_ok[a] if n_ok[a] else np.full(len(var_levels), np.nan)
+    pb = counts[b] / n_ok[b] if n_ok[b] else np.full(len(var_levels), np.nan)
+    overall_smd = _smd_multinomial(pa, pb) if smd else np.nan
+    level_smd = [_smd_binary(x, y) if smd else np.nan for x, y in zip(pa, pb, strict=True)]
+    pretty.append(
+        {"variable": var, "level": "n (%)", "SMD": fmt(overall_smd) if smd else ""}
+        | {col_names[g]: "" for g, _ in groups}
+    )
+    for i, lv in enumerate(var_levels):
+        row = {"variable": var, "level": str(lv), "SMD": fmt(level_smd[i]) if smd else ""}
+        for g, m in groups:
+            pct = 100.0 * counts[g][i] / n_ok[g] if n_ok[g] else np.nan
+            row[col_names[g]] = f"{counts[g][i]} ({pct:.1f}%)"
+            tidy.append(
+                dict(
+                    variable=var,
+                    kind="categorical",
+                    level=str(lv),
+                    arm=g,
+                    n=n_ok[g],
+                    n_missing=int(m.sum()) - n_ok[g],
+                    count=int(counts[g][i]),
+                    percent=pct,
+                    smd=level_smd[i],
+                )
+            )
+        pretty.append(row)
+    if any(int(m.sum()) - n_ok[g] for g, m in groups):
+        pretty.append(
+            {"variable": var, "level": "missing", "SMD": ""}
+            | {col_names[g]: str(int(m.sum()) - n_ok[g]) for g, m in groups}
+        )
+    return tidy, pretty

@@ -123,10 +123,77 @@ def validate_design(
             )
         log.raise_if_any()
 
-    design_waves = (baseline_wave, endpoint_wave, *followup_waves)
     arms = (immediate, delayed)
 
-    # --- wave declarations and order ----------------------------------------------------------
+    order, known = _wave_order(
+        responses,
+        log,
+        wave=wave,
+        baseline_wave=baseline_wave,
+        endpoint_wave=endpoint_wave,
+        followup_waves=followup_waves,
+    )
+    _check_missing_keys(responses, (subject, arm, wave), log)
+    arm_str = responses[arm].astype("string")
+    wave_str = responses[wave].astype("string")
+    _check_arms(
+        responses, participants, arm_str, log, arm=arm, immediate=immediate, delayed=delayed
+    )
+    _check_waves(
+        responses,
+        wave_str,
+        known,
+        log,
+        wave=wave,
+        baseline_wave=baseline_wave,
+        endpoint_wave=endpoint_wave,
+        followup_waves=followup_waves,
+    )
+    _check_rows(responses, log, subject=subject, arm=arm, wave=wave)
+
+    # --- delayed arm must be observed after crossover ------------------------------------------
+    if followup_waves:
+        post = (arm_str == delayed) & wave_str.isin(followup_waves)
+        if not bool(post.any()) and bool((arm_str == delayed).any()):
+            log.add(
+                "no_post_crossover_wave",
+                f"the delayed arm {delayed!r} has no rows at any follow-up wave "
+                f"{list(followup_waves)}, so its change after coaching cannot be estimated.",
+                column=wave,
+                values=list(followup_waves),
+                expected="delayed-arm rows at a post-crossover wave",
+            )
+
+    # --- participants table ---------------------------------------------------------------------
+    if participants is not None:
+        _validate_participants(
+            responses, participants, subject=subject, arm=arm, arms=arms, log=log
+        )
+        # waves a participant can be withdrawn before: the design's, or every category of an
+        # ordered wave column (a wave may be declared there without being analysed)
+        wave_names = list(order)
+        wave_col = responses[wave]
+        if isinstance(wave_col.dtype, pd.CategoricalDtype) and wave_col.cat.ordered:
+            wave_names = list(dict.fromkeys([*map(str, wave_col.cat.categories), *order]))
+        _validate_participant_waves(participants, subject=subject, known=wave_names, log=log)
+        if sessions is not None and sessions in participants.columns:
+            _validate_sessions(participants, subject=subject, column=sessions, log=log)
+
+    log.raise_if_any()
+    return order
+
+
+def _wave_order(
+    responses: pd.DataFrame,
+    log: ProblemLog,
+    *,
+    wave: str,
+    baseline_wave: str,
+    endpoint_wave: str,
+    followup_waves: tuple[str, ...],
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Check the wave declarations; return (the waves in time order, the waves allowed)."""
+    design_waves = (baseline_wave, endpoint_wave, *followup_waves)
     if endpoint_wave == baseline_wave:
         log.add(
             "endpoint_not_after_baseline",
@@ -190,9 +257,12 @@ def validate_design(
             known = order
     else:
         order = tuple(dict.fromkeys(design_waves))
+    return order, known
 
-    # --- missing key values -------------------------------------------------------------------
-    for col in (subject, arm, wave):
+
+def _check_missing_keys(responses: pd.DataFrame, columns: tuple[str, ...], log: ProblemLog) -> None:
+    """Rows without a participant id, arm or wave."""
+    for col in columns:
         na = responses[col].isna().to_numpy()
         if na.any():
             rows = responses.index[na]
@@ -204,14 +274,21 @@ def validate_design(
                 expected="a value in every row",
             )
 
-    arm_str = responses[arm].astype("string")
-    wave_str = responses[wave].astype("string")
 
-    # --- unknown arms / empty arms ------------------------------------------------------------
-    unknown_arm = arm_str.notna() & ~arm_str.isin(arms)
-    if unknown_arm.any():
-        vals = sorted(arm_str[unknown_arm].unique())
-        rows = responses.index[unknown_arm.to_numpy()]
+def _check_arms(
+    responses: pd.DataFrame,
+    participants: pd.DataFrame | None,
+    arm_str: pd.Series,
+    log: ProblemLog,
+    *,
+    arm: str,
+    immediate: str,
+    delayed: str,
+) -> None:
+    """Arms that are not the design's, and design arms without participants."""
+    arms = (immediate, delayed)
+    vals, rows = _unknown(responses, arm_str, arms)
+    if vals:
         log.add(
             "unknown_arm",
             f"column {arm!r} has value(s) {format_values(vals)} in row(s) {format_values(rows)}; "
@@ -236,11 +313,30 @@ def validate_design(
                 expected=f"at least one participant in arm {label!r}",
             )
 
-    # --- unknown waves / declared waves without data -------------------------------------------
-    unknown_wave = wave_str.notna() & ~wave_str.isin(known)
-    if unknown_wave.any():
-        vals = sorted(wave_str[unknown_wave].unique())
-        rows = responses.index[unknown_wave.to_numpy()]
+
+def _unknown(
+    responses: pd.DataFrame, values: pd.Series, allowed: Sequence[str]
+) -> tuple[list[str], pd.Index]:
+    """The values outside ``allowed`` (sorted) and the labels of the rows holding them."""
+    unknown = values.notna() & ~values.isin(allowed)
+    return sorted(values[unknown].unique()), responses.index[unknown.to_numpy()]
+
+
+def _check_waves(
+    responses: pd.DataFrame,
+    wave_str: pd.Series,
+    known: tuple[str, ...],
+    log: ProblemLog,
+    *,
+    wave: str,
+    baseline_wave: str,
+    endpoint_wave: str,
+    followup_waves: tuple[str, ...],
+) -> None:
+    """Waves that are not the design's, and design waves without rows."""
+    design_waves = (baseline_wave, endpoint_wave, *followup_waves)
+    vals, rows = _unknown(responses, wave_str, known)
+    if vals:
         log.add(
             "unknown_wave",
             f"column {wave!r} has wave(s) {format_values(vals)} in row(s) {format_values(rows)} "
@@ -262,7 +358,11 @@ def validate_design(
                 expected="at least one response row at every design wave",
             )
 
-    # --- duplicate participant-wave rows -------------------------------------------------------
+
+def _check_rows(
+    responses: pd.DataFrame, log: ProblemLog, *, subject: str, arm: str, wave: str
+) -> None:
+    """Duplicate participant-wave rows and participants in two arms."""
     dup = responses.duplicated([subject, wave], keep=False).to_numpy()
     if dup.any():
         rows = responses.index[dup]
@@ -295,36 +395,6 @@ def validate_design(
             values=labels,
             expected="each participant in exactly one arm",
         )
-
-    # --- delayed arm must be observed after crossover ------------------------------------------
-    if followup_waves:
-        post = (arm_str == delayed) & wave_str.isin(followup_waves)
-        if not bool(post.any()) and bool((arm_str == delayed).any()):
-            log.add(
-                "no_post_crossover_wave",
-                f"the delayed arm {delayed!r} has no rows at any follow-up wave "
-                f"{list(followup_waves)}, so its change after coaching cannot be estimated.",
-                column=wave,
-                values=list(followup_waves),
-                expected="delayed-arm rows at a post-crossover wave",
-            )
-
-    # --- participants table ---------------------------------------------------------------------
-    if participants is not None:
-        _validate_participants(
-            responses, participants, subject=subject, arm=arm, arms=arms, log=log
-        )
-        # waves a participant can be withdrawn before: the design's, or every category of an
-        # ordered wave column (a wave may be declared there without being analysed)
-        wave_names = list(order)
-        if isinstance(wave_col.dtype, pd.CategoricalDtype) and wave_col.cat.ordered:
-            wave_names = list(dict.fromkeys([*map(str, wave_col.cat.categories), *order]))
-        _validate_participant_waves(participants, subject=subject, known=wave_names, log=log)
-        if sessions is not None and sessions in participants.columns:
-            _validate_sessions(participants, subject=subject, column=sessions, log=log)
-
-    log.raise_if_any()
-    return order
 
 
 def _validate_participants(
@@ -535,7 +605,8 @@ def subscale_info(column: str) -> tuple[str, str] | None:
     return None
 
 
-def _is_item(name: str) -> bool:
+def is_item_column(name: str) -> bool:
+    """Whether ``name`` looks like an item column (ends in ``_<digits>``, e.g. ``pfi_01``)."""
     head, _, tail = str(name).rpartition("_")
     return bool(head) and tail.isdigit()
 
@@ -549,7 +620,7 @@ def raise_missing_outcomes(responses: pd.DataFrame, names: Sequence[str], *, wha
         if pd.api.types.is_numeric_dtype(responses[c])
         and not pd.api.types.is_bool_dtype(responses[c])
     ]
-    scored = [c for c in numeric if not _is_item(c)]
+    scored = [c for c in numeric if not is_item_column(c)]
     for name in names:
         if name not in responses.columns:
             info = subscale_info(name)
