@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 
 from coaching_trials._errors import ProblemLog, format_values
+from coaching_trials._results import effects_frame
 
+from . import _fit_checks
 from ._mmrm_options import _visit_order
 from ._mmrm_results import GlsFit, _readonly
 
@@ -406,7 +408,7 @@ def lsmeans_table(
     )
 
 
-def effect_rows(
+def effects_table(
     diff: pd.DataFrame,
     *,
     outcome: str,
@@ -415,8 +417,8 @@ def effect_rows(
     visit_order: list[Any],
     counts: pd.Series,
     conf_level: float,
-) -> list[dict[str, Any]]:
-    """Effects-table rows: the arm difference at every wave."""
+) -> pd.DataFrame:
+    """The effects table: the arm difference at every wave."""
     label = f"{treated} - {control}"
     rows = []
     for j, v in enumerate(visit_order):
@@ -440,4 +442,11 @@ def effect_rows(
                 "p_adjusted": np.nan,
             }
         )
-    return rows
+    return effects_frame(rows)
+
+
+def withheld_rows(fit: GlsFit) -> list[dict[str, Any]]:
+    """The audit row of a fit whose inference is withheld (none for a trustworthy fit)."""
+    if fit.inference_ok:
+        return []
+    return [{"step": "mmrm", "reason": _fit_checks.WITHHELD, "n_rows": 0, "detail": fit.note}]

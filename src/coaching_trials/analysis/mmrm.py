@@ -22,10 +22,8 @@ import pandas as pd
 
 from coaching_trials._audit import audit_frame
 from coaching_trials._errors import ConvergenceWarning, format_values
-from coaching_trials._results import effects_frame
 from coaching_trials._vocab import renamed
 
-from . import _fit_checks
 from ._mmrm_cov import make_structure
 from ._mmrm_design import (
     _readonly,
@@ -33,10 +31,11 @@ from ._mmrm_design import (
     build_design,
     category_codes,
     drop_incomplete,
-    effect_rows,
+    effects_table,
     lsmean_grid,
     lsmeans_table,
     validate_input,
+    withheld_rows,
 )
 from ._mmrm_fit import fit_core
 from ._mmrm_options import (
@@ -400,22 +399,17 @@ def mmrm(
         type3 = _type3_contrasts(design.xmat, design.xsum, design.terms)
         diff = fit.contrast(ldiff, names=[str(v) for v in visit_order])
     slices = tuple((v, _readonly(ldiff[j : j + 1])) for j, v in enumerate(visit_order))
-    effects = effects_frame(
-        effect_rows(
-            diff,
-            outcome=outcome,
-            treated=treated,
-            control=control_level,
-            visit_order=visit_order,
-            counts=counts,
-            conf_level=conf_level,
-        )
+    effects = effects_table(
+        diff,
+        outcome=outcome,
+        treated=treated,
+        control=control_level,
+        visit_order=visit_order,
+        counts=counts,
+        conf_level=conf_level,
     )
     last = effects.iloc[-1]
-    if not fit.inference_ok:
-        audit_rows.append(
-            {"step": "mmrm", "reason": _fit_checks.WITHHELD, "n_rows": 0, "detail": fit.note}
-        )
+    audit_rows += withheld_rows(fit)
     return MmrmResult(
         outcome=outcome,
         treated=treated,
