@@ -126,10 +126,11 @@ def power_vs_floor(args: argparse.Namespace) -> None:
         print(f"old item-level generator path: {t:.3f} s = {t / floor:.1f} x the floor")
 
 
-def _warm() -> int:
+def _warm(_: int = 0) -> int:
     """Import the simulation code in a worker (what its first real task would otherwise pay)."""
     import coaching_trials.simulate.grid  # noqa: F401
 
+    time.sleep(0.2)  # long enough that both workers take a task
     return os.getpid()
 
 
@@ -145,6 +146,8 @@ def grid_serial_vs_parallel(args: argparse.Namespace) -> None:
     kwargs = GRID | {"n_sims": args.grid_sims, "seed": 2024}
     n_cells = np.prod([len(v) for k, v in GRID.items() if k != "analysis"])
     ct.power_grid(**(kwargs | {"n_sims": 50}))  # warm-up in this process
+    children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    serial_cpu_total = 0.0
     with ProcessPoolExecutor(max_workers=2) as ex:
         while len(set(ex.map(_warm, range(8)))) < 2:  # both workers started and warmed
             pass
@@ -153,7 +156,7 @@ def grid_serial_vs_parallel(args: argparse.Namespace) -> None:
             cpu0 = time.process_time()
             serial_t, serial = best_of(lambda: ct.power_grid(**kwargs).table, 1)
             serial_cpu = time.process_time() - cpu0
-            children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            serial_cpu_total += serial_cpu
             par_t, par = best_of(lambda: ct.power_grid(**kwargs, executor=ex).table, 1)
             pd.testing.assert_frame_equal(serial, par)
             print(
@@ -163,14 +166,15 @@ def grid_serial_vs_parallel(args: argparse.Namespace) -> None:
                 f"{serial_t / par_t:.2f}x (tables identical); load {load0:.2f} -> "
                 f"{os.getloadavg()[0]:.2f}"
             )
-    children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    children1 = resource.getrusage(resource.RUSAGE_CHILDREN)  # workers have exited now
     worker_cpu = (children1.ru_utime + children1.ru_stime) - (
         children0.ru_utime + children0.ru_stime
     )
     print(
-        f"  last run: the 2 workers used {worker_cpu:.2f} CPU s in total (serial {serial_cpu:.2f}"
-        f" s): with 2 free cores the speed-up would be about "
-        f"{serial_cpu / max(worker_cpu / 2, 1e-9):.2f}x"
+        f"  CPU per grid: serial {serial_cpu_total / args.grid_repeat:.2f} s, the 2 workers "
+        f"{worker_cpu / args.grid_repeat:.2f} s together (incl. start-up and warm-up): with 2 "
+        f"free cores the speed-up would be about "
+        f"{serial_cpu_total / max(worker_cpu / 2, 1e-9):.2f}x"
     )
 
 

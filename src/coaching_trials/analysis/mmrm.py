@@ -125,7 +125,12 @@ def fit_gls(
     -----
     Estimation minimises the -2 (restricted) log-likelihood with SAS's constants,
     ``(n - p) log(2 pi) + sum log|Sigma_i| + log|X'V^-1X| + r'V^-1 r`` for REML, with an analytic
-    gradient; subjects are grouped by their pattern of observed visits. Satterthwaite df use
+    gradient; subjects are grouped by their pattern of observed visits and each pattern is
+    reduced once to its sufficient statistics (rows with the same cross-products as its
+    subjects' ``[X, y]``), so an evaluation of the likelihood, its gradient and Hessian, and
+    the Satterthwaite / Kenward-Roger pieces costs the same for 1,000 or 100,000 subjects
+    (checked against ``nlme::gls`` on 1,500 subjects, ``tests/reference/mmrm_scale``, and
+    against the uncompressed computation). Satterthwaite df use
     the gradient of the contrast variance in the covariance parameters and the inverse observed
     information of the (restricted) likelihood; Kenward-Roger (1997) uses the same information
     and SAS's parameterisation of each structure, so its second-derivative term vanishes for
