@@ -25,20 +25,35 @@ LOG_2PI = float(np.log(2.0 * np.pi))
 
 @dataclass(frozen=True)
 class Pattern:
-    visits: np.ndarray  # (k,) visit indices observed
-    y: np.ndarray  # (m, k)
-    x: np.ndarray  # (m, k, p)
-    rows: np.ndarray  # (m, k) positions of the observations in the caller's arrays
-    yk: np.ndarray  # (k, m) visit-major copy of y
-    xk: np.ndarray  # (k, m * p) visit-major copy of x
+    """The subjects observed at exactly the visits ``visits``, possibly in compressed form.
 
-    @property
-    def m(self) -> int:
-        return self.y.shape[0]
+    ``yk``/``xk`` hold ``n`` rows (visit-major: ``yk`` is ``(k, n)``, ``xk`` is ``(k, n * p)``).
+    Every quantity the engine computes is a sum over subjects of a bilinear form in
+    ``(X_s, y_s)`` plus terms proportional to the number of subjects ``m``, so any ``n`` rows
+    whose outer products sum to those of the ``m`` subjects give identical results. When
+    ``m`` exceeds ``k (p + 1)`` the subjects are replaced by at most ``k (p + 1)`` rows that
+    factor the cross-product matrix of their stacked ``[X_s, y_s]`` (the pattern's sufficient
+    statistics in square-root form), so an evaluation costs
+    ``O(#patterns x (k p)^2 k)`` whatever the number of subjects.
+    """
+
+    visits: np.ndarray  # (k,) visit indices observed
+    m: int  # number of subjects with this pattern
+    yk: np.ndarray  # (k, n) visit-major outcome rows
+    xk: np.ndarray  # (k, n * p) visit-major design rows
 
     @property
     def k(self) -> int:
         return len(self.visits)
+
+    @property
+    def n(self) -> int:
+        """Number of (possibly compressed) rows held."""
+        return self.yk.shape[1]
+
+    def x_rows(self) -> np.ndarray:
+        """The held design rows as a ``(k * n, p)`` matrix (visit-major)."""
+        return self.xk.reshape(self.k * self.n, -1)
 
 
 @dataclass(frozen=True)
@@ -52,32 +67,73 @@ class Data:
         tuple[int, np.ndarray, np.ndarray], ...
     ]  # (k, pattern ids, visit index stack)
 
+    def stacked(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(X*, y*)`` with ``X*'X* = X'X`` and ``X*'y* = X'y`` (all patterns' rows stacked)."""
+        xs = np.vstack([pat.x_rows() for pat in self.patterns])
+        ys = np.concatenate([pat.yk.reshape(-1) for pat in self.patterns])
+        return xs, ys
+
+
+def _compress(z: np.ndarray, k: int, p: int) -> tuple[np.ndarray, np.ndarray]:
+    """Subjects' stacked ``[X_s, y_s]`` rows ``(m, k, p + 1)`` -> rows with the same outer products.
+
+    Patterns with at most ``k (p + 1)`` subjects are kept as they are. Larger ones are replaced
+    by ``sqrt(D) V'`` from the eigendecomposition ``Z'Z = V D V'`` of their cross-product matrix,
+    dropping eigenvalues at rounding level (below ``k (p + 1) eps max(D)``; an all-zero design
+    column then stays zero to rounding, so rank checks on the rows still see it): the same sums
+    of squares and products the per-subject loop would accumulate, by one matrix product.
+    """
+    m = z.shape[0]
+    width = k * (p + 1)
+    if m > width:
+        flat = z.reshape(m, width)
+        vals, vecs = np.linalg.eigh(flat.T @ flat)
+        keep = vals > width * np.finfo(float).eps * max(float(vals[-1]), 0.0)
+        z = (np.sqrt(vals[keep])[:, None] * vecs[:, keep].T).reshape(-1, k, p + 1)
+    return z[:, :, :p], z[:, :, p]
+
 
 def build_patterns(
-    y: np.ndarray, x: np.ndarray, subject_code: np.ndarray, visit_code: np.ndarray, n_visits: int
+    y: np.ndarray,
+    x: np.ndarray,
+    subject_code: np.ndarray,
+    visit_code: np.ndarray,
+    n_visits: int,
+    *,
+    compress: bool = True,
 ) -> Data:
-    """Group observations by subject pattern of visits (vectorised; loops only over patterns)."""
-    order = np.lexsort((visit_code, subject_code))
+    """Group observations by subject pattern of visits (vectorised; loops only over patterns).
+
+    With ``compress`` (default) a pattern with many subjects is reduced to its sufficient
+    statistics in square-root form (see :class:`Pattern`).
+    """
+    visit_code = visit_code.astype(np.int64)
+    order = np.argsort(subject_code.astype(np.int64) * n_visits + visit_code, kind="stable")
     subj_sorted = subject_code[order]
     starts = np.flatnonzero(np.r_[True, subj_sorted[1:] != subj_sorted[:-1]])
-    bits = np.left_shift(np.int64(1), visit_code[order].astype(np.int64))
+    bits = np.left_shift(np.int64(1), visit_code[order])
     masks = np.add.reduceat(bits, starts)
     sizes = np.diff(np.r_[starts, len(order)])
     row_mask = np.repeat(masks, sizes)
+    by_mask = np.argsort(row_mask, kind="stable")
+    sorted_masks = row_mask[by_mask]
+    cuts = np.flatnonzero(np.r_[True, sorted_masks[1:] != sorted_masks[:-1], True])
     p = x.shape[1]
+    xy = np.column_stack([x, y])
     patterns = []
-    for mask in np.unique(masks):
-        visits = np.flatnonzero((int(mask) >> np.arange(n_visits)) & 1)
-        sel = order[row_mask == mask].reshape(-1, len(visits))
-        xs, ys = x[sel], y[sel]
+    for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
+        mask = int(sorted_masks[lo])
+        visits = np.flatnonzero((mask >> np.arange(n_visits)) & 1)
+        k = len(visits)
+        z = xy[order[by_mask[lo:hi]]].reshape(-1, k, p + 1)
+        m = z.shape[0]
+        xs, ys = _compress(z, k, p) if compress else (z[:, :, :p], z[:, :, p])
         patterns.append(
             Pattern(
                 visits=visits,
-                y=ys,
-                x=xs,
-                rows=sel,
+                m=m,
                 yk=np.ascontiguousarray(ys.T),
-                xk=np.ascontiguousarray(xs.transpose(1, 0, 2)).reshape(len(visits), -1),
+                xk=np.ascontiguousarray(xs.transpose(1, 0, 2)).reshape(k, -1),
             )
         )
     ks = np.array([pat.k for pat in patterns])
@@ -85,7 +141,7 @@ def build_patterns(
     for k in np.unique(ks):
         ids = np.flatnonzero(ks == k)
         groups.append((int(k), ids, np.stack([patterns[i].visits for i in ids])))
-    return Data(tuple(patterns), len(y), len(starts), n_visits, p, tuple(groups))
+    return Data(tuple(patterns), len(y), len(starts), n_visits, int(p), tuple(groups))
 
 
 @dataclass
@@ -137,12 +193,12 @@ def evaluate(data: Data, sigma: np.ndarray, *, reml: bool, need_grad: bool = Tru
     logdet = 0.0
     cache = []
     for pat, a, ld in zip(data.patterns, inverses, logdets, strict=True):
-        m, k = pat.m, pat.k
+        m, k, n = pat.m, pat.k, pat.n
         logdet += m * ld
-        axk = a @ pat.xk  # (k, m*p)
-        ayk = a @ pat.yk  # (k, m)
-        ax_rows = axk.reshape(k * m, p)
-        xtvx += pat.xk.reshape(k * m, p).T @ ax_rows
+        axk = a @ pat.xk  # (k, n*p)
+        ayk = a @ pat.yk  # (k, n)
+        ax_rows = axk.reshape(k * n, p)
+        xtvx += pat.xk.reshape(k * n, p).T @ ax_rows
         xtvy += ax_rows.T @ pat.yk.reshape(-1)
         yvy += float(np.sum(ayk * pat.yk))
         cache.append(axk)
@@ -162,12 +218,12 @@ def evaluate(data: Data, sigma: np.ndarray, *, reml: bool, need_grad: bool = Tru
     grad = np.zeros_like(sigma)
     if need_grad:
         for pat, a, axk in zip(data.patterns, inverses, cache, strict=True):
-            m, k = pat.m, pat.k
-            r = pat.yk - (pat.xk.reshape(k * m, p) @ beta).reshape(k, m)
+            m, k, n = pat.m, pat.k, pat.n
+            r = pat.yk - (pat.xk.reshape(k * n, p) @ beta).reshape(k, n)
             ar = a @ r
             block = m * a - ar @ ar.T
             if reml:
-                axc = (axk.reshape(k * m, p) @ cov_beta).reshape(k, m * p)
+                axc = (axk.reshape(k * n, p) @ cov_beta).reshape(k, n * p)
                 block -= axc @ axk.T
             grad[np.ix_(pat.visits, pat.visits)] += block
     return Evaluation(neg2ll, beta, xtvx, cov_beta, grad, True)
@@ -247,23 +303,23 @@ def derivatives_eta(
     d2_term = np.zeros((q, q))
     grad_sigma = np.zeros_like(sigma)
     for pat, a in zip(data.patterns, inverses, strict=True):
-        m, k, v = pat.m, pat.k, pat.visits
+        m, k, n, v = pat.m, pat.k, pat.n, pat.visits
         ds = d_sigma[:, v][:, :, v]  # (q, k, k)
-        axk = a @ pat.xk  # (k, m*p)
-        ax_rows = axk.reshape(k * m, p)
-        r = pat.yk - (pat.xk.reshape(k * m, p) @ beta).reshape(k, m)
-        e = a @ r  # (k, m)
+        axk = a @ pat.xk  # (k, n*p)
+        ax_rows = axk.reshape(k * n, p)
+        r = pat.yk - (pat.xk.reshape(k * n, p) @ beta).reshape(k, n)
+        e = a @ r  # (k, n)
         emat = e @ e.T
         ds_a = ds @ a
         t_a += m * np.einsum("iab,jba->ij", ds_a, ds_a)
         t_e += np.einsum("iab,jba->ij", ds_a, ds @ emat)
-        f = np.einsum("ksp,ls->klp", axk.reshape(k, m, p), e)  # sum_s (A X_s)[k, :] e_s[l]
+        f = np.einsum("ksp,ls->klp", axk.reshape(k, n, p), e)  # sum_s (A X_s)[k, :] e_s[l]
         u += np.einsum("ikl,klp->ip", ds, f)
-        g = (ds @ axk).reshape(q, k * m, p)
+        g = (ds @ axk).reshape(q, k * n, p)
         pmat -= np.matmul(ax_rows.T[None, :, :], g)
         block = m * a - emat
         if reml:
-            nmat = (ax_rows @ cov_beta).reshape(k, m * p) @ axk.T
+            nmat = (ax_rows @ cov_beta).reshape(k, n * p) @ axk.T
             t_n += np.einsum("iab,jba->ij", ds_a, ds @ nmat)
             block = block - nmat
         grad_sigma[np.ix_(v, v)] += block
@@ -409,16 +465,16 @@ def kr_qr(
     rmat = np.zeros((q, q, p, p))
     inverses, _ = pattern_inverses(data, sigma)  # type: ignore[misc]
     for pat, a in zip(data.patterns, inverses, strict=True):
-        m, k, v = pat.m, pat.k, pat.visits
+        k, n, v = pat.k, pat.n, pat.visits
         ds = d_sigma[:, v][:, :, v]
         axk = a @ pat.xk
-        g = (ds @ axk).reshape(q, k * m, p)  # dS_j A X
-        ag = np.matmul(a[None, :, :], (ds @ axk)).reshape(q, k * m, p)  # A dS_j A X
+        g = (ds @ axk).reshape(q, k * n, p)  # dS_j A X
+        ag = np.matmul(a[None, :, :], (ds @ axk)).reshape(q, k * n, p)  # A dS_j A X
         qmat += np.tensordot(g, ag, axes=([1], [1])).transpose(0, 2, 1, 3)
         if d2_sigma is not None:
             d2 = d2_sigma[:, :, v][:, :, :, v]
-            h = (d2 @ axk).reshape(q, q, k * m, p)
-            rmat += np.tensordot(axk.reshape(k * m, p), h, axes=([0], [2])).transpose(1, 2, 0, 3)
+            h = (d2 @ axk).reshape(q, q, k * n, p)
+            rmat += np.tensordot(axk.reshape(k * n, p), h, axes=([0], [2])).transpose(1, 2, 0, 3)
     return qmat, rmat
 
 

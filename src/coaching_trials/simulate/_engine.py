@@ -392,17 +392,17 @@ def batched_ols(
     if x.ndim == 2:
         xtx = np.einsum("sn,np,nq->spq", w, x, x)
         xty = np.einsum("sn,np->sp", w * y, x)
-    else:
-        xw = x * w[..., None]
-        xtx = np.einsum("snp,snq->spq", xw, x)
-        xty = np.einsum("snp,sn->sp", xw, y)
+    else:  # batched BLAS products (matmul) rather than einsum: several times faster here
+        xw_t = (x * w[..., None]).transpose(0, 2, 1)
+        xtx = np.matmul(xw_t, x)
+        xty = np.matmul(xw_t, y[..., None])[..., 0]
     p = x.shape[-1]
     df = w.sum(axis=1) - p
     ok = (df > 0) & (np.linalg.matrix_rank(xtx) == p)
     safe = np.where(ok[:, None, None], xtx, np.eye(p))
     inv = np.linalg.inv(safe)
     coef = np.einsum("spq,sq->sp", inv, xty)
-    fitted = np.einsum("snp,sp->sn", x, coef) if x.ndim == 3 else coef @ x.T
+    fitted = np.matmul(x, coef[..., None])[..., 0] if x.ndim == 3 else coef @ x.T
     with np.errstate(invalid="ignore", divide="ignore"):
         sigma2 = (w * (y - fitted) ** 2).sum(axis=1) / df
     nan = np.nan

@@ -8,11 +8,14 @@ of workers (each unit carries its own seed). Progress is shown with tqdm when as
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, as_completed
+from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["check_executor", "run_units"]
+import numpy as np
+
+__all__ = ["check_executor", "run_units", "single_thread_blas"]
 
 
 def check_executor(executor: Any) -> Executor | None:
@@ -26,6 +29,18 @@ def check_executor(executor: Any) -> Executor | None:
         "`executor` must be None or a concurrent.futures.Executor (ThreadPoolExecutor, "
         f"ProcessPoolExecutor, dask's client.get_executor()); got {type(executor).__name__}." + hint
     )
+
+
+@contextmanager
+def single_thread_blas() -> Iterator[None]:
+    """Limit BLAS to one thread (``threadpoolctl``, when installed; otherwise a no-op)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - optional
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def _progress_bar(progress: bool, total: int, desc: str) -> Any:
@@ -48,11 +63,14 @@ def run_units(
     progress: bool = False,
     desc: str = "simulating",
     on_result: Callable[[int, Any], None] | None = None,
+    cost: Sequence[float] | None = None,
 ) -> list[Any]:
     """``[fn(*unit) for unit in units]``, on ``executor`` if given; results in unit order.
 
     ``on_result(i, result)`` is called in this process as each unit finishes (completion
-    order), e.g. to write a checkpoint.
+    order), e.g. to write a checkpoint. ``cost`` (a relative cost per unit) makes an executor
+    receive the most expensive units first (longest-processing-time-first), so that the last
+    units to finish are short ones and the workers end together; results are unaffected.
     """
     bar = _progress_bar(progress, len(units), desc)
     results: list[Any] = [None] * len(units)
@@ -65,7 +83,10 @@ def run_units(
                 if bar is not None:
                     bar.update()
         else:
-            futures = {executor.submit(fn, *unit): i for i, unit in enumerate(units)}
+            order = (
+                range(len(units)) if cost is None else np.argsort(-np.asarray(cost), kind="stable")
+            )
+            futures = {executor.submit(fn, *units[i]): int(i) for i in order}
             try:
                 for future in as_completed(futures):
                     i = futures[future]

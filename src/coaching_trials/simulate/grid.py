@@ -32,7 +32,7 @@ import pandas as pd
 from coaching_trials._results import ResultMixin
 from coaching_trials.simulate import _engine
 from coaching_trials.simulate._engine import ANALYSES, OutcomeModel
-from coaching_trials.simulate._parallel import check_executor, run_units
+from coaching_trials.simulate._parallel import check_executor, run_units, single_thread_blas
 from coaching_trials.simulate.power import (
     _ALTERNATIVES,
     _SUMMARY_KEYS,
@@ -147,8 +147,13 @@ def _cell_unit(
     conf_level: float,
     alternative: str,
 ) -> list[dict[str, Any]]:
-    """Simulate one design cell and summarise it for each analysis (runs on a worker)."""
-    sims = _engine.simulate_blocks(model, analyses, seed, n_sims)
+    """Simulate one design cell and summarise it for each analysis (runs on a worker).
+
+    BLAS runs single-threaded here: the matrices are small, and a worker process per core each
+    running a multi-threaded BLAS oversubscribes the cores (the cause of erratic speed-ups).
+    """
+    with single_thread_blas():
+        sims = _engine.simulate_blocks(model, analyses, seed, n_sims)
     return [
         summarise(sims[a], true_effect, conf_level, alternative)[0] for a in range(len(analyses))
     ]
@@ -184,6 +189,127 @@ def _write_atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _effect_levels(
+    effect: float | Sequence[float] | None, standardized_effect: float | Sequence[float] | None
+) -> tuple[bool, list[float]]:
+    """Exactly one of the two effect scales, as a list of levels; and which one it is."""
+    if (effect is None) == (standardized_effect is None):
+        raise ValueError("Give exactly one of `effect` (outcome points) or `standardized_effect`.")
+    standardized = standardized_effect is not None
+    name = "standardized_effect" if standardized else "effect"
+    return standardized, _levels(name, standardized_effect if standardized else effect, kind=float)
+
+
+def fixed_settings(
+    waves: tuple[str, ...],
+    effects: dict[str, float] | None,
+    dropout_odds_ratio: float,
+    item_missing: float,
+    n_coaches: int,
+    persistence: float,
+) -> dict[str, Any]:
+    """The data-generating settings every design cell shares (passed to ``_configure``)."""
+    return {
+        "waves": waves,
+        "effects": effects,
+        "dropout_odds_ratio": dropout_odds_ratio,
+        "item_missing": item_missing,
+        "n_coaches": n_coaches,
+        "persistence": persistence,
+    }
+
+
+def check_run(
+    alternative: str, n_sims: Any, conf_level: Any, executor: Any, seed: Any
+) -> tuple[int, float, Executor | None, np.random.SeedSequence, int | None]:
+    """Checked run settings: ``n_sims, conf_level, executor, root seed, seed value``."""
+    check_choice("alternative", alternative, _ALTERNATIVES)
+    n_sims = check_n_sims(n_sims)
+    conf_level = check_level(conf_level)
+    executor = check_executor(executor)
+    root, seed_value = root_seed(seed)
+    return n_sims, conf_level, executor, root, seed_value
+
+
+def _grid_cells(
+    n_levels: list[int],
+    effect_levels: list[float],
+    drop_levels: list[float],
+    icc_levels: list[float],
+    *,
+    standardized: bool,
+    outcome: str,
+    wave: str,
+    measurement: str,
+    fixed: Mapping[str, Any],
+) -> list[dict[str, Any]]:
+    """Design cells in canonical order (cell ``i`` gets child ``i`` of the root seed)."""
+    cells = []
+    resolved: dict[tuple[float, float], tuple[OutcomeModel, float]] = {}
+    for n in n_levels:
+        for e in effect_levels:
+            for d in drop_levels:
+                for c in icc_levels:
+                    model = _design(
+                        n=n, dropout=d, icc=c, outcome=outcome, wave=wave,
+                        measurement=measurement, fixed=fixed,
+                    )  # fmt: skip
+                    if (e, c) not in resolved:  # the effect depends on the ICC, not n/dropout
+                        resolved[(e, c)] = apply_effect(
+                            model, None if standardized else e, e if standardized else None
+                        )
+                    effect_model, sd = resolved[(e, c)]
+                    model = replace(model, effects=effect_model.effects)
+                    true = _engine.expected_difference(model)
+                    cells.append({"model": model, "n": n, "dropout": d, "icc": c, "true": true,
+                                  "sd": sd})  # fmt: skip
+    return cells
+
+
+def _cell_rows(
+    cells: list[dict[str, Any]],
+    i: int,
+    analyses: tuple[str, ...],
+    summaries: list[dict[str, Any]],
+    common: Mapping[str, Any],
+) -> list[dict[str, Any]]:
+    """Table rows of cell ``i``, one per analysis."""
+    cell = cells[i]
+    return [
+        {
+            "outcome": common["outcome"],
+            "wave": common["wave"],
+            "analysis": a,
+            "n_per_arm": cell["n"],
+            "effect": cell["true"],
+            "standardized_effect": cell["true"] / cell["sd"],
+            "dropout": cell["dropout"],
+            "icc": cell["icc"],
+            "n_sims": common["n_sims"],
+            **summary,
+            "cell": i,
+            "grid_key": common["grid_key"],
+        }
+        for a, summary in zip(analyses, summaries, strict=True)
+    ]
+
+
+def _sorted_table(
+    done: pd.DataFrame | None, new: list[dict[str, Any]], analyses: tuple[str, ...]
+) -> pd.DataFrame:
+    """Checkpointed and new rows in cell order, analyses in the order asked."""
+    table = pd.concat([*([done] if done is not None else []), pd.DataFrame(new)], ignore_index=True)
+    order = {a: k for k, a in enumerate(analyses)}
+    table = (
+        table.assign(_a=table["analysis"].map(order))
+        .sort_values(["cell", "_a"], kind="stable")
+        .reset_index(drop=True)
+    )
+    for col in ("n_per_arm", "n_sims", "n_failed"):
+        table[col] = table[col].astype("int64")
+    return table
 
 
 # --------------------------------------------------------------------------- power_grid
@@ -269,14 +395,7 @@ def power_grid(
     >>> bool(grid.table["power"].is_monotonic_increasing)
     True
     """
-    if (effect is None) == (standardized_effect is None):
-        raise ValueError("Give exactly one of `effect` (outcome points) or `standardized_effect`.")
-    standardized = standardized_effect is not None
-    effect_levels = _levels(
-        "standardized_effect" if standardized else "effect",
-        standardized_effect if standardized else effect,
-        kind=float,
-    )
+    standardized, effect_levels = _effect_levels(effect, standardized_effect)
     n_levels = _levels("n_per_arm", n_per_arm, kind=int)
     drop_levels = _levels("dropout", dropout, kind=float)
     icc_levels = [check_icc(v) for v in _levels("icc", icc, kind=float)]
@@ -288,43 +407,16 @@ def power_grid(
         raise ValueError(
             f"`analysis` must name at least one analysis, once each; got {analysis!r}."
         )
-    check_choice("alternative", alternative, _ALTERNATIVES)
-    n_sims = check_n_sims(n_sims)
-    conf_level = check_level(conf_level)
-    executor = check_executor(executor)
-    root, seed_value = root_seed(seed)
+    n_sims, conf_level, executor, root, seed_value = check_run(
+        alternative, n_sims, conf_level, executor, seed
+    )
     if checkpoint is not None and seed_value is None:
         raise ValueError("`checkpoint` needs an integer `seed` so that a rerun can resume it.")
-    fixed = {
-        "waves": waves,
-        "effects": effects,
-        "dropout_odds_ratio": dropout_odds_ratio,
-        "item_missing": item_missing,
-        "n_coaches": n_coaches,
-        "persistence": persistence,
-    }
-
-    # design cells in canonical order; cell i gets child i of the root seed
-    cells = []
-    resolved: dict[tuple[float, float], tuple[OutcomeModel, float]] = {}
-    for n in n_levels:
-        for e in effect_levels:
-            for d in drop_levels:
-                for c in icc_levels:
-                    model = _design(
-                        n=n, dropout=d, icc=c, outcome=outcome, wave=wave,
-                        measurement=measurement, fixed=fixed,
-                    )  # fmt: skip
-                    if (e, c) not in resolved:  # the effect depends on the ICC, not n/dropout
-                        resolved[(e, c)] = apply_effect(
-                            model, None if standardized else e, e if standardized else None
-                        )
-                    effect_model, sd = resolved[(e, c)]
-                    model = replace(model, effects=effect_model.effects)
-                    true = _engine.expected_difference(model)
-                    cells.append({"model": model, "n": n, "dropout": d, "icc": c, "true": true,
-                                  "sd": sd})  # fmt: skip
-
+    fixed = fixed_settings(waves, effects, dropout_odds_ratio, item_missing, n_coaches, persistence)
+    cells = _grid_cells(
+        n_levels, effect_levels, drop_levels, icc_levels, standardized=standardized,
+        outcome=outcome, wave=wave, measurement=measurement, fixed=fixed,
+    )  # fmt: skip
     spec = {
         "outcome": outcome, "wave": wave, "analyses": analyses, "n_per_arm": n_levels,
         "effect": effect_levels, "standardized": standardized, "dropout": drop_levels,
@@ -333,27 +425,7 @@ def power_grid(
         "fixed": fixed,
     }  # fmt: skip
     key = _fingerprint(spec) if seed_value is not None else "unseeded"
-
-    def rows_of(i: int, summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        cell = cells[i]
-        return [
-            {
-                "outcome": outcome,
-                "wave": wave,
-                "analysis": a,
-                "n_per_arm": cell["n"],
-                "effect": cell["true"],
-                "standardized_effect": cell["true"] / cell["sd"],
-                "dropout": cell["dropout"],
-                "icc": cell["icc"],
-                "n_sims": n_sims,
-                **summary,
-                "cell": i,
-                "grid_key": key,
-            }
-            for a, summary in zip(analyses, summaries, strict=True)
-        ]
-
+    common = {"outcome": outcome, "wave": wave, "n_sims": n_sims, "grid_key": key}
     path = Path(checkpoint) if checkpoint is not None else None
     done = _read_checkpoint(path, key) if path is not None else None
     finished: list[pd.DataFrame] = [] if done is None else [done]
@@ -363,7 +435,7 @@ def power_grid(
     def on_result(j: int, summaries: list[dict[str, Any]]) -> None:
         if path is None:
             return
-        finished.append(pd.DataFrame(rows_of(todo[j], summaries)))
+        finished.append(pd.DataFrame(_cell_rows(cells, todo[j], analyses, summaries, common)))
         _write_atomic_parquet(pd.concat(finished, ignore_index=True), path)
 
     units = [
@@ -373,18 +445,14 @@ def power_grid(
     ]  # fmt: skip
     results = run_units(
         _cell_unit, units, executor=executor, progress=progress, desc="power grid",
-        on_result=on_result,
+        on_result=on_result, cost=[cells[i]["n"] for i in todo],
     )  # fmt: skip
-    new = [row for j, res in enumerate(results) for row in rows_of(todo[j], res)]
-    table = pd.concat([*([done] if done is not None else []), pd.DataFrame(new)], ignore_index=True)
-    order = {a: k for k, a in enumerate(analyses)}
-    table = (
-        table.assign(_a=table["analysis"].map(order))
-        .sort_values(["cell", "_a"], kind="stable")
-        .reset_index(drop=True)
-    )
-    for col in ("n_per_arm", "n_sims", "n_failed"):
-        table[col] = table[col].astype("int64")
+    new = [
+        row
+        for j, res in enumerate(results)
+        for row in _cell_rows(cells, todo[j], analyses, res, common)
+    ]
+    table = _sorted_table(done, new, analyses)
     return PowerGridResult(
         table=table[list(GRID_COLUMNS)],
         n_sims=n_sims,

@@ -23,6 +23,7 @@ from scipy import stats
 
 from coaching_trials._errors import one_of
 from coaching_trials._results import ResultMixin
+from coaching_trials.analysis._common import t_interval
 from coaching_trials.simulate import _engine
 from coaching_trials.simulate._engine import ANALYSES, MEASUREMENTS, OutcomeModel
 from coaching_trials.simulate._parallel import check_executor, run_units
@@ -208,16 +209,13 @@ def _tests(
         t = est / se
     if alternative == "two-sided":
         p = 2 * stats.t.sf(np.abs(t), df)
-        q = stats.t.ppf(0.5 + conf_level / 2, df)
-        low, high = est - q * se, est + q * se
-    elif alternative == "less":
+        low, high = t_interval(est, se, df, conf_level)
+    elif alternative == "less":  # one-sided bound: one end of the (2 conf_level - 1) interval
         p = stats.t.cdf(t, df)
-        q = stats.t.ppf(conf_level, df)
-        low, high = np.full_like(est, -np.inf), est + q * se
+        low, high = np.full_like(est, -np.inf), t_interval(est, se, df, 2 * conf_level - 1)[1]
     else:
         p = stats.t.sf(t, df)
-        q = stats.t.ppf(conf_level, df)
-        low, high = est - q * se, np.full_like(est, np.inf)
+        low, high = t_interval(est, se, df, 2 * conf_level - 1)[0], np.full_like(est, np.inf)
     failed = np.isnan(est) | np.isnan(se)
     reject = ~failed & (p < 1 - conf_level)
     return t, p, low, high, reject

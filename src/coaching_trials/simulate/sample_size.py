@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -13,16 +14,12 @@ from scipy import stats
 from coaching_trials._results import ResultMixin
 from coaching_trials.simulate import _engine
 from coaching_trials.simulate._engine import ANALYSES, OutcomeModel
-from coaching_trials.simulate._parallel import check_executor, run_units
-from coaching_trials.simulate.grid import _cell_unit, _design, _levels
+from coaching_trials.simulate._parallel import run_units
+from coaching_trials.simulate.grid import _cell_unit, _design, _levels, check_run, fixed_settings
 from coaching_trials.simulate.power import (
-    _ALTERNATIVES,
     apply_effect,
     check_choice,
     check_icc,
-    check_level,
-    check_n_sims,
-    root_seed,
 )
 
 __all__ = ["SampleSizeResult", "sample_size"]
@@ -98,6 +95,61 @@ def _probit_fit(n: np.ndarray, rejected: np.ndarray, n_sims: np.ndarray) -> Any:
     return sm.GLM(endog, x, family=family).fit()
 
 
+def _check_sample_size_args(
+    target_power: Any, effect: Any, standardized_effect: Any, n_min: Any, n_max: Any
+) -> None:
+    if isinstance(target_power, bool) or not (
+        isinstance(target_power, (int, float)) and 0.0 < target_power < 1.0
+    ):
+        raise ValueError(f"`target_power` must be strictly between 0 and 1; got {target_power!r}.")
+    if (effect is None) == (standardized_effect is None):
+        raise ValueError("Give exactly one of `effect` (outcome points) or `standardized_effect`.")
+    for name, value in (("n_min", n_min), ("n_max", n_max)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
+            raise ValueError(f"`{name}` must be an integer >= 2; got {value!r}.")
+    if n_min >= n_max:
+        raise ValueError(f"`n_min` must be below `n_max`; got {n_min} and {n_max}.")
+
+
+def _search(
+    simulate: Callable[[list[int], int, int], np.ndarray],
+    n0: int,
+    n_min: int,
+    n_max: int,
+    n_sims: int,
+    target_power: float,
+) -> tuple[dict[int, float], Any, float, int]:
+    """Simulate five arm sizes around ``n0``, fit the probit curve, recentre once if needed.
+
+    Returns the powers simulated per arm size, the probit fit, the solution ``n*`` and the
+    next free work-unit number.
+    """
+    evaluated: dict[int, float] = {}
+    unit = 1
+    for _round in range(2):
+        sizes = sorted(
+            {int(np.clip(round(n0 * f), n_min, n_max)) for f in (0.7, 0.85, 1.0, 1.15, 1.3)}
+            - set(evaluated)
+        )
+        powers = simulate(sizes, unit, n_sims)
+        unit += len(sizes)
+        evaluated.update(zip(sizes, powers.tolist(), strict=True))
+        ns = np.array(sorted(evaluated))
+        ps = np.array([evaluated[n] for n in ns])
+        fit = _probit_fit(ns, np.round(ps * n_sims), np.full(ns.size, n_sims))
+        a, b = fit.params
+        if b <= 0:
+            raise ValueError(
+                "Power does not increase with the arm size over the sizes simulated "
+                f"({ns.min()}-{ns.max()}); check the effect and the analysis."
+            )
+        n_star = float(((stats.norm.ppf(target_power) - a) / b) ** 2)
+        if ns.min() <= n_star <= ns.max() or n_star > n_max or n_star < n_min:
+            break
+        n0 = int(np.clip(round(n_star), n_min, n_max))
+    return evaluated, fit, n_star, unit
+
+
 def sample_size(
     *,
     target_power: float = 0.8,
@@ -163,30 +215,11 @@ def sample_size(
     >>> 40 < res.n_per_arm < 90
     True
     """
-    if isinstance(target_power, bool) or not (
-        isinstance(target_power, (int, float)) and 0.0 < target_power < 1.0
-    ):
-        raise ValueError(f"`target_power` must be strictly between 0 and 1; got {target_power!r}.")
-    if (effect is None) == (standardized_effect is None):
-        raise ValueError("Give exactly one of `effect` (outcome points) or `standardized_effect`.")
-    for name, value in (("n_min", n_min), ("n_max", n_max)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
-            raise ValueError(f"`{name}` must be an integer >= 2; got {value!r}.")
-    if n_min >= n_max:
-        raise ValueError(f"`n_min` must be below `n_max`; got {n_min} and {n_max}.")
-    check_choice("alternative", alternative, _ALTERNATIVES)
-    n_sims = check_n_sims(n_sims)
-    conf_level = check_level(conf_level)
-    executor = check_executor(executor)
-    root, seed_value = root_seed(seed)
-    fixed = {
-        "waves": waves,
-        "effects": effects,
-        "dropout_odds_ratio": dropout_odds_ratio,
-        "item_missing": item_missing,
-        "n_coaches": n_coaches,
-        "persistence": persistence,
-    }
+    _check_sample_size_args(target_power, effect, standardized_effect, n_min, n_max)
+    n_sims, conf_level, executor, root, seed_value = check_run(
+        alternative, n_sims, conf_level, executor, seed
+    )
+    fixed = fixed_settings(waves, effects, dropout_odds_ratio, item_missing, n_coaches, persistence)
     dropout = _levels("dropout", dropout, kind=float)[0]
     icc = check_icc(icc)
 
@@ -221,29 +254,8 @@ def sample_size(
     z = stats.norm.ppf(1 - (1 - conf_level) / sides) + stats.norm.ppf(target_power)
     n0 = int(np.clip(round((z * scale / abs(true)) ** 2), n_min, n_max))
 
-    evaluated: dict[int, float] = {}
-    unit = 1
-    for _round in range(2):
-        sizes = sorted(
-            {int(np.clip(round(n0 * f), n_min, n_max)) for f in (0.7, 0.85, 1.0, 1.15, 1.3)}
-            - set(evaluated)
-        )
-        powers = simulate(sizes, unit, n_sims)
-        unit += len(sizes)
-        evaluated.update(zip(sizes, powers.tolist(), strict=True))
-        ns = np.array(sorted(evaluated))
-        ps = np.array([evaluated[n] for n in ns])
-        fit = _probit_fit(ns, np.round(ps * n_sims), np.full(ns.size, n_sims))
-        a, b = fit.params
-        if b <= 0:
-            raise ValueError(
-                "Power does not increase with the arm size over the sizes simulated "
-                f"({ns.min()}-{ns.max()}); check the effect and the analysis."
-            )
-        n_star = float(((stats.norm.ppf(target_power) - a) / b) ** 2)
-        if ns.min() <= n_star <= ns.max() or n_star > n_max or n_star < n_min:
-            break
-        n0 = int(np.clip(round(n_star), n_min, n_max))
+    evaluated, fit, n_star, unit = _search(simulate, n0, n_min, n_max, n_sims, target_power)
+    a, b = fit.params
     if n_star > n_max:
         raise ValueError(
             f"The target power {target_power:g} needs more than `n_max` = {n_max} per arm "
