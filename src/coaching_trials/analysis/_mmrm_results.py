@@ -422,7 +422,7 @@ class MmrmResult(ResultMixin):
         >>> wave = np.tile(["month3", "month6"], n)
         >>> y = 2.0 - 0.4 * (arm == "immediate") + rng.normal(0, 0.5, 2 * n)
         >>> df = pd.DataFrame({"participant_id": ids, "arm": arm, "wave": wave, "pfi_burnout": y})
-        >>> res = ct.mmrm(df, outcome="pfi_burnout", arm="arm", visit="wave",
+        >>> res = ct.mmrm(df, outcome="pfi_burnout", arm="arm", wave="wave",
         ...               subject="participant_id", treated="immediate")
         >>> tab = res.anova()
         >>> tab[["effect", "num_df"]].values.tolist()
@@ -458,7 +458,7 @@ class MmrmResult(ResultMixin):
         >>> wave = np.tile(["baseline", "month3", "month6"], n)
         >>> y = 2.0 - 0.3 * (arm == "immediate") * (wave != "baseline") + rng.normal(0, 0.5, 3 * n)
         >>> df = pd.DataFrame({"participant_id": ids, "arm": arm, "wave": wave, "pfi_burnout": y})
-        >>> res = ct.mmrm(df, outcome="pfi_burnout", arm="arm", visit="wave",
+        >>> res = ct.mmrm(df, outcome="pfi_burnout", arm="arm", wave="wave",
         ...               subject="participant_id", treated="immediate")
         >>> terms = res.coefficients["term"].tolist()
         >>> L = np.zeros((2, len(terms)))
@@ -491,7 +491,7 @@ class MmrmResult(ResultMixin):
         >>> wave = np.tile(["month3", "month6"], n)
         >>> y = 2.0 - 0.4 * (arm == "immediate") + rng.normal(0, 0.5, 2 * n)
         >>> df = pd.DataFrame({"participant_id": ids, "arm": arm, "wave": wave, "pfi_burnout": y})
-        >>> res = ct.mmrm(df, outcome="pfi_burnout", arm="arm", visit="wave",
+        >>> res = ct.mmrm(df, outcome="pfi_burnout", arm="arm", wave="wave",
         ...               subject="participant_id", treated="immediate")
         >>> sl = res.slice_tests()
         >>> sl["visit"].tolist()

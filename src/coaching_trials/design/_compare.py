@@ -392,7 +392,7 @@ def _fit_mmrm(
         long,
         outcome=name,
         arm=a,
-        visit=w,
+        wave=w,
         subject=s,
         treated=trial._immediate,
         baseline=base_col,
