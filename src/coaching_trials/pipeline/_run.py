@@ -25,7 +25,7 @@ from coaching_trials._results import ResultMixin
 from coaching_trials.pipeline._config import _load, _plain
 from coaching_trials.pipeline._outputs import _release, _write
 from coaching_trials.pipeline._schema import DEPENDENCIES
-from coaching_trials.pipeline._sections import resolve_path
+from coaching_trials.pipeline._sections import input_paths
 from coaching_trials.pipeline._steps import (
     _analyse,
     _load_data,
@@ -265,11 +265,7 @@ def run_analysis(
     ['analyst', 'manifest.json', 'release']
     """
     cfg, base, config_path = _load(config, base_dir, overrides)
-    inputs_used = [
-        resolve_path(cfg["data"][key], base)
-        for key in ("responses", "participants")
-        if cfg["data"].get(key)
-    ]
+    inputs_used = list(input_paths(cfg["data"], base).values())
     protect = [*inputs_used, *([config_path] if config_path is not None else [])]
     folder = OutputFolder(out, force=force, protect=protect)  # refused before any work
     try:

@@ -28,6 +28,10 @@ METHODS = ("ancova", "change", "mmrm")
 ADJUST = ("holm", "hochberg", "bh", "bonferroni", "fixed_sequence", "none")
 DIRECTIONS = (">=", ">", "<=", "<")
 EVENT_IS = ("good", "bad")
+READERS = ("survey", "redcap", "qualtrics")
+REPEATING = ("drop", "keep", "only")
+VALUES = ("auto", "labels", "raw")
+CHECKBOXES = ("bool", "raw")
 #: Distributions whose versions are written to the manifest (``None`` when not installed).
 DEPENDENCIES = (
     "numpy",
@@ -106,6 +110,25 @@ _TEXT_MAP = _Kind(
     "a table of string = string",
     lambda v: isinstance(v, Mapping) and all(_is_text(k) and _is_text(x) for k, x in v.items()),
 )
+_CODES = _Kind(
+    "a table of string = string, or REDCap's missing data codes as text",
+    lambda v: _is_text(v) or _TEXT_MAP.check(v),
+)
+_EVENTS = _Kind(
+    "a table of event = wave (a string) or false (drop the event)",
+    lambda v: (
+        isinstance(v, Mapping)
+        and all(_is_text(k) and (_is_text(x) or x is False) for k, x in v.items())
+    ),
+)
+_PATH_MAP = _Kind(
+    "a table of wave = path (string)",
+    lambda v: (
+        isinstance(v, Mapping)
+        and len(v) > 0
+        and all(_is_text(k) and _PATH.check(x) for k, x in v.items())
+    ),
+)
 _INT_OR_MAP = _Kind(
     "an integer or a table of subscale = integer",
     lambda v: _is_int(v) or (isinstance(v, Mapping) and all(_is_int(x) for x in v.values())),
@@ -143,12 +166,21 @@ SCHEMA: Mapping[str, Mapping[str, _Kind]] = MappingProxyType(
             "sheet_name": _TEXT_OR_INT,
             "columns": _TABLE,
             "rename": _TEXT_MAP,
-            "missing_codes": _TEXT_MAP,
+            "missing_codes": _CODES,
             "items": _TEXT_MAP,
             "encoding": _TEXT,
             "sep": _CHAR,
             "decimal": _TEXT,
             "skiprows": _INT,
+            "reader": _TEXT,
+            "dictionary": _PATH,
+            "events": _EVENTS,
+            "record_id": _TEXT,
+            "repeating": _TEXT,
+            "values": _TEXT,
+            "checkboxes": _TEXT,
+            "waves": _PATH_MAP,
+            "subject_from": _TEXT,
         },
         "data.columns": {"subject": _TEXT, "arm": _TEXT, "wave": _TEXT},
         "design": {

@@ -32,6 +32,7 @@ from typing import Any
 from coaching_trials._errors import format_values
 from coaching_trials.pipeline._schema import (
     ADJUST,
+    CHECKBOXES,
     DEFAULT_MIN_CELL,
     DEFAULT_N_BOOT,
     DEFAULT_SEED,
@@ -40,6 +41,9 @@ from coaching_trials.pipeline._schema import (
     EVENT_IS,
     KEYS,
     METHODS,
+    READERS,
+    REPEATING,
+    VALUES,
     _check_choice,
     _is_int,
     _is_number,
@@ -53,6 +57,7 @@ __all__ = [
     "InstrumentEntry",
     "ReportSection",
     "ResponderEntry",
+    "input_paths",
     "parse_instruments",
 ]
 
@@ -82,6 +87,24 @@ class _Record:
 # --------------------------------------------------------------------------------------------
 
 
+#: [data] keys that only one reader (or some readers) take; the others are an error.
+_READER_ONLY = {
+    "example": ("survey",),
+    "responses": ("survey", "redcap"),
+    "dictionary": ("redcap",),
+    "events": ("redcap",),
+    "record_id": ("redcap",),
+    "repeating": ("redcap",),
+    "values": ("redcap",),
+    "checkboxes": ("redcap",),
+    "waves": ("qualtrics",),
+    "subject_from": ("qualtrics",),
+}
+#: [data] keys passed to read_survey: they apply to the responses under reader = "survey" and
+#: to a participants file under any reader (``encoding`` also to Qualtrics exports).
+_SURVEY_OPTIONS = ("sheet_name", "encoding", "sep", "decimal", "skiprows")
+
+
 @dataclass(frozen=True)
 class DataSection(_Record):
     """``[data]``: where the data come from, how to read them, what the columns are called."""
@@ -98,49 +121,74 @@ class DataSection(_Record):
     sep: str | None
     decimal: str | None
     skiprows: int | None
+    reader: str
+    dictionary: str | None
+    events: dict[str, str | bool] | None
+    record_id: str | None
+    repeating: str | None
+    values: str | None
+    checkboxes: str | None
+    waves: dict[str, str] | None
+    subject_from: str | None
 
     @classmethod
     def parse(
         cls, raw: Mapping[str, Any], base: Path, bad: frozenset[str] | set[str], problems: list[str]
     ) -> DataSection:
-        from coaching_trials.datasets import list_examples
-
         data = dict(raw)
-        has_file, has_example = "responses" in data, "example" in data
-        if has_file == has_example and not {"data", "data.responses", "data.example"} & set(bad):
-            problems.append(
-                "[data] needs exactly one of `data.responses` (a file) or `data.example` "
-                f"(one of {', '.join(map(repr, list_examples()))})."
-            )
-        if has_example:
-            _check_choice("data.example", data["example"], list_examples(), problems)
-            if "participants" in data:
-                problems.append(
-                    "`data.participants` cannot be combined with `data.example` (the example "
-                    "brings its own participants)."
-                )
-        for key in ("responses", "participants"):
+        reader = data.get("reader", "survey")
+        _check_choice("data.reader", reader, READERS, problems)
+        if reader in READERS:
+            _check_sources(data, reader, bad, problems)
+        for key in ("responses", "participants", "dictionary"):
             if key in data:
                 path = resolve_path(data[key], base)
                 if not path.is_file():
                     problems.append(f"`data.{key}`: file not found: {path}")
+        for wave, file in data.get("waves", {}).items():
+            path = resolve_path(file, base)
+            if not path.is_file():
+                problems.append(f"`data.waves.{wave}`: file not found: {path}")
         columns = {"subject": KEYS[0], "arm": KEYS[1], "wave": KEYS[2]}
         columns.update(data.get("columns", {}))
         rename = dict(data.get("rename", {}))
         _check_renames(columns, rename, problems)
+        redcap, qualtrics = reader == "redcap", reader == "qualtrics"
+        if qualtrics and columns["wave"] != KEYS[2]:
+            problems.append(
+                "`data.columns.wave` does not apply to reader = 'qualtrics': the wave of each "
+                "export is its key in [data.waves]."
+            )
         section = cls(
-            responses=str(data["responses"]) if has_file else None,
+            responses=str(data["responses"]) if "responses" in data else None,
             example=data.get("example"),
             participants=str(data["participants"]) if "participants" in data else None,
             sheet_name=data.get("sheet_name"),
             columns=columns,
             rename=rename,
-            missing_codes=dict(data.get("missing_codes", {})) or None,
+            missing_codes=_missing_codes(data.get("missing_codes"), reader, problems),
             items=dict(data.get("items", {})),
             **{k: data.get(k) for k in ("encoding", "sep", "decimal", "skiprows")},
+            reader=reader,
+            dictionary=str(data["dictionary"]) if "dictionary" in data else None,
+            events=dict(data["events"]) if "events" in data else None,
+            record_id=data.get("record_id", "record_id") if redcap else None,
+            repeating=data.get("repeating", "drop") if redcap else None,
+            values=data.get("values", "auto") if redcap else None,
+            checkboxes=data.get("checkboxes", "bool") if redcap else None,
+            waves={w: str(f) for w, f in data["waves"].items()} if "waves" in data else None,
+            subject_from=data.get("subject_from", "ExternalReference") if qualtrics else None,
         )
         section._check_reader_options(problems)
         return section
+
+    def waves_read(self) -> list[str]:
+        """The waves the reader creates: [data.waves] keys, or the events' waves (REDCap)."""
+        if self.waves is not None:
+            return list(self.waves)
+        if self.events is not None:
+            return list(dict.fromkeys(w for w in self.events.values() if w is not False))
+        return []
 
     def example_design(self) -> Mapping[str, Any]:
         """The design of the shipped example named by ``example`` ({} when none or unknown)."""
@@ -171,6 +219,15 @@ class DataSection(_Record):
             _check_choice("data.decimal", self.decimal, (".", ","), problems)
         if self.skiprows is not None and self.skiprows < 0:
             problems.append(f"`data.skiprows` must be >= 0; got {self.skiprows}.")
+        if self.reader == "redcap":
+            _check_choice("data.repeating", self.repeating, REPEATING, problems)
+            _check_choice("data.values", self.values, VALUES, problems)
+            _check_choice("data.checkboxes", self.checkboxes, CHECKBOXES, problems)
+            if self.values == "labels" and self.dictionary is None:
+                problems.append(
+                    "`data.values = 'labels'` needs the project's data dictionary "
+                    "(`data.dictionary`) to map choice labels to their codes."
+                )
         for iid, pattern in self.items.items():
             if "{n}" in pattern:
                 continue
@@ -181,6 +238,74 @@ class DataSection(_Record):
                     f"`data.items.{iid}`: {pattern!r} is neither a pattern with {{n}} (e.g. "
                     f"'{iid}_{{n}}') nor a regular expression ({exc})."
                 )
+
+
+def _check_sources(
+    data: Mapping[str, Any], reader: str, bad: frozenset[str] | set[str], problems: list[str]
+) -> None:
+    """The reader's own source keys are given, and no key of another reader is."""
+    from coaching_trials.datasets import list_examples
+
+    if reader == "qualtrics":
+        if "waves" not in data and not {"data", "data.waves"} & set(bad):
+            problems.append(
+                "reader = 'qualtrics' needs [data.waves]: one export per wave, e.g. "
+                '`baseline = "baseline.csv"`.'
+            )
+    elif reader == "redcap":
+        if "responses" not in data and not {"data", "data.responses"} & set(bad):
+            problems.append("reader = 'redcap' needs `data.responses` (the REDCap CSV export).")
+    else:
+        has_file, has_example = "responses" in data, "example" in data
+        if has_file == has_example and not {"data", "data.responses", "data.example"} & set(bad):
+            problems.append(
+                "[data] needs exactly one of `data.responses` (a file) or `data.example` "
+                f"(one of {', '.join(map(repr, list_examples()))})."
+            )
+        if has_example:
+            _check_choice("data.example", data["example"], list_examples(), problems)
+            if "participants" in data:
+                problems.append(
+                    "`data.participants` cannot be combined with `data.example` (the example "
+                    "brings its own participants)."
+                )
+    for key, readers in _READER_ONLY.items():
+        if key in data and reader not in readers:
+            problems.append(
+                f"`data.{key}` applies to reader = {' or '.join(map(repr, readers))} only; "
+                f"this plan reads with reader = {reader!r}."
+            )
+    if "participants" not in data:
+        allowed = {"survey": _SURVEY_OPTIONS, "qualtrics": ("encoding",), "redcap": ()}[reader]
+        for key in _SURVEY_OPTIONS:
+            if key in data and key not in allowed:
+                problems.append(
+                    f"`data.{key}` applies to files read as surveys (reader = 'survey', or a "
+                    f"participants file); this plan reads with reader = {reader!r} and has no "
+                    "`data.participants`."
+                )
+
+
+def _missing_codes(value: Any, reader: str, problems: list[str]) -> dict[str, str] | None:
+    """``[data.missing_codes]`` as a dict; REDCap's missing data codes given as text parsed."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        return dict(value) or None
+    if reader != "redcap":
+        problems.append(
+            "`data.missing_codes` as text (REDCap's missing data codes) applies to reader = "
+            f"'redcap' only; with reader = {reader!r} give a table, e.g. "
+            '`[data.missing_codes]` `"99" = "refused"`.'
+        )
+        return None
+    from coaching_trials.io._redcap_dictionary import redcap_missing_codes
+
+    try:
+        return redcap_missing_codes(value) or None
+    except ValueError as exc:
+        problems.append(f"`data.missing_codes`: {exc}")
+        return None
 
 
 def _check_renames(
@@ -198,6 +323,18 @@ def _check_renames(
             "[data.rename] must not map onto participant_id, arm, wave or the same name twice; "
             f"got {format_values(list(rename.values()), 10)}."
         )
+
+
+def input_paths(data: Mapping[str, Any], base: Path) -> dict[str, Path]:
+    """Every input file of a normalized ``[data]``, by config key (``waves.<wave>`` each)."""
+    paths = {
+        key: resolve_path(data[key], base)
+        for key in ("responses", "dictionary", "participants")
+        if data.get(key) is not None
+    }
+    for wave, file in (data.get("waves") or {}).items():
+        paths[f"waves.{wave}"] = resolve_path(file, base)
+    return paths
 
 
 def resolve_path(value: str | Path, base: Path) -> Path:
@@ -250,6 +387,14 @@ class DesignSection(_Record):
                     "the waves of [design] (baseline_wave, endpoint_wave, followup_waves) must be "
                     f"distinct; got {waves}."
                 )
+            key = "data.waves" if data.waves is not None else "data.events"
+            for wave in data.waves_read():
+                if wave not in waves:
+                    hint = "; map its event to false to drop it" if key == "data.events" else ""
+                    problems.append(
+                        f"`{key}`: wave {wave!r} is not a wave of [design] "
+                        f"({', '.join(map(repr, waves))}){hint}."
+                    )
         planned = design.get("planned_sessions")
         if planned is not None:
             if planned < 1:

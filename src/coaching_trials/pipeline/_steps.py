@@ -38,23 +38,13 @@ def _load_data(
         inputs["example"] = {"name": data["example"], "files": files}
         detail = f"example {data['example']!r} (synthetic)"
     else:
-        responses, participants = None, None
-        for key in ("responses", "participants"):
-            if data[key] is None:
-                continue
-            path = resolve_path(data[key], base)
-            frame = _read_input(path, key, data)
-            audit.extend(
-                dict(record, step=f"{record['step']}:{key}") for record in frame.attrs["audit"]
-            )
-            inputs[key] = {"path": data[key], "sha256": _sha256(path)}
-            if key == "responses":
-                responses = frame
-            else:
-                participants = frame
-        detail = f"file {data['responses']!r}"
-        if responses is None:  # pragma: no cover - excluded by the config check
-            raise ConfigError(["[data] names no responses file."], "(config)")
+        responses, detail = _read_responses(data, base, audit, inputs)
+        participants = None
+        if data["participants"] is not None:
+            path = resolve_path(data["participants"], base)
+            participants = _read_input(path, "participants", data)
+            audit.extend(_step_records(participants.attrs["audit"], "participants"))
+            inputs["participants"] = {"path": data["participants"], "sha256": _sha256(path)}
         subject = data["columns"]["subject"]
         if participants is not None and subject in participants.columns:
             from coaching_trials.io.ids import check_ids
@@ -64,7 +54,7 @@ def _load_data(
                 participants[subject],
                 column=subject,
                 names=(
-                    f"responses ({data['responses']})",
+                    f"responses ({data['responses'] or 'the [data.waves] exports'})",
                     f"participants ({data['participants']})",
                 ),
             )
@@ -78,6 +68,123 @@ def _load_data(
         )
     )
     return responses, participants, inputs, audit
+
+
+def _step_records(records: Sequence[Mapping[str, Any]], key: str) -> list[dict[str, Any]]:
+    """A reader's audit records, their step suffixed with the config key of the file."""
+    return [dict(record, step=f"{record['step']}:{key}") for record in records]
+
+
+def _read_responses(
+    data: Mapping[str, Any], base: Path, audit: list[dict[str, Any]], inputs: dict[str, Any]
+) -> tuple[pd.DataFrame, str]:
+    """The responses under ``data.reader``; each file read is hashed into ``inputs``."""
+    reader = data["reader"]
+    if reader == "qualtrics":
+        return _read_qualtrics_waves(data, base, audit, inputs), (
+            f"{len(data['waves'])} Qualtrics export(s) ({', '.join(data['waves'])})"
+        )
+    path = resolve_path(data["responses"], base)
+    if reader == "redcap":
+        frame = _read_redcap(path, data, base)
+        if data["dictionary"] is not None:
+            dictionary = resolve_path(data["dictionary"], base)
+            inputs["dictionary"] = {"path": data["dictionary"], "sha256": _sha256(dictionary)}
+    else:
+        frame = _read_input(path, "responses", data)
+    audit.extend(_step_records(frame.attrs["audit"], "responses"))
+    inputs["responses"] = {"path": data["responses"], "sha256": _sha256(path)}
+    kind = "REDCap export" if reader == "redcap" else "file"
+    return frame, f"{kind} {data['responses']!r}"
+
+
+def pre_read_renames(data: Mapping[str, Any]) -> dict[str, str]:
+    """[data.rename] entries applied by the reader before anything else: with REDCap, those
+    naming REDCap's own columns (``redcap_event_name`` ...), which a labelled export heads
+    with labels that are not in the data dictionary."""
+    if data["reader"] != "redcap":
+        return {}
+    return {s: t for s, t in data["rename"].items() if t.startswith("redcap_")}
+
+
+def post_read_renames(data: Mapping[str, Any]) -> dict[str, str]:
+    """[data.rename] entries applied after reading (all but :func:`pre_read_renames`)."""
+    before = pre_read_renames(data)
+    return {s: t for s, t in data["rename"].items() if s not in before}
+
+
+def _read_redcap(path: Path, data: Mapping[str, Any], base: Path) -> pd.DataFrame:
+    """The REDCap export under the config's options; the id and wave columns take the names
+    of [data.columns], so that the rest of the run treats it like any responses file."""
+    from coaching_trials.io.readers import read_redcap
+
+    cols = data["columns"]
+    events = data["events"]
+    if events is not None:  # false (TOML has no null) drops the event's rows
+        events = {event: (None if wave is False else wave) for event, wave in events.items()}
+    try:
+        return read_redcap(
+            path,
+            dictionary=(
+                resolve_path(data["dictionary"], base) if data["dictionary"] is not None else None
+            ),
+            events=events,
+            record_id=data["record_id"],
+            subject=cols["subject"],
+            wave=cols["wave"],
+            repeating=data["repeating"],
+            checkboxes=data["checkboxes"],
+            missing_codes=data["missing_codes"],
+            values=data["values"],
+            rename=pre_read_renames(data) or None,
+        )
+    except DataValidationError:
+        raise
+    except ValueError as exc:  # the reader's refusals of names: say which keys to set
+        raise FileFormatError(
+            f"{exc}\n(in the config: `data.record_id` names the record id column, "
+            "[data.columns] the names of the id and wave columns it creates)"
+        ) from None
+
+
+def _read_qualtrics_waves(
+    data: Mapping[str, Any], base: Path, audit: list[dict[str, Any]], inputs: dict[str, Any]
+) -> pd.DataFrame:
+    """Each wave's Qualtrics export read and stacked in [data.waves] order; the audit rows
+    of each file (previews, spam, format) are kept under ``read_qualtrics:waves.<wave>``."""
+    from coaching_trials.io.missing import chain_missing
+    from coaching_trials.io.readers import read_qualtrics
+
+    frames, missing, offset = [], [], 0
+    options = {"encoding": data["encoding"]} if data["encoding"] is not None else {}
+    inputs["waves"] = {}
+    for wave, file in data["waves"].items():
+        path = resolve_path(file, base)
+        try:
+            frame = read_qualtrics(
+                path,
+                subject=data["columns"]["subject"],
+                subject_from=data["subject_from"],
+                wave=wave,
+                missing_codes=data["missing_codes"],
+                **options,
+            )
+        except DataValidationError:
+            raise
+        except ValueError as exc:
+            raise FileFormatError(f"`data.waves.{wave}`: {exc}") from None
+        audit.extend(_step_records(frame.attrs["audit"], f"waves.{wave}"))
+        inputs["waves"][wave] = {"path": file, "sha256": _sha256(path)}
+        # the rows of declared missing codes, relabelled to the stacked frame's positions
+        for record in frame.attrs.get("missing", ()):
+            pos = frame.index.get_indexer(list(record["rows"]))
+            missing.append(dict(record, rows=[offset + int(p) for p in pos if p >= 0]))
+        offset += len(frame)
+        frame.attrs = {}
+        frames.append(frame)
+    stacked = pd.concat(frames, ignore_index=True)
+    stacked.attrs = {"audit": [], "missing": chain_missing(None, missing)}
+    return stacked
 
 
 def _read_input(path: Path, key: str, data: Mapping[str, Any]) -> pd.DataFrame:
@@ -136,7 +243,7 @@ def _renamed_columns(cfg: Mapping[str, Any]) -> dict[str, str]:
     """The config's renames (file name -> package name) that change a name."""
     cols = cfg["data"]["columns"]
     mapping = {cols["subject"]: KEYS[0], cols["arm"]: KEYS[1], cols["wave"]: KEYS[2]}
-    mapping.update(cfg["data"]["rename"])
+    mapping.update(post_read_renames(cfg["data"]))
     return {s: t for s, t in mapping.items() if s != t}
 
 
@@ -152,8 +259,9 @@ def _prepare(
     data, design = cfg["data"], cfg["design"]
     cols = data["columns"]
     mapping = {cols["subject"]: KEYS[0], cols["arm"]: KEYS[1], cols["wave"]: KEYS[2]}
-    mapping.update(data["rename"])
-    missing = [s for s in data["rename"] if s not in responses.columns]
+    after = post_read_renames(data)
+    mapping.update(after)
+    missing = [s for s in after if s not in responses.columns]
     if participants is not None:
         missing = [s for s in missing if s not in participants.columns]
     if missing:
@@ -179,7 +287,7 @@ def _prepare(
     waves = [design["baseline_wave"], design["endpoint_wave"], *design["followup_waves"]]
     # Validate under the file's own names of the design columns, so that every message names a
     # column the user can find in the file; only the [data.rename] columns are renamed here.
-    items = {s: t for s, t in data["rename"].items() if s in original.columns and s != t}
+    items = {s: t for s, t in after.items() if s in original.columns and s != t}
     try:
         validate_responses(
             original.rename(columns=items),
