@@ -513,3 +513,25 @@ def test_survey_reader_is_the_default(tmp_path: Path) -> None:
         data[k] is None
         for k in ("dictionary", "events", "record_id", "repeating", "values", "waves")
     )
+
+
+def test_redcap_record_id_absent_names_the_key(study: dict[str, Any], tmp_path: Path) -> None:
+    """A record id field the export lacks is a FileFormatError pointing at `data.record_id`."""
+    from coaching_trials._errors import FileFormatError
+
+    plan = (study["root"] / "plans" / "redcap_raw.toml").read_text(encoding="utf-8")
+    plan = plan.replace('reader = "redcap"\n', 'reader = "redcap"\nrecord_id = "study_id"\n')
+    path = study["root"] / "plans" / "redcap_wrong_id.toml"
+    path.write_text(plan, encoding="utf-8")
+    with pytest.raises(FileFormatError, match="no record id column 'study_id'") as info:
+        run_analysis(path, out=tmp_path / "out")
+    assert "`data.record_id`" in str(info.value)
+
+
+def test_starter_plan_points_at_the_reader(study: dict[str, Any]) -> None:
+    from coaching_trials.starter import starter_plan
+
+    data = study["root"] / "data"
+    assert 'reader = "redcap"' in starter_plan(data / "redcap_raw.csv")
+    assert 'reader = "qualtrics"' in starter_plan(data / "baseline.csv")
+    assert "this looks like a" not in starter_plan(data / "responses.csv")

@@ -154,6 +154,9 @@ def starter_plan(
         lines += [
             'example = "delayed_intervention"   # the shipped SYNTHETIC trial; replace by',
             '# responses = "your_waves.csv"      # ... your long file (one row per person x wave)',
+            '# reader = "redcap"                 # ... or a REDCap export (responses = the',
+            "#                                   # export; dictionary, [data.events]) or",
+            '# reader = "qualtrics"              # one Qualtrics export per wave ([data.waves])',
             "",
             "[[instruments]]",
             'id = "pfi"',
@@ -183,6 +186,12 @@ def starter_plan(
     arm = _pick(cols, _ARM, avoid=[subject])
     wave = _pick(cols, _WAVE, avoid=[subject, arm])
     lines.append(f"responses = {_toml(rel(path))}   # relative to this plan's folder")
+    if "redcap_event_name" in cols or "ResponseId" in cols or "ResponseID" in cols:
+        kind = "redcap" if "redcap_event_name" in cols else "qualtrics"
+        lines.append(
+            f"# this looks like a {'REDCap' if kind == 'redcap' else 'Qualtrics'} export: "
+            f'reader = "{kind}" reads it as it comes (see the reference)'
+        )
     if participants is not None:
         lines.append(f"participants = {_toml(rel(participants))}")
     lines += ["", "[data.columns]                     # the design columns as named in your file"]

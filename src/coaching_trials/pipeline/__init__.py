@@ -11,23 +11,30 @@ The config schema
 -----------------
 Every section and key is checked before anything is computed; an unknown key is an error that
 names the key and the allowed ones, and all problems are reported at once
-(:class:`ConfigError`). Relative paths resolve against the folder of the config file.
+(:class:`ConfigError`), a reader's option given under another reader among them. Relative
+paths resolve against the folder of the config file; ``manifest.json`` holds the SHA-256 of
+every input file (responses, data dictionary, each wave's export, participants).
 
 .. code-block:: toml
 
     schema_version = 1                   # optional
 
     [data]
+    reader = "survey"                    # optional: "survey" (default) | "redcap" | "qualtrics"
     responses = "responses.csv"          # long: one row per participant x wave; csv, tsv,
                                          # xlsx, parquet, sav, dta (coaching_trials.read_survey)
     # example = "delayed_intervention"   # ... or the shipped synthetic example instead
     participants = "participants.csv"    # optional: one row per randomized participant
+                                         # (read as a survey file under every reader)
     sheet_name = "Data"                  # optional, Excel only; default: the first sheet
                                          # that holds a table (detected and reported)
     encoding = "cp1252"                  # optional, text files; default detected
     sep = ";"                            # optional, text files; default detected
     decimal = ","                        # optional, text files; default detected
     skiprows = 1                         # optional: rows above the header; default detected
+                                         # (these five apply to files read as surveys: the
+                                         # responses with reader = "survey" and a participants
+                                         # file; `encoding` also to Qualtrics exports)
 
     [data.missing_codes]                 # optional: declared missing-value codes -> reason;
     "N/A" = "not applicable"             # nothing else is missing but a blank cell (numeric
@@ -43,6 +50,33 @@ names the key and the allowed ones, and all problems are reported at once
 
     [data.rename]                        # optional: any other column -> the package's name
     "Q1" = "pfi_01"
+
+    # --- reader = "redcap": a REDCap CSV export (coaching_trials.read_redcap) ---------------
+    # reader = "redcap"
+    # responses = "export.csv"           # the export, raw or labelled
+    # dictionary = "dictionary.csv"      # optional: the project's data dictionary; a
+    #                                    # labelled export needs it, a raw one is checked by it
+    # record_id = "record_id"            # the record id field, renamed to data.columns.subject
+    # values = "auto"                    # "auto" | "labels" | "raw": choice labels or codes
+    # repeating = "drop"                 # "drop" | "keep" | "only": repeating-instrument rows
+    #                                    # (dropped rows are counted in the audit)
+    # checkboxes = "bool"                # "bool" | "raw": the field___code columns
+    # missing_codes = "UNK, Unknown"     # REDCap's missing data codes pasted as text, or the
+    #                                    # [data.missing_codes] table
+    # [data.events]                      # unique event name -> wave; false drops the event
+    # baseline_arm_1 = "baseline"        # (counted in the audit); default: the event name
+    # screening_arm_1 = false            # without its _arm_N suffix
+    # [data.rename]                      # a labelled export's own columns: entries onto
+    # "Event Name" = "redcap_event_name" # redcap_* names are applied before reading
+    #                                    # the arm is a field (data.columns.arm) on every row
+
+    # --- reader = "qualtrics": one Qualtrics CSV export per wave (read_qualtrics) ---------
+    # reader = "qualtrics"
+    # subject_from = "ExternalReference" # the column holding the participant id
+    # [data.waves]                       # wave -> export, stacked in this order; previews,
+    # baseline = "baseline.csv"          # tests and spam are dropped and counted in the
+    # month3 = "month3.csv"              # audit (step read_qualtrics:waves.<wave>)
+    #                                    # the arm: an embedded-data column (data.columns.arm)
 
     [design]                             # required unless `example` is used
     immediate = "immediate"
