@@ -29,6 +29,7 @@ __all__ = [
     "check_conf_level",
     "check_frame",
     "covariate_levels",
+    "critical_value",
     "headline_row",
     "normal_interval",
     "html_with_tables",
@@ -90,27 +91,39 @@ def check_conf_level(conf_level: Any) -> float:
     return value
 
 
+def critical_value(conf_level: float, df: Any = None) -> Any:
+    """Two-sided critical value: ``t_{df, (1+conf_level)/2}``, or the normal one when ``df`` is
+    None (the one place the package turns a confidence level into a quantile)."""
+    tail = 0.5 + conf_level / 2.0
+    return stats.norm.ppf(tail) if df is None else stats.t.ppf(tail, df)
+
+
 def t_interval(
     estimate: Any, std_error: Any, df: Any, conf_level: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Two-sided t interval ``estimate -/+ t_{df, (1+conf_level)/2} * std_error``."""
-    q = stats.t.ppf(0.5 + conf_level / 2.0, df)
+    """Two-sided t interval ``estimate -/+ t_{df, (1+conf_level)/2} * std_error``.
+
+    ``df=None`` gives the normal (Wald) interval. Every interval of the package that is an
+    estimate plus or minus a quantile times a standard error is computed here.
+    """
+    q = critical_value(conf_level, df)
     return np.subtract(estimate, q * std_error), np.add(estimate, q * std_error)
 
 
 def normal_interval(
     estimate: Any, std_error: Any, conf_level: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Two-sided normal (Wald) interval ``estimate -/+ z_{(1+conf_level)/2} * std_error``."""
-    q = stats.norm.ppf(0.5 + conf_level / 2.0)
-    return np.subtract(estimate, q * std_error), np.add(estimate, q * std_error)
+    """Two-sided normal (Wald) interval: :func:`t_interval` with ``df=None``."""
+    return t_interval(estimate, std_error, None, conf_level)
 
 
 def t_test(estimate: Any, std_error: Any, df: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Return the t statistic ``estimate / std_error`` and its two-sided p-value on ``df``."""
+    """Return the t statistic ``estimate / std_error`` and its two-sided p-value on ``df``
+    (normal when ``df`` is None)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         statistic = np.divide(estimate, std_error)
-    return statistic, 2.0 * stats.t.sf(np.abs(statistic), df)
+    dist = stats.norm if df is None else stats.t(df)
+    return statistic, 2.0 * dist.sf(np.abs(statistic))
 
 
 def coefficient_table(

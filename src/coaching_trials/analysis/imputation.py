@@ -124,18 +124,8 @@ class PooledEstimates(ResultMixin):
     def to_frame(self) -> pd.DataFrame:
         """One row per parameter: ``term, estimate, std_error, df, statistic, p_value,
         conf_low, conf_high, riv, lambda, fmi, m, within, between, total``."""
-        cols = {
-            "estimate": self.estimate,
-            "std_error": self.std_error,
-            "df": self.df,
-            "statistic": self.statistic,
-            "p_value": self.p_value,
-            "conf_low": self.conf_low,
-            "conf_high": self.conf_high,
-            "riv": self.riv,
-            "lambda": self.lambda_,
-            "fmi": self.fmi,
-        }
+        cols = {name: getattr(self, name) for name in STAT_FIELDS}
+        cols.update({"riv": self.riv, "lambda": self.lambda_, "fmi": self.fmi})
         frame = pd.DataFrame({"term": pd.Series(list(self.term), dtype=object)})
         for name, value in cols.items():
             frame[name] = np.atleast_1d(np.asarray(value, dtype="float64"))

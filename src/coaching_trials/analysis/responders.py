@@ -18,11 +18,14 @@ from coaching_trials.analysis._common import (
     arm_contrast,
     check_conf_level,
     check_frame,
+    critical_value,
     html_with_tables,
     label,
     normal_interval,
     prepare_two_arm,
     summary_with_tables,
+    t_interval,
+    t_test,
 )
 
 __all__ = ["RespondersResult", "nnt_interval", "responders", "wilson_interval"]
@@ -41,7 +44,7 @@ def wilson_interval(events: Any, n: Any, conf_level: float) -> tuple[np.ndarray,
     (0.2188, 0.6134)
     """
     x, n = np.asarray(events, dtype=float), np.asarray(n, dtype=float)
-    z = stats.norm.ppf(0.5 + conf_level / 2)
+    z = critical_value(conf_level)
     centre = (x + z**2 / 2) / (n + z**2)
     half = z * np.sqrt(x * (n - x) / n + z**2 / 4) / (n + z**2)
     return centre - half, centre + half
@@ -264,13 +267,12 @@ def _cluster_setup(
 
 def _t_row(row: dict[str, Any], log_est: float, df: float, conf_level: float) -> dict[str, Any]:
     """A log-scale Wald row redone with t(df) (cluster-robust inference)."""
-    crit = stats.t.ppf(0.5 + conf_level / 2.0, df)
-    se = row["std_error"]
+    low, high = t_interval(log_est, row["std_error"], df, conf_level)
     return {
         **row,
         "p_value": float(2 * stats.t.sf(abs(row["statistic"]), df)),
-        "conf_low": float(np.exp(log_est - crit * se)),
-        "conf_high": float(np.exp(log_est + crit * se)),
+        "conf_low": float(np.exp(low)),
+        "conf_high": float(np.exp(high)),
         "method": f"{row['method']}; cluster-robust (CR1), t with {df:g} df",
     }
 
@@ -279,7 +281,6 @@ def _clustered_comparisons(
     p: np.ndarray, vcov: np.ndarray, df: float, conf_level: float
 ) -> list[dict[str, Any]]:
     """Risk difference, risk ratio and odds ratio with CR1 variances and t(df) inference."""
-    crit = stats.t.ppf(0.5 + conf_level / 2.0, df)
     out = []
     with np.errstate(divide="ignore", invalid="ignore"):
         measures = [
@@ -297,8 +298,8 @@ def _clustered_comparisons(
             se = float(np.sqrt(grad @ vcov @ grad))
             if not (np.isfinite(est) and np.isfinite(se) and se > 0):
                 est, se = np.nan, np.nan
-            t = est / se
-            low, high = est - crit * se, est + crit * se
+            t, p_value = t_test(est, se, df)
+            low, high = t_interval(est, se, df, conf_level)
             out.append(
                 {
                     "measure": measure,
@@ -306,7 +307,7 @@ def _clustered_comparisons(
                     "std_error": float(se),
                     "scale": scale,
                     "statistic": float(t),
-                    "p_value": float(2 * stats.t.sf(abs(t), df)),
+                    "p_value": float(p_value),
                     "conf_low": float(np.exp(low) if log else low),
                     "conf_high": float(np.exp(high) if log else high),
                     "method": f"cluster-robust (CR1) Wald interval, t with {df:g} df",
@@ -469,15 +470,14 @@ def responders(
 
     def wald_log(measure: str, log_est: float, se: float, method: str) -> dict[str, Any]:
         low, high = normal_interval(log_est, se, conf_level)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z = log_est / se
+        z, p_value = t_test(log_est, se, None)
         return {
             "measure": measure,
             "estimate": float(np.exp(log_est)),
             "std_error": float(se),
             "scale": "log",
             "statistic": float(z),
-            "p_value": float(2 * stats.norm.sf(abs(z))),
+            "p_value": float(p_value),
             "conf_low": float(np.exp(low)),
             "conf_high": float(np.exp(high)),
             "method": method,

@@ -8,10 +8,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from coaching_trials._results import ResultMixin, format_table
-from coaching_trials.analysis._common import check_conf_level
+from coaching_trials.analysis._common import check_conf_level, critical_value
 from coaching_trials.decision._common import as_effects, check_number, read_data_toml
 
 __all__ = ["BusinessCaseResult", "business_case", "business_sources"]
@@ -456,7 +455,7 @@ def business_case(
     ['effect', 'burnout_prevalence']
     """
     conf_level = check_conf_level(conf_level)
-    z = float(stats.norm.ppf(0.5 + conf_level / 2))
+    z = float(critical_value(conf_level))
     n = check_number("n_physicians", n_physicians, low=0, low_open=True)
     cpp = check_number("cost_per_participant", cost_per_participant, low=0)
     years = check_number("horizon_years", horizon_years, low=0, low_open=True)
