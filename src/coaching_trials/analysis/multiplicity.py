@@ -12,11 +12,11 @@ import pandas as pd
 from coaching_trials._errors import format_values, one_of
 from coaching_trials._results import EFFECT_COLUMNS
 
-__all__ = ["ADJUSTADJUST_METHODS", "adjust_effects", "adjust_pvalues"]
+__all__ = ["ADJUST_METHODS", "adjust_effects", "adjust_pvalues"]
 
 #: The one list of adjustment methods; callers that also allow "no adjustment" extend it
-#: (``(*ADJUSTADJUST_METHODS, None)``) rather than writing their own.
-ADJUSTADJUST_METHODS: tuple[str, ...] = ("holm", "hochberg", "bh", "bonferroni", "fixed_sequence")
+#: (``(*ADJUST_METHODS, None)``) rather than writing their own.
+ADJUST_METHODS: tuple[str, ...] = ("holm", "hochberg", "bh", "bonferroni", "fixed_sequence")
 
 
 def _adjust(p: np.ndarray, method: str) -> np.ndarray:
