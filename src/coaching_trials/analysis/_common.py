@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from numbers import Real
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,7 @@ __all__ = [
     "arm_contrast",
     "check_conf_level",
     "check_frame",
+    "check_int",
     "covariate_levels",
     "critical_value",
     "headline_row",
@@ -79,6 +80,15 @@ def check_frame(data: Any, columns: Sequence[str | None], *, name: str = "data")
             f"Column(s) {format_values(missing)} not found in `{name}`; "
             f"available columns: {format_values(list(data.columns), limit=20)}."
         )
+
+
+def check_int(name: str, value: Any, minimum: int) -> int:
+    """``value`` as an int, checked to be an integer (not a bool) ``>= minimum``."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"`{name}` must be an integer >= {minimum}; got {value!r}.")
+    if value < minimum:
+        raise ValueError(f"`{name}` must be an integer >= {minimum}; got {value!r}.")
+    return int(value)
 
 
 def check_conf_level(conf_level: Any) -> float:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from numbers import Integral
 from typing import Any, ClassVar
 
 import numpy as np
@@ -28,29 +27,23 @@ from coaching_trials._audit import audit_frame
 from coaching_trials._errors import ConvergenceWarning, DataValidationError, format_values, one_of
 from coaching_trials._results import ResultMixin, effects_frame, format_table
 from coaching_trials.analysis._common import (
+    STAT_FIELDS,
     arm_contrast,
     arm_levels,
     check_conf_level,
     check_frame,
+    check_int,
     covariate_levels,
     label,
 )
 from coaching_trials.analysis._impute_norm import draw_norm, draw_pmm, least_squares
-from coaching_trials.analysis.imputation import pool_rubin
+from coaching_trials.analysis._rubin import pool_rubin
 
 __all__ = ["PooledWaveAnalysis", "WaveImputation", "impute_waves"]
 
 _METHODS = ("pmm", "norm")
 RHAT_LIMIT = 1.25  # above the 99.9% point of R-hat for stationary chains at m=10, 5 sweeps
 _STEP = "impute_waves"
-
-
-def _int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
-        raise (TypeError if not isinstance(value, Integral) else ValueError)(
-            f"`{name}` must be an integer >= {minimum}; got {value!r}."
-        )
-    return int(value)
 
 
 # ----------------------------------------------------------------------------- results
@@ -173,7 +166,9 @@ class WaveImputation(ResultMixin):
 
     def complete(self, imputation: int | None = None) -> pd.DataFrame:
         """Completed data in long form (``imputation`` column first when ``None``)."""
-        which = range(1, self.m + 1) if imputation is None else [_int("imputation", imputation, 1)]
+        which = (
+            range(1, self.m + 1) if imputation is None else [check_int("imputation", imputation, 1)]
+        )
         if max(which) > self.m:
             raise ValueError(f"`imputation` must be between 1 and {self.m}; got {imputation!r}.")
         frames = []
@@ -282,13 +277,9 @@ class WaveImputation(ResultMixin):
                 df_complete=df_complete if np.isfinite(df_complete) else None,
                 conf_level=conf_level,
             )
-            stats_ = {k: getattr(pooled, k) for k in ("estimate", "std_error", "df", "statistic")}
-            stats_.update(
-                p_value=pooled.p_value, conf_low=pooled.conf_low, conf_high=pooled.conf_high
-            )
-            if note:
-                stats_.update(df=np.nan, statistic=np.nan, p_value=np.nan)
-                stats_.update(conf_low=np.nan, conf_high=np.nan)
+            stats_ = {k: getattr(pooled, k) for k in STAT_FIELDS}
+            if note:  # inference withheld: the estimate and its SE only
+                stats_.update(dict.fromkeys(STAT_FIELDS[2:], np.nan))
             rows.append(
                 {
                     "outcome": self.outcome,
@@ -318,11 +309,7 @@ class WaveImputation(ResultMixin):
             per_imputation=per,
             converged=not note,
             note=note,
-            **{
-                k: float(last[k])
-                for k in ("estimate", "std_error", "df", "statistic", "p_value")
-                + ("conf_low", "conf_high")
-            },
+            **{k: float(last[k]) for k in STAT_FIELDS},
         )
 
 
@@ -636,9 +623,9 @@ def impute_waves(
     check_frame(long_df, [outcome, arm, visit, subject, baseline, *covariates], name="long_df")
     if method not in _METHODS:
         raise one_of("method", method, _METHODS)
-    m = _int("m", m, 2)
-    iterations = _int("iterations", iterations, 1)
-    donors = _int("donors", donors, 1)
+    m = check_int("m", m, 2)
+    iterations = check_int("iterations", iterations, 1)
+    donors = check_int("donors", donors, 1)
     if not isinstance(by_arm, (bool, np.bool_)):
         raise TypeError(f"`by_arm` must be True or False; got {by_arm!r}.")
     covariates = (covariates,) if isinstance(covariates, str) else tuple(covariates)
