@@ -75,7 +75,7 @@ class ScoreAudit(tuple):
 
     __slots__ = ()
 
-    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> ScoreAudit:
+    def __deepcopy__(self, _memo: dict[int, Any] | None = None) -> ScoreAudit:
         return self  # immutable by contract: sharing is safe and costs nothing
 
     def __copy__(self) -> ScoreAudit:
