@@ -26,6 +26,7 @@ import pandas as pd
 from coaching_trials._audit import audit_frame
 from coaching_trials._errors import ConvergenceWarning, DataValidationError, format_values, one_of
 from coaching_trials._results import ResultMixin, effects_frame, format_table
+from coaching_trials._vocab import renamed
 from coaching_trials.analysis._common import (
     STAT_FIELDS,
     arm_contrast,
@@ -527,12 +528,13 @@ def _wide(
     return out, audit
 
 
+@renamed(long_df="data", visit="wave")
 def impute_waves(
-    long_df: pd.DataFrame,
+    data: pd.DataFrame,
     *,
     outcome: str,
     arm: str,
-    visit: str,
+    wave: str,
     subject: str,
     treated: Any,
     baseline: str | None = None,
@@ -549,11 +551,11 @@ def impute_waves(
 
     Parameters
     ----------
-    long_df : pandas.DataFrame
-        One row per subject x visit (a subject's missing visit may be a row with a missing
+    data : pandas.DataFrame
+        Long data: one row per subject x wave (a subject's missing visit may be a row with a missing
         outcome or no row at all).
-    outcome, arm, visit, subject : str
-        Column names.
+    outcome, arm, wave, subject : str
+        Column names (``wave``: the time point of each row).
     treated : object
         The treated arm (``arm`` must have exactly two levels).
     baseline : str, optional
@@ -612,7 +614,7 @@ def impute_waves(
     ...     rows.append(pd.DataFrame({"id": range(n), "arm": arm, "wave": wave, "y": y,
     ...                               "base": base}))
     >>> data = pd.concat(rows, ignore_index=True)
-    >>> imp = impute_waves(data, outcome="y", arm="arm", visit="wave", subject="id",
+    >>> imp = impute_waves(data, outcome="y", arm="arm", wave="wave", subject="id",
     ...                    treated="coached", baseline="base", m=5, seed=1)
     >>> imp.complete(1)["y"].isna().any()
     np.False_
@@ -620,7 +622,7 @@ def impute_waves(
     >>> pooled.to_frame()[["analysis", "wave"]].values.tolist()
     [['ancova_mi', 'm3'], ['ancova_mi', 'm6']]
     """
-    check_frame(long_df, [outcome, arm, visit, subject, baseline, *covariates], name="long_df")
+    check_frame(data, [outcome, arm, wave, subject, baseline, *covariates], name="data")
     if method not in _METHODS:
         raise one_of("method", method, _METHODS)
     m = check_int("m", m, 2)
@@ -630,21 +632,21 @@ def impute_waves(
         raise TypeError(f"`by_arm` must be True or False; got {by_arm!r}.")
     covariates = (covariates,) if isinstance(covariates, str) else tuple(covariates)
     for col in (outcome, *([baseline] if baseline else [])):
-        if not pd.api.types.is_numeric_dtype(long_df[col]):
-            raise TypeError(f"Column '{col}' must be numeric; got dtype {long_df[col].dtype}.")
-    treated_label, control_label = arm_levels(long_df, arm, treated)
+        if not pd.api.types.is_numeric_dtype(data[col]):
+            raise TypeError(f"Column '{col}' must be numeric; got dtype {data[col].dtype}.")
+    treated_label, control_label = arm_levels(data, arm, treated)
     if visits is None:
-        present = pd.unique(long_df[visit].dropna())
-        if isinstance(long_df[visit].dtype, pd.CategoricalDtype):
-            visits = [c for c in long_df[visit].cat.categories if c in set(present)]
+        present = pd.unique(data[wave].dropna())
+        if isinstance(data[wave].dtype, pd.CategoricalDtype):
+            visits = [c for c in data[wave].cat.categories if c in set(present)]
         else:
             visits = sorted(present.tolist())
     visits = tuple(visits)
     wide, audit = _wide(
-        long_df,
+        data,
         outcome=outcome,
         arm=arm,
-        visit=visit,
+        visit=wave,
         subject=subject,
         baseline=baseline,
         covariates=covariates,
@@ -697,7 +699,7 @@ def impute_waves(
     return WaveImputation(
         outcome=outcome,
         arm=arm,
-        visit=visit,
+        visit=wave,
         subject=subject,
         treated=treated_label,
         control=control_label,

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from coaching_trials._errors import one_of
+from coaching_trials._vocab import renamed
 
 Aggregation = Literal["mean", "sum"]
 Direction = Literal["better", "worse"]
@@ -321,8 +322,9 @@ class Instrument:
         return build_instrument(spec, "<dict>")
 
     # ---- data helpers ----
-    def reverse_keyed(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """The item columns of ``frame`` with reverse keys applied (``min + max - r``).
+    @renamed(frame="data")
+    def reverse_keyed(self, data: pd.DataFrame) -> pd.DataFrame:
+        """The item columns of ``data`` with reverse keys applied (``min + max - r``).
 
         Returns a new DataFrame (the caller's frame is not modified).
 
@@ -335,12 +337,12 @@ class Instrument:
         >>> int(cbi.reverse_keyed(frame)["cbi_13"].iloc[0])  # 0 + 4 - 1
         3
         """
-        missing = [c for c in self.items if c not in frame.columns]
+        missing = [c for c in self.items if c not in data.columns]
         if missing:
             raise ValueError(
                 f"Instrument {self.id!r}: item column(s) {missing} not found in the data."
             )
-        out = frame.loc[:, list(self.items)].copy()
+        out = data.loc[:, list(self.items)].copy()
         lohi = self.response_min + self.response_max
         for col in self.reverse_items:
             out[col] = lohi - out[col]

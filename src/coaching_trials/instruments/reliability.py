@@ -41,6 +41,7 @@ from coaching_trials._errors import (
     one_of,
 )
 from coaching_trials._results import ResultMixin
+from coaching_trials._vocab import renamed
 from coaching_trials.instruments._item_input import (
     NotEstimableError,
     _audit,
@@ -598,8 +599,9 @@ def _instrument(instrument: Any) -> Instrument:
     )
 
 
+@renamed(df="data")
 def reliability(
-    df: pd.DataFrame,
+    data: pd.DataFrame,
     instrument: str | Instrument,
     *,
     by: str | Sequence[str] | None = None,
@@ -613,7 +615,7 @@ def reliability(
 
     Parameters
     ----------
-    df : pandas.DataFrame
+    data : pandas.DataFrame
         Responses with the instrument's item columns (e.g. ``pfi_01`` ... ``pfi_16``), raw
         (reverse keys are applied here, from the instrument definition).
     instrument : str or Instrument
@@ -669,8 +671,8 @@ def reliability(
     2       id  60        6   0.88   0.88
     3  burnout  60       10   0.93   0.93
     """
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"`df` must be a pandas DataFrame; got {type(df).__name__}.")
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"`data` must be a pandas DataFrame; got {type(data).__name__}.")
     conf_level = _check_conf_level(conf_level)
     _check_policy(nan_policy)
     _check_n_boot(n_boot)
@@ -678,15 +680,15 @@ def reliability(
         raise TypeError(f"`seed` must be an int or None; got {seed!r}.")
     inst = _instrument(instrument)
     by_cols: list[str] = [] if by is None else [by] if isinstance(by, str) else list(by)
-    missing_by = [c for c in by_cols if c not in df.columns]
+    missing_by = [c for c in by_cols if c not in data.columns]
     if missing_by:
         raise ValueError(
             f"`by` column(s) {missing_by} not found in the data; available columns: "
-            f"{format_values(list(df.columns), limit=12)}."
+            f"{format_values(list(data.columns), limit=12)}."
         )
     subscales = list(inst.subscales.values())
     needed = list(dict.fromkeys([*inst.items, *(item for s in subscales for item in s.items)]))
-    absent = [c for c in needed if c not in df.columns]
+    absent = [c for c in needed if c not in data.columns]
     if absent:
         raise DataValidationError(
             f"Instrument {inst.id!r}: item column(s) {format_values(absent, limit=20)} are "
@@ -696,16 +698,16 @@ def reliability(
     non_numeric = [
         c
         for c in needed
-        if not pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c])
+        if not pd.api.types.is_numeric_dtype(data[c]) or pd.api.types.is_bool_dtype(data[c])
     ]
     if non_numeric:
         raise TypeError(
             f"Instrument {inst.id!r}: item column(s) {non_numeric} are not numeric (dtypes "
-            f"{ {c: str(df[c].dtype) for c in non_numeric} }); convert the responses to numbers."
+            f"{ {c: str(data[c].dtype) for c in non_numeric} }); convert the responses to numbers."
         )
-    keyed = inst.reverse_keyed(df.loc[:, needed])  # a new frame; ``df`` is not modified
+    keyed = inst.reverse_keyed(data.loc[:, needed])  # a new frame; ``data`` is not modified
     if by_cols:
-        keyed = pd.concat([df.loc[:, by_cols], keyed], axis=1)
+        keyed = pd.concat([data.loc[:, by_cols], keyed], axis=1)
         groups: list[tuple[tuple[Hashable, ...], pd.DataFrame]] = [
             (key if isinstance(key, tuple) else (key,), frame)
             for key, frame in keyed.groupby(by_cols, sort=True, observed=True, dropna=False)
