@@ -10,7 +10,6 @@ import html
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 EFFECT_COLUMNS: tuple[str, ...] = (
@@ -151,8 +150,3 @@ class ResultMixin(FrameCopies):
         keep = [c for c in frame.columns if not frame[c].isna().all()]
         body = frame[keep].to_html(index=False, float_format=lambda x: f"{x:.3f}", na_rep="")
         return f"<div><strong>{html.escape(self._title)}</strong>{body}</div>"
-
-
-def as_float(value: Any) -> float:
-    """Convert numpy scalars to plain floats (NaN for None)."""
-    return float("nan") if value is None else float(np.asarray(value))

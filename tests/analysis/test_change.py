@@ -62,7 +62,7 @@ def test_change_needs_two_rows_per_arm():
 @pytest.mark.parametrize("ds", ["a", "b"])
 def test_percent_change_delta_matches_r(trials, golden, ds):
     # R: delta-method variance of mean(follow)/mean(base) written out by formula (reference.R)
-    res = ct.percent_change(trials[ds], **ARGS, ci="delta")
+    res = ct.percent_change(trials[ds], **ARGS, ci_method="delta")
     per_arm = res.per_arm.set_index("arm")
     for arm in ("immediate", "delayed"):
         ref = golden("percent")[f"{ds}_{arm}"]
@@ -75,9 +75,9 @@ def test_percent_change_delta_matches_r(trials, golden, ds):
 
 def test_percent_change_bootstrap_is_seeded_and_close_to_delta(trials):
     frame = trials["a"]
-    one = ct.percent_change(frame, **ARGS, ci="bootstrap", n_boot=4000, seed=11)
-    two = ct.percent_change(frame, **ARGS, ci="bootstrap", n_boot=4000, seed=11)
-    delta = ct.percent_change(frame, **ARGS, ci="delta")
+    one = ct.percent_change(frame, **ARGS, ci_method="bootstrap", n_boot=4000, seed=11)
+    two = ct.percent_change(frame, **ARGS, ci_method="bootstrap", n_boot=4000, seed=11)
+    delta = ct.percent_change(frame, **ARGS, ci_method="delta")
     pd.testing.assert_frame_equal(one.per_arm, two.per_arm)
     assert one.estimate == delta.estimate  # the point estimate does not resample
     assert one.std_error == pytest.approx(delta.std_error, rel=0.15)
@@ -110,7 +110,8 @@ def test_percent_change_zero_baseline_mean():
 
 
 @pytest.mark.parametrize(
-    ("kw", "match"), [({"ci": "wald"}, "`ci`"), ({"ci": "bootstrap", "n_boot": 10}, "n_boot")]
+    ("kw", "match"),
+    [({"ci_method": "wald"}, "`ci_method`"), ({"ci_method": "bootstrap", "n_boot": 10}, "n_boot")],
 )
 def test_percent_change_bad_options(trials, kw, match):
     with pytest.raises(ValueError, match=match):

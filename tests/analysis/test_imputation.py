@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 import coaching_trials as ct
 from coaching_trials._errors import DataValidationError
 from coaching_trials._results import EFFECT_COLUMNS
-from coaching_trials.analysis import imputation as imp
+from coaching_trials.analysis import _mi_engine as imp
 from coaching_trials.analysis._impute_norm import draw_norm
 from coaching_trials.analysis.imputation import multiple_imputation, pool_rubin, tipping_point
 
@@ -131,11 +131,11 @@ def test_batched_ancova_on_mice_imputations_matches_lm_and_pool(run):
     # our stacked least squares on mice's completed data = lm() per imputation and pool()
     long = pd.read_csv(REF / "mice_completed.csv").query("case == @run")
     first = long[long[".imp"] == 1].reset_index(drop=True)
-    prep = imp._prepare(first, covariates=("age", "site"), **ARGS)
+    prep = imp.prepare(first, covariates=("age", "site"), **ARGS)
     y = long.pivot(index=".imp", columns="participant_id", values="followup")
     b = long.pivot(index=".imp", columns="participant_id", values="baseline")
     order = first["participant_id"]
-    beta, var, df_com = imp._ancova_stack(prep, y[order].to_numpy(), b[order].to_numpy())
+    beta, var, df_com = imp.ancova_stack(prep, y[order].to_numpy(), b[order].to_numpy())
     fits = MICE_FITS.query("case == @run")
     r_est = fits.pivot(index="imputation", columns="term", values="estimate")
     r_se = fits.pivot(index="imputation", columns="term", values="std_error")

@@ -22,7 +22,7 @@ from coaching_trials.analysis.imputation import pool_rubin
 from coaching_trials.analysis.imputation_waves import impute_waves
 
 REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "imputation_waves"
-MODEL = dict(outcome="y", arm="arm", visit="wave", subject="id", treated="immediate")
+MODEL = dict(outcome="y", arm="arm", wave="wave", subject="id", treated="immediate")
 WAVES = ("m03", "m06", "m12")
 
 

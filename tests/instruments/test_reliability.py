@@ -28,10 +28,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from coaching_trials._errors import DataValidationError, DataValidationWarning
+from coaching_trials.instruments._psychometrics import _bootstrap_weights
 from coaching_trials.instruments.reliability import (
     AlphaResult,
     OmegaResult,
-    _bootstrap_weights,
     cronbach_alpha,
     item_total,
     mcdonald_omega,
@@ -635,7 +635,7 @@ def test_three_items_fit_exactly_closed_form(loadings, noise):
     )
     # skip Heywood cases and matrices that are not correlation matrices
     assume(closed.max() ** 2 < 0.99 and np.linalg.eigvalsh(r).min() > 0)
-    from coaching_trials.instruments.reliability import _one_factor_minres
+    from coaching_trials.instruments._psychometrics import _one_factor_minres
 
     got, converged = _one_factor_minres(r[None])
     assert converged[0]
@@ -646,7 +646,7 @@ def test_batched_minres_equals_scipy_minimization_on_bootstrap_matrices(referenc
     """The vectorized solver reaches scipy's minimum of the off-diagonal least squares."""
     from scipy.optimize import minimize
 
-    from coaching_trials.instruments.reliability import _one_factor_minres, _pairwise_moments
+    from coaching_trials.instruments._psychometrics import _one_factor_minres, _pairwise_moments
 
     x = _items(reference_dir, "items_complete").to_numpy(dtype=float)[:60]
     weights = _bootstrap_weights(np.random.default_rng(4), len(x), 25)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from numbers import Real
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -28,7 +28,9 @@ __all__ = [
     "arm_contrast",
     "check_conf_level",
     "check_frame",
+    "check_int",
     "covariate_levels",
+    "critical_value",
     "headline_row",
     "normal_interval",
     "html_with_tables",
@@ -80,6 +82,15 @@ def check_frame(data: Any, columns: Sequence[str | None], *, name: str = "data")
         )
 
 
+def check_int(name: str, value: Any, minimum: int) -> int:
+    """``value`` as an int, checked to be an integer (not a bool) ``>= minimum``."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"`{name}` must be an integer >= {minimum}; got {value!r}.")
+    if value < minimum:
+        raise ValueError(f"`{name}` must be an integer >= {minimum}; got {value!r}.")
+    return int(value)
+
+
 def check_conf_level(conf_level: Any) -> float:
     """Return ``conf_level`` as a float, raising if it is not a number strictly between 0 and 1."""
     if isinstance(conf_level, bool) or not isinstance(conf_level, Real):
@@ -90,27 +101,39 @@ def check_conf_level(conf_level: Any) -> float:
     return value
 
 
+def critical_value(conf_level: float, df: Any = None) -> Any:
+    """Two-sided critical value: ``t_{df, (1+conf_level)/2}``, or the normal one when ``df`` is
+    None (the one place the package turns a confidence level into a quantile)."""
+    tail = 0.5 + conf_level / 2.0
+    return stats.norm.ppf(tail) if df is None else stats.t.ppf(tail, df)
+
+
 def t_interval(
     estimate: Any, std_error: Any, df: Any, conf_level: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Two-sided t interval ``estimate -/+ t_{df, (1+conf_level)/2} * std_error``."""
-    q = stats.t.ppf(0.5 + conf_level / 2.0, df)
+    """Two-sided t interval ``estimate -/+ t_{df, (1+conf_level)/2} * std_error``.
+
+    ``df=None`` gives the normal (Wald) interval. Every interval of the package that is an
+    estimate plus or minus a quantile times a standard error is computed here.
+    """
+    q = critical_value(conf_level, df)
     return np.subtract(estimate, q * std_error), np.add(estimate, q * std_error)
 
 
 def normal_interval(
     estimate: Any, std_error: Any, conf_level: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Two-sided normal (Wald) interval ``estimate -/+ z_{(1+conf_level)/2} * std_error``."""
-    q = stats.norm.ppf(0.5 + conf_level / 2.0)
-    return np.subtract(estimate, q * std_error), np.add(estimate, q * std_error)
+    """Two-sided normal (Wald) interval: :func:`t_interval` with ``df=None``."""
+    return t_interval(estimate, std_error, None, conf_level)
 
 
 def t_test(estimate: Any, std_error: Any, df: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Return the t statistic ``estimate / std_error`` and its two-sided p-value on ``df``."""
+    """Return the t statistic ``estimate / std_error`` and its two-sided p-value on ``df``
+    (normal when ``df`` is None)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         statistic = np.divide(estimate, std_error)
-    return statistic, 2.0 * stats.t.sf(np.abs(statistic), df)
+    dist = stats.norm if df is None else stats.t(df)
+    return statistic, 2.0 * dist.sf(np.abs(statistic))
 
 
 def coefficient_table(

@@ -63,6 +63,23 @@ def least_squares(x: np.ndarray, y: np.ndarray) -> LeastSquares:
     return LeastSquares(beta=beta, resid=resid, rss=rss, r_inv=r_inv, df_resid=n - p)
 
 
+def _posterior_draw(
+    x_obs: np.ndarray, y_obs: np.ndarray, rng: np.random.Generator
+) -> tuple[LeastSquares, np.ndarray, np.ndarray]:
+    """The least-squares fit and one posterior draw ``(beta_*, sigma_*)`` per data set.
+
+    ``sigma_*^2 = RSS / g`` with ``g ~ chi2(n_obs - p)`` and ``beta_* = beta_hat + sigma_* R^-1 z``
+    (see :func:`draw_norm`); shared by :func:`draw_norm` and :func:`draw_pmm`.
+    """
+    m = y_obs.shape[0]
+    fit = least_squares(x_obs, y_obs)
+    p = fit.beta.shape[-1]
+    sigma = np.sqrt(fit.rss / rng.chisquare(fit.df_resid, size=m))
+    z = rng.standard_normal((m, p))
+    beta_star = fit.beta + sigma[:, None] * np.einsum("...ij,...j->...i", fit.r_inv, z)
+    return fit, beta_star, sigma
+
+
 def draw_norm(
     x_obs: np.ndarray, y_obs: np.ndarray, x_mis: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
@@ -96,11 +113,7 @@ def draw_norm(
         Imputed values, ``(m, n_mis)``.
     """
     m = y_obs.shape[0]
-    fit = least_squares(x_obs, y_obs)
-    p = fit.beta.shape[-1]
-    sigma = np.sqrt(fit.rss / rng.chisquare(fit.df_resid, size=m))
-    z = rng.standard_normal((m, p))
-    beta_star = fit.beta + sigma[:, None] * np.einsum("...ij,...j->...i", fit.r_inv, z)
+    _, beta_star, sigma = _posterior_draw(x_obs, y_obs, rng)
     eps = rng.standard_normal((m, x_mis.shape[-2]))
     return np.einsum("...np,...p->...n", x_mis, beta_star) + sigma[:, None] * eps
 
@@ -130,26 +143,26 @@ def impute_pair(
     (numpy.ndarray, numpy.ndarray)
         Completed ``y`` and ``b``, each ``(m, n)``.
     """
-    draw_norm = _draw_pmm5 if method == "pmm" else _draw_norm
+    draw = draw_pmm if method == "pmm" else draw_norm
     ry, rb = ~np.isnan(y), ~np.isnan(b)
     y_all = np.repeat(y[None, :], m, axis=0)
     b_all = np.repeat(b[None, :], m, axis=0)
     if rb.all() or ry.all():
         if not rb.all():  # y complete: one draw of b given (z, y)
             x = np.column_stack([z, y])
-            b_all[:, ~rb] = draw_norm(x[rb], b_all[:, rb], x[~rb], rng)
+            b_all[:, ~rb] = draw(x[rb], b_all[:, rb], x[~rb], rng)
         if not ry.all():  # b complete: one draw of y given (z, b)
             x = np.column_stack([z, b])
-            y_all[:, ~ry] = draw_norm(x[ry], y_all[:, ry], x[~ry], rng)
+            y_all[:, ~ry] = draw(x[ry], y_all[:, ry], x[~ry], rng)
         return y_all, b_all
     y_all[:, ~ry] = rng.choice(y[ry], size=(m, int((~ry).sum())))
     b_all[:, ~rb] = rng.choice(b[rb], size=(m, int((~rb).sum())))
     zs = np.broadcast_to(z, (m, *z.shape))
     for _ in range(iterations):
         x = np.concatenate([zs, y_all[:, :, None]], axis=2)
-        b_all[:, ~rb] = draw_norm(x[:, rb], b_all[:, rb], x[:, ~rb], rng)
+        b_all[:, ~rb] = draw(x[:, rb], b_all[:, rb], x[:, ~rb], rng)
         x = np.concatenate([zs, b_all[:, :, None]], axis=2)
-        y_all[:, ~ry] = draw_norm(x[:, ry], y_all[:, ry], x[:, ~ry], rng)
+        y_all[:, ~ry] = draw(x[:, ry], y_all[:, ry], x[:, ~ry], rng)
     return y_all, b_all
 
 
@@ -184,11 +197,7 @@ def draw_pmm(
         Imputed values, ``(m, n_mis)``.
     """
     m = y_obs.shape[0]
-    fit = least_squares(x_obs, y_obs)
-    p = fit.beta.shape[-1]
-    sigma = np.sqrt(fit.rss / rng.chisquare(fit.df_resid, size=m))
-    z = rng.standard_normal((m, p))
-    beta_star = fit.beta + sigma[:, None] * np.einsum("...ij,...j->...i", fit.r_inv, z)
+    fit, beta_star, _ = _posterior_draw(x_obs, y_obs, rng)
     yhat_obs = np.broadcast_to(np.einsum("...np,...p->...n", x_obs, fit.beta), y_obs.shape)
     yhat_mis = np.einsum("...np,...p->...n", x_mis, beta_star)
     yhat_mis = np.broadcast_to(yhat_mis, (m, x_mis.shape[-2]))
@@ -198,12 +207,3 @@ def draw_pmm(
     pick = rng.integers(0, k, size=yhat_mis.shape)
     idx = np.take_along_axis(nearest, pick[:, :, None], axis=2)[:, :, 0]
     return np.take_along_axis(y_obs, idx, axis=1)
-
-
-_draw_norm = draw_norm
-
-
-def _draw_pmm5(
-    x_obs: np.ndarray, y_obs: np.ndarray, x_mis: np.ndarray, rng: np.random.Generator
-) -> np.ndarray:
-    return draw_pmm(x_obs, y_obs, x_mis, rng, donors=5)

@@ -11,6 +11,7 @@ import pandas as pd
 
 from coaching_trials._errors import EstimationError, one_of
 from coaching_trials._results import ResultMixin, effects_frame
+from coaching_trials._vocab import renamed
 from coaching_trials.analysis._common import (
     INTERVAL_FIELDS,
     arm_contrast,
@@ -279,6 +280,7 @@ class PercentChangeResult(ResultMixin):
         )
 
 
+@renamed(ci="ci_method")
 def percent_change(
     data: pd.DataFrame,
     *,
@@ -286,7 +288,7 @@ def percent_change(
     baseline: str,
     arm: str,
     treated: Any = None,
-    ci: str = "delta",
+    ci_method: str = "delta",
     n_boot: int = 2000,
     seed: int | np.random.Generator | None = None,
     conf_level: float = 0.95,
@@ -308,7 +310,7 @@ def percent_change(
         Label of the arm listed first and taken as "treated" in the difference. Defaults to the
         first arm label in sorted order (independent of row order); exactly two arms must be
         present.
-    ci : {"delta", "bootstrap"}
+    ci_method : {"delta", "bootstrap"}
         ``"delta"``: normal interval with the delta-method variance of the ratio of the two
         (correlated) means,
         :math:`\operatorname{Var}(r) \approx [s_f^2 - 2 r s_{fb} + r^2 s_b^2] / (n \bar y_b^2)`
@@ -354,9 +356,9 @@ def percent_change(
     1    delayed            6.67
     """
     conf_level = check_conf_level(conf_level)
-    if ci not in _CI:
-        raise one_of("ci", ci, _CI)
-    if ci == "bootstrap" and (
+    if ci_method not in _CI:
+        raise one_of("ci_method", ci_method, _CI)
+    if ci_method == "bootstrap" and (
         isinstance(n_boot, bool) or not isinstance(n_boot, Integral) or n_boot < 100
     ):
         raise ValueError(f"`n_boot` must be an integer >= 100; got {n_boot!r}.")
@@ -377,7 +379,7 @@ def percent_change(
     require_variation(follow_all, column=outcome, role="outcome", step="percent_change")
     stats_rows = []
     boot = []
-    rng = np.random.default_rng(seed) if ci == "bootstrap" else None
+    rng = np.random.default_rng(seed) if ci_method == "bootstrap" else None
     for lab, g in zip((sample.treated, sample.control), groups, strict=True):
         b, f = base_all[g], follow_all[g]
         n = b.size
@@ -387,7 +389,7 @@ def percent_change(
                 f"The mean of '{baseline}' in arm {lab!r} is 0; percent change is undefined."
             )
         ratio = mf / mb
-        if ci == "delta":
+        if ci_method == "delta":
             cov = np.cov(f, b, ddof=1)
             var = (cov[0, 0] - 2 * ratio * cov[0, 1] + ratio**2 * cov[1, 1]) / (n * mb**2)
             se = 100 * np.sqrt(var)
@@ -413,7 +415,7 @@ def percent_change(
     se = per_arm["std_error"].to_numpy()
     estimate = float(pc[0] - pc[1])
     alpha = 1 - conf_level
-    if ci == "delta":
+    if ci_method == "delta":
         low, high = normal_interval(pc, se, conf_level)
         d_se = float(np.sqrt(np.sum(se**2)))
         d_low, d_high = normal_interval(estimate, d_se, conf_level)
@@ -431,13 +433,13 @@ def percent_change(
         baseline=baseline,
         arm=arm,
         **sample.result_fields(),
-        ci=ci,
+        ci=ci_method,
         estimate=estimate,
         std_error=d_se,
         conf_low=float(d_low),
         conf_high=float(d_high),
         conf_level=conf_level,
-        n_boot=n_boot if ci == "bootstrap" else None,
+        n_boot=n_boot if ci_method == "bootstrap" else None,
         per_arm=per_arm,
         rows=sample.values.index,
     )

@@ -22,7 +22,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from coaching_trials._errors import (
     ConvergenceWarning,
@@ -34,7 +33,15 @@ from coaching_trials._errors import (
 )
 from coaching_trials._results import ResultMixin, effects_frame
 from coaching_trials.analysis import _fit_checks
+from coaching_trials.analysis._clustered_engine import (
+    BlockModel,
+    State,
+    df_and_vcov,
+    diagnose,
+    reml,
+)
 from coaching_trials.analysis._common import (
+    TwoArmSample,
     arm_contrast,
     arm_levels,
     check_conf_level,
@@ -196,272 +203,6 @@ class ClusteredAncovaResult(ResultMixin):
         )
 
 
-# ----------------------------------------------------------------------------- engine
-@dataclass(frozen=True)
-class _State:
-    """Everything the REML deviance and its derivatives need at one parameter value."""
-
-    theta: np.ndarray
-    alpha: np.ndarray  # 1 / a_g per block (a_g: residual variance of the block)
-    lam: np.ndarray  # 1 / (a_g + m_g b_g): eigenvalue of V_g^-1 on the constant vector
-    c: np.ndarray  # b_g / (a_g (a_g + m_g b_g)): V_g^-1 = alpha I - c J
-    cov_beta: np.ndarray  # (X' V^-1 X)^-1
-    beta: np.ndarray
-    py: np.ndarray  # P y = V^-1 (y - X beta)
-    q: np.ndarray  # V^-1 X
-    deviance: float  # -2 REML log-likelihood
-
-
-class _BlockModel:
-    """``y = X beta + e``, ``V = sum_k theta_k G_k`` block diagonal over clusters.
-
-    Parameters (``kinds``): ``"u"`` the random-intercept variance (``G = J`` on the blocks with
-    a random effect), ``"e"`` a common residual variance (``G = I``), ``"e1"``/``"e0"`` the
-    residual variance of the treated/control arm (``G = I`` on that arm's rows). Blocks never
-    span both arms.
-    """
-
-    def __init__(
-        self,
-        x: np.ndarray,
-        y: np.ndarray,
-        block: np.ndarray,
-        has_u: np.ndarray,
-        block_treated: np.ndarray,
-        kinds: tuple[str, ...],
-    ) -> None:
-        self.x, self.y = x, y
-        self.n, self.p = x.shape
-        self.block = block
-        n_blocks = has_u.size
-        self.z = sparse.csr_array(
-            (np.ones(self.n), (np.arange(self.n), block)), shape=(self.n, n_blocks)
-        )
-        self.m = np.bincount(block, minlength=n_blocks).astype("float64")
-        self.has_u = has_u.astype("float64")
-        self.kinds = kinds
-        treated = block_treated.astype("float64")
-        masks = {"u": self.has_u, "e": np.ones(n_blocks), "e1": treated, "e0": 1.0 - treated}
-        self.block_mask = {k: masks[k] for k in kinds}
-        self.row_mask = {k: masks[k][block] for k in kinds}
-
-    # block sums and their broadcast back to rows
-    def _bsum(self, mat: np.ndarray) -> np.ndarray:
-        return np.asarray(self.z.T @ mat)
-
-    def _apply_w(self, st: _State, mat: np.ndarray) -> np.ndarray:
-        sums = self._bsum(mat)
-        return st.alpha[self.block][:, None] * mat - (st.c[:, None] * sums)[self.block]
-
-    def _apply_g(self, kind: str, mat: np.ndarray) -> np.ndarray:
-        if kind == "u":
-            return (self.has_u[:, None] * self._bsum(mat))[self.block]
-        return self.row_mask[kind][:, None] * mat
-
-    def evaluate(self, theta: np.ndarray) -> _State:
-        a = sum(
-            theta[k] * self.block_mask[kind] for k, kind in enumerate(self.kinds) if kind != "u"
-        )
-        b = np.zeros_like(a)
-        if "u" in self.kinds:
-            b = theta[self.kinds.index("u")] * self.has_u
-        total = a + self.m * b
-        alpha, lam, c = 1.0 / a, 1.0 / total, b / (a * total)
-        logdet_v = float(np.sum((self.m - 1.0) * np.log(a) + np.log(total)))
-        st = _State(theta, alpha, lam, c, np.empty(0), np.empty(0), np.empty(0), np.empty(0), 0.0)
-        wx = self._apply_w(st, self.x)
-        xtwx = self.x.T @ wx
-        sign, logdet_x = np.linalg.slogdet(xtwx)
-        cov_beta = np.linalg.inv(xtwx)
-        beta = cov_beta @ (wx.T @ self.y)
-        resid = self.y - self.x @ beta
-        py = self._apply_w(st, resid[:, None])[:, 0]
-        deviance = (self.n - self.p) * np.log(2.0 * np.pi) + logdet_v + logdet_x + float(resid @ py)
-        if sign <= 0:
-            deviance = np.inf
-        return _State(theta, alpha, lam, c, cov_beta, beta, py, wx, float(deviance))
-
-    def _trace_wg(self, st: _State, kind: str) -> float:
-        if kind == "u":
-            return float(np.sum(self.has_u * self.m * st.lam))
-        return float(np.sum(self.block_mask[kind] * ((self.m - 1.0) * st.alpha + st.lam)))
-
-    def _trace_wgwg(self, st: _State, k1: str, k2: str) -> float:
-        m, lam, alpha = self.m, st.lam, st.alpha
-        if k1 == "u" and k2 == "u":
-            return float(np.sum(self.has_u * lam**2 * m**2))
-        if "u" in (k1, k2):
-            other = k2 if k1 == "u" else k1
-            return float(np.sum(self.has_u * self.block_mask[other] * lam**2 * m))
-        both = self.block_mask[k1] * self.block_mask[k2]
-        return float(np.sum(both * ((m - 1.0) * alpha**2 + lam**2)))
-
-    def derivatives(
-        self, st: _State
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Gradient, expected and observed Hessian of the deviance; KR pieces.
-
-        Returns ``grad`` (K), ``expected`` (K x K, ``tr(P G_k P G_l)``), ``observed``
-        (K x K), ``xgx`` (K x p x p, ``X' V^-1 G_k V^-1 X``) and ``xgwgx`` (K x K x p x p,
-        ``X' V^-1 G_k V^-1 G_l V^-1 X``).
-        """
-        kinds = self.kinds
-        n_par = len(kinds)
-        cb = st.cov_beta
-        gq = [self._apply_g(k, st.q) for k in kinds]
-        wgq = [self._apply_w(st, g) for g in gq]
-        xgx = np.stack([st.q.T @ g for g in gq])
-        gpy = np.column_stack([self._apply_g(k, st.py[:, None])[:, 0] for k in kinds])
-        wgpy = self._apply_w(st, gpy)
-        qgpy = st.q.T @ gpy  # p x K
-        grad = np.array(
-            [
-                self._trace_wg(st, k) - np.sum(cb * xgx[i]) - float(st.py @ gpy[:, i])
-                for i, k in enumerate(kinds)
-            ]
-        )
-        xgwgx = np.empty((n_par, n_par, self.p, self.p))
-        expected = np.empty((n_par, n_par))
-        quad = gpy.T @ wgpy - qgpy.T @ cb @ qgpy
-        for i in range(n_par):
-            for j in range(n_par):
-                xgwgx[i, j] = gq[i].T @ wgq[j]
-                expected[i, j] = (
-                    self._trace_wgwg(st, kinds[i], kinds[j])
-                    - 2.0 * np.sum(cb * xgwgx[i, j].T)
-                    + np.sum((cb @ xgx[i]) * (cb @ xgx[j]).T)
-                )
-        observed = -expected + 2.0 * quad
-        return grad, expected, 0.5 * (observed + observed.T), xgx, xgwgx
-
-
-def _positive_definite(mat: np.ndarray) -> bool:
-    try:
-        np.linalg.cholesky(mat)
-    except np.linalg.LinAlgError:
-        return False
-    return True
-
-
-def _reml(model: _BlockModel, theta0: np.ndarray) -> tuple[_State, bool]:
-    """Minimise the REML deviance by Newton steps (Fisher scoring where the Hessian is not
-    positive definite) with step halving; the group variance is kept >= 0."""
-    kinds = model.kinds
-    iu = kinds.index("u")
-    theta = theta0.astype("float64")
-    st = model.evaluate(theta)
-    scale = float(np.max(theta0))
-    converged = False
-    for _ in range(200):
-        grad, expected, observed, _, _ = model.derivatives(st)
-        free = np.ones(len(kinds), dtype=bool)
-        if theta[iu] <= 0.0 and grad[iu] >= 0.0:
-            free[iu] = False
-        hess = observed[np.ix_(free, free)]
-        if not _positive_definite(hess):
-            hess = expected[np.ix_(free, free)]
-        step = np.zeros_like(theta)
-        step[free] = -np.linalg.solve(hess, grad[free])
-        decrement = float(-grad[free] @ step[free])
-        if decrement < 1e-20 * max(1.0, abs(st.deviance)):
-            converged = True
-            break
-        t = 1.0
-        accepted = False
-        while t > 1e-12:
-            cand = theta + t * step
-            cand[iu] = max(cand[iu], 0.0)
-            if np.all(np.delete(cand, iu) > 0):
-                new = model.evaluate(cand)
-                if new.deviance <= st.deviance + 1e-13 * abs(st.deviance):
-                    accepted = True
-                    break
-            t /= 2.0
-        if not accepted:
-            converged = decrement < 1e-8
-            break
-        moved = float(np.max(np.abs(cand - theta))) / scale
-        theta, st = cand, new
-        if moved < 1e-13:
-            converged = True
-            break
-    return st, converged
-
-
-def _df_and_vcov(
-    model: _BlockModel,
-    st: _State,
-    lmat: np.ndarray,
-    *,
-    method: str,
-    free: np.ndarray,
-    information: str = "observed",
-) -> tuple[np.ndarray, np.ndarray]:
-    """Standard errors and df of the rows of ``lmat`` (Satterthwaite or Kenward-Roger).
-
-    Satterthwaite (as lmerTest): ``df = 2 v^2 / (g' A g)``, ``v = L C L'``, ``g = dv/dtheta``,
-    ``A = 2 H^-1`` with ``H`` the observed Hessian of the REML deviance. Kenward-Roger (one row
-    at a time): the same formula and the adjusted covariance
-    ``C + 2 C [sum_kl A_kl (Q_kl - P_k C P_l)] C``, with ``A`` from the observed information
-    (``information="observed"``, SAS) or ``A = 2 E^-1`` from the expected information
-    (``"expected"``, pbkrtest).
-    Variance parameters on the boundary (``free`` False) are treated as known.
-    """
-    _, expected, observed, xgx, xgwgx = model.derivatives(st)
-    cb = st.cov_beta
-    idx = np.flatnonzero(free)
-    info = expected if (method == "kenward_roger" and information == "expected") else observed
-    sub = info[np.ix_(idx, idx)]
-    acov = 2.0 * np.linalg.inv(sub) if _positive_definite(sub) else np.full(sub.shape, np.nan)
-    var = np.einsum("ij,jk,ik->i", lmat, cb, lmat)
-    lc = lmat @ cb
-    grad = np.stack([np.einsum("ij,jk,ik->i", lc, xgx[k], lc) for k in idx], axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        denom = np.einsum("ij,jk,ik->i", grad, acov, grad)
-        df = np.where(denom > 0, 2.0 * var**2 / denom, np.nan)
-    if method == "kenward_roger":
-        u = np.zeros_like(cb)
-        for a, i in enumerate(idx):
-            for b, j in enumerate(idx):
-                u += acov[a, b] * (xgwgx[i, j] - xgx[i] @ cb @ xgx[j])
-        adjusted = cb + 2.0 * cb @ u @ cb
-        var = np.einsum("ij,jk,ik->i", lmat, adjusted, lmat)
-    return np.sqrt(var), df
-
-
-def _diagnose(
-    model: _BlockModel,
-    st: _State,
-    free: np.ndarray,
-    optimiser_converged: bool,
-    s2_ols: float,
-    residual_labels: Sequence[str],
-) -> _fit_checks.FitDiagnosis:
-    """Convergence and boundary checks of the REML fit (see :mod:`._fit_checks`)."""
-    _, _, observed, _, _ = model.derivatives(st)
-    theta = st.theta
-    idx = np.flatnonzero(free)
-    finite = bool(np.all(np.isfinite(st.beta)) and np.all(np.isfinite(st.cov_beta)))
-    return _fit_checks.diagnose(
-        gradient_message=(
-            None
-            if optimiser_converged
-            else "Newton steps on the REML deviance stopped before it stopped decreasing"
-        ),
-        hessian=observed[np.ix_(idx, idx)],
-        hessian_scale=np.maximum(np.abs(theta[idx]), 1e-300),
-        variance_ratios=[
-            (name, float(v) / s2_ols) for name, v in zip(residual_labels, theta[1:], strict=True)
-        ],
-        estimates_finite=finite,
-        advice=(
-            "Use heteroscedastic=False (one residual variance), fewer covariates, or "
-            "ancova(..., cluster=...) for cluster-robust standard errors"
-        ),
-    )
-
-
-# ----------------------------------------------------------------------------- input checks
 def _check_nesting(
     data: pd.DataFrame,
     *,
@@ -537,6 +278,237 @@ def _fail(check: str, column: str, message: str, values: Sequence[Any] = ()) -> 
 
 
 # ----------------------------------------------------------------------------- public API
+def _check_options(
+    data: Any,
+    *,
+    outcome: str,
+    arm: str,
+    baseline: str,
+    cluster: Any,
+    covariates: Sequence[str],
+    flags: dict[str, Any],
+    df_method: str,
+    kr_information: str,
+) -> tuple[str, ...]:
+    """Validate the options and columns; return the covariates as a tuple."""
+    for name, flag in flags.items():
+        if not isinstance(flag, bool):
+            raise TypeError(f"`{name}` must be True or False; got {flag!r}.")
+    if df_method not in DF_METHODS:
+        raise one_of("df_method", df_method, DF_METHODS)
+    if kr_information not in KR_INFORMATION:
+        raise one_of("kr_information", kr_information, KR_INFORMATION)
+    if isinstance(covariates, str):
+        covariates = (covariates,)
+    covariates = tuple(covariates)
+    if not isinstance(cluster, str):
+        raise TypeError(f"`cluster` must be a column name (str); got {cluster!r}.")
+    check_frame(data, [])
+    if cluster not in data.columns:
+        raise ValueError(
+            f"Cluster column '{cluster}' not found in `data`; clustered_ancova needs the "
+            "coaching group or coach id of every coached participant. Available columns: "
+            f"{format_values(list(data.columns), limit=20)}."
+        )
+    check_frame(data, [outcome, arm, baseline, *covariates])
+    clash = {outcome, arm, baseline, *covariates} & {cluster}
+    if clash or {arm, outcome, baseline} & set(covariates):
+        raise ValueError(
+            "`cluster` and `covariates` must not repeat the outcome, arm or baseline column "
+            f"(or each other); got cluster={cluster!r}, covariates={list(covariates)}."
+        )
+    return covariates
+
+
+def _sample(
+    data: pd.DataFrame,
+    outcome: str,
+    arm: str,
+    baseline: str,
+    treated: Any,
+    cluster: str,
+    covariates: tuple[str, ...],
+    partially_nested: bool,
+) -> TwoArmSample:
+    """The analysed rows (nesting checked; controls of a partially nested design kept)."""
+    treated_label, control_label = arm_levels(data, arm, treated)
+    _check_nesting(
+        data,
+        arm=arm,
+        cluster=cluster,
+        treated=treated_label,
+        control=control_label,
+        partially_nested=partially_nested,
+    )
+    # controls of a partially nested design have no id: mark them so they are not excluded
+    ids = data[cluster].astype(object)
+    if partially_nested:
+        ids = ids.where(~(data[arm] == control_label).to_numpy(), _NO_CLUSTER)
+    work = data.assign(**{cluster: ids})
+    variables = [(outcome, "outcome", True), (baseline, "baseline", True)]
+    for cov in covariates:
+        col = data[cov]
+        numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+        variables.append((cov, "covariate", numeric))
+    variables.append((cluster, "cluster", False))
+    return prepare_two_arm(
+        work, arm=arm, treated=treated, variables=variables, step=_STEP, min_per_arm=2
+    )
+
+
+def _cluster_sizes(sample: TwoArmSample, cl: np.ndarray, clustered: np.ndarray) -> pd.DataFrame:
+    sizes = pd.DataFrame(
+        {
+            "arm": np.where(
+                sample.treat[clustered] == 1, label(sample.treated), label(sample.control)
+            ),
+            "cluster": cl[clustered],
+        }
+    )
+    if not len(sizes):
+        return pd.DataFrame({"arm": [], "cluster": [], "n": []})
+    return sizes.groupby(["arm", "cluster"], sort=True).size().rename("n").reset_index()
+
+
+def _blocks(
+    sample: TwoArmSample,
+    cluster: str,
+    outcome: str,
+    baseline: str,
+    covariates: tuple[str, ...],
+    heteroscedastic: bool,
+) -> tuple[BlockModel, pd.DataFrame, list[str]]:
+    """The block model (clusters with a random effect; control singletons when partially
+    nested), the cluster sizes and the term names; refuses designs that cannot be fitted."""
+    values, treat = sample.values, sample.treat
+    cl = values[cluster].to_numpy(dtype=object)
+    clustered = cl != _NO_CLUSTER
+    keys = np.where(clustered, cl, np.arange(cl.size).astype(str))
+    block_key = pd.Series(keys, dtype=object).map(str) + np.where(clustered, "|c", "|s")
+    block, uniques = pd.factorize(block_key, sort=False)
+    has_u = np.zeros(uniques.size, dtype=bool)
+    has_u[block[clustered]] = True
+    block_treated = np.zeros(uniques.size)
+    block_treated[block] = treat
+
+    cluster_sizes = _cluster_sizes(sample, cl, clustered)
+    n_clusters = len(cluster_sizes)
+    if n_clusters < 2:
+        raise _fail(
+            "too_few_clusters",
+            cluster,
+            f"{_STEP}: column '{cluster}' must identify at least 2 clusters among the analysed "
+            f"participants of the clustered arm(s); got {n_clusters}. Use ancova() without "
+            "`cluster` for an unclustered analysis.",
+            cluster_sizes["cluster"].tolist(),
+        )
+    if int(cluster_sizes["n"].max()) < 2:
+        raise _fail(
+            "singleton_clusters",
+            cluster,
+            f"{_STEP}: every analysed cluster in column '{cluster}' has a single participant, "
+            "so the group variance cannot be separated from the residual variance; expected "
+            "at least one cluster with 2 or more participants.",
+        )
+
+    x, names = _design(values, treat, baseline, covariates)
+    n, p = x.shape
+    if n <= p + 2:
+        raise EstimationError(
+            f"{_STEP} needs more complete rows than model terms plus variance parameters; "
+            f"got {n} rows for {p} terms."
+        )
+    if np.linalg.matrix_rank(x) < p:
+        raise EstimationError(
+            f"The design is not of full rank (terms {names}); a covariate is constant or "
+            "collinear with the arm or baseline in the complete rows."
+        )
+    y = values[outcome].to_numpy(dtype="float64")
+    require_variation(y, column=outcome, role="outcome", step=_STEP)
+    kinds = ("u", "e1", "e0") if heteroscedastic else ("u", "e")
+    return BlockModel(x, y, block, has_u, block_treated, kinds), cluster_sizes, names
+
+
+def _fit(
+    model: BlockModel, treat: np.ndarray, outcome: str, heteroscedastic: bool, names: list[str]
+) -> tuple[State, bool, float]:
+    """REML fit from OLS starting values (group variance 10% of the residual variance).
+
+    Returns the state at the optimum, whether the optimiser converged and the OLS residual
+    variance (the scale of the fit checks).
+    """
+    x, y = model.x, model.y
+    n, p = x.shape
+    beta_ols, *_ = np.linalg.lstsq(x, y, rcond=None)
+    resid = y - x @ beta_ols
+    s2 = float(resid @ resid) / (n - p)
+    if s2 <= 1e-24 * float(np.sum((y - y.mean()) ** 2)):
+        raise EstimationError(
+            f"{_STEP}: outcome '{outcome}' is fitted exactly by {names[1:]} (no residual "
+            "variance); check that the outcome and baseline columns are not the same score."
+        )
+    if heteroscedastic:
+        arm_s2 = [float(np.mean(resid[treat == v] ** 2)) * n / (n - p) for v in (1.0, 0.0)]
+        theta0 = np.array([0.1 * s2, *(max(v, 1e-3 * s2) for v in arm_s2)])
+    else:
+        theta0 = np.array([0.1 * s2, s2])
+    st, converged = reml(model, theta0)
+    return st, converged, s2
+
+
+def _variance_components(
+    theta: np.ndarray,
+    treated_txt: str,
+    control_txt: str,
+    partially_nested: bool,
+    heteroscedastic: bool,
+) -> pd.DataFrame:
+    comp = [("cluster", treated_txt if partially_nested else "both", float(theta[0]))]
+    if heteroscedastic:
+        comp += [
+            ("residual", treated_txt, float(theta[1])),
+            ("residual", control_txt, float(theta[2])),
+        ]
+    else:
+        comp += [("residual", "both", float(theta[1]))]
+    table = pd.DataFrame(comp, columns=["component", "arm", "variance"])
+    table["std_dev"] = np.sqrt(table["variance"])
+    return table
+
+
+def _audit(
+    sample: TwoArmSample,
+    diagnosis: _fit_checks.FitDiagnosis,
+    cluster: str,
+    n_clusters: int,
+    partially_nested: bool,
+) -> pd.DataFrame:
+    """The sample's exclusions, the withheld inference and the partially nested note."""
+    audit = sample.audit
+    if not diagnosis.ok:
+        audit = pd.concat(
+            [audit, pd.DataFrame([_fit_checks.audit_entry(_STEP, diagnosis)])], ignore_index=True
+        )
+    if partially_nested:
+        treated_txt, control_txt = label(sample.treated), label(sample.control)
+        note = pd.DataFrame(
+            {
+                "step": [_STEP],
+                "reason": [
+                    f"partially nested: {control_txt} arm participants are their own "
+                    "cluster (no random effect)"
+                ],
+                "n_rows": [sample.n_control],
+                "detail": [
+                    f"random '{cluster}' intercept in the {treated_txt} arm only; "
+                    f"{n_clusters} clusters"
+                ],
+            }
+        )
+        audit = pd.concat([audit, note], ignore_index=True)
+    return audit
+
+
 def clustered_ancova(
     data: pd.DataFrame,
     *,
@@ -681,138 +653,25 @@ def clustered_ancova(
     True
     """
     conf_level = check_conf_level(conf_level)
-    for name, flag in (
-        ("partially_nested", partially_nested),
-        ("heteroscedastic", heteroscedastic),
-    ):
-        if not isinstance(flag, bool):
-            raise TypeError(f"`{name}` must be True or False; got {flag!r}.")
-    if df_method not in DF_METHODS:
-        raise one_of("df_method", df_method, DF_METHODS)
-    if kr_information not in KR_INFORMATION:
-        raise one_of("kr_information", kr_information, KR_INFORMATION)
-    if isinstance(covariates, str):
-        covariates = (covariates,)
-    covariates = tuple(covariates)
-    if not isinstance(cluster, str):
-        raise TypeError(f"`cluster` must be a column name (str); got {cluster!r}.")
-    check_frame(data, [])
-    if cluster not in data.columns:
-        raise ValueError(
-            f"Cluster column '{cluster}' not found in `data`; clustered_ancova needs the "
-            "coaching group or coach id of every coached participant. Available columns: "
-            f"{format_values(list(data.columns), limit=20)}."
-        )
-    check_frame(data, [outcome, arm, baseline, *covariates])
-    clash = {outcome, arm, baseline, *covariates} & {cluster}
-    if clash or {arm, outcome, baseline} & set(covariates):
-        raise ValueError(
-            "`cluster` and `covariates` must not repeat the outcome, arm or baseline column "
-            f"(or each other); got cluster={cluster!r}, covariates={list(covariates)}."
-        )
-    treated_label, control_label = arm_levels(data, arm, treated)
-    _check_nesting(
+    covariates = _check_options(
         data,
+        outcome=outcome,
         arm=arm,
+        baseline=baseline,
         cluster=cluster,
-        treated=treated_label,
-        control=control_label,
-        partially_nested=partially_nested,
+        covariates=covariates,
+        flags={"partially_nested": partially_nested, "heteroscedastic": heteroscedastic},
+        df_method=df_method,
+        kr_information=kr_information,
     )
-
-    # controls of a partially nested design have no id: mark them so they are not excluded
-    ids = data[cluster].astype(object)
-    if partially_nested:
-        ids = ids.where(~(data[arm] == control_label).to_numpy(), _NO_CLUSTER)
-    work = data.assign(**{cluster: ids})
-    variables = [(outcome, "outcome", True), (baseline, "baseline", True)]
-    for cov in covariates:
-        col = data[cov]
-        numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
-        variables.append((cov, "covariate", numeric))
-    variables.append((cluster, "cluster", False))
-    sample = prepare_two_arm(
-        work, arm=arm, treated=treated, variables=variables, step=_STEP, min_per_arm=2
+    sample = _sample(data, outcome, arm, baseline, treated, cluster, covariates, partially_nested)
+    treat = sample.treat
+    model, cluster_sizes, names = _blocks(
+        sample, cluster, outcome, baseline, covariates, heteroscedastic
     )
-    values, treat = sample.values, sample.treat
-
-    # blocks: clusters (random effect) and, when partially nested, control singletons
-    cl = values[cluster].to_numpy(dtype=object)
-    clustered = cl != _NO_CLUSTER
-    keys = np.where(clustered, cl, np.arange(cl.size).astype(str))
-    block_key = pd.Series(keys, dtype=object).map(str) + np.where(clustered, "|c", "|s")
-    block, uniques = pd.factorize(block_key, sort=False)
-    n_blocks = uniques.size
-    has_u = np.zeros(n_blocks, dtype=bool)
-    has_u[block[clustered]] = True
-    block_treated = np.zeros(n_blocks)
-    block_treated[block] = treat
-
-    sizes = pd.DataFrame(
-        {
-            "arm": np.where(treat[clustered] == 1, label(sample.treated), label(sample.control)),
-            "cluster": cl[clustered],
-        }
-    )
-    cluster_sizes = (
-        sizes.groupby(["arm", "cluster"], sort=True).size().rename("n").reset_index()
-        if len(sizes)
-        else pd.DataFrame({"arm": [], "cluster": [], "n": []})
-    )
-    n_clusters = len(cluster_sizes)
-    if n_clusters < 2:
-        raise _fail(
-            "too_few_clusters",
-            cluster,
-            f"{_STEP}: column '{cluster}' must identify at least 2 clusters among the analysed "
-            f"participants of the clustered arm(s); got {n_clusters}. Use ancova() without "
-            "`cluster` for an unclustered analysis.",
-            cluster_sizes["cluster"].tolist(),
-        )
-    if int(cluster_sizes["n"].max()) < 2:
-        raise _fail(
-            "singleton_clusters",
-            cluster,
-            f"{_STEP}: every analysed cluster in column '{cluster}' has a single participant, "
-            "so the group variance cannot be separated from the residual variance; expected "
-            "at least one cluster with 2 or more participants.",
-        )
-
-    x, names = _design(values, treat, baseline, covariates)
-    n, p = x.shape
-    if n <= p + 2:
-        raise EstimationError(
-            f"{_STEP} needs more complete rows than model terms plus variance parameters; "
-            f"got {n} rows for {p} terms."
-        )
-    if np.linalg.matrix_rank(x) < p:
-        raise EstimationError(
-            f"The design is not of full rank (terms {names}); a covariate is constant or "
-            "collinear with the arm or baseline in the complete rows."
-        )
-    y = values[outcome].to_numpy(dtype="float64")
-    require_variation(y, column=outcome, role="outcome", step=_STEP)
-
-    kinds = ("u", "e1", "e0") if heteroscedastic else ("u", "e")
-    model = _BlockModel(x, y, block, has_u, block_treated, kinds)
-
-    # start: OLS residual variance(s), group variance 10% of it
-    beta_ols, *_ = np.linalg.lstsq(x, y, rcond=None)
-    resid = y - x @ beta_ols
-    s2 = float(resid @ resid) / (n - p)
-    if s2 <= 1e-24 * float(np.sum((y - y.mean()) ** 2)):
-        raise EstimationError(
-            f"{_STEP}: outcome '{outcome}' is fitted exactly by {names[1:]} (no residual "
-            "variance); check that the outcome and baseline columns are not the same score."
-        )
-    if heteroscedastic:
-        arm_s2 = [float(np.mean(resid[treat == v] ** 2)) * n / (n - p) for v in (1.0, 0.0)]
-        theta0 = np.array([0.1 * s2, *(max(v, 1e-3 * s2) for v in arm_s2)])
-    else:
-        theta0 = np.array([0.1 * s2, s2])
-    st, optimiser_converged = _reml(model, theta0)
-    theta = st.theta
-    boundary = bool(theta[0] <= 0.0)
+    n, p = model.x.shape
+    st, optimiser_converged, s2 = _fit(model, treat, outcome, heteroscedastic, names)
+    boundary = bool(st.theta[0] <= 0.0)
     if boundary:
         warnings.warn(
             f"{_STEP}: the variance of the random '{cluster}' effect was estimated as 0 "
@@ -821,67 +680,36 @@ def clustered_ancova(
             ConvergenceWarning,
             stacklevel=2,
         )
-    free = np.ones(len(kinds), dtype=bool)
+    free = np.ones(len(model.kinds), dtype=bool)
     free[0] = not boundary
+    treated_txt, control_txt = label(sample.treated), label(sample.control)
     residual_labels = (
-        [
-            f"residual variance ({label(sample.treated)})",
-            f"residual variance ({label(sample.control)})",
-        ]
+        [f"residual variance ({treated_txt})", f"residual variance ({control_txt})"]
         if heteroscedastic
         else ["residual variance"]
     )
-    diagnosis = _diagnose(model, st, free, optimiser_converged, s2, residual_labels)
+    diagnosis = diagnose(model, st, free, optimiser_converged, s2, residual_labels)
     _fit_checks.warn_withheld(_STEP, diagnosis, stacklevel=3)
 
-    se, df = _df_and_vcov(
+    se, df = df_and_vcov(
         model, st, np.eye(p), method=df_method, free=free, information=kr_information
     )
-    beta = st.beta
-    names[1] = f"{arm}[{label(sample.treated)}]"
+    names[1] = f"{arm}[{treated_txt}]"
     if not diagnosis.ok:
         df = np.full(p, np.nan)
-    coefficients = coefficient_table(names, beta, se, df, conf_level)
+    coefficients = coefficient_table(names, st.beta, se, df, conf_level)
     if not diagnosis.ok:
         coefficients["statistic"] = np.nan
 
-    s2_u = float(theta[0])
-    s2_treated = float(theta[1])
-    treated_txt, control_txt = label(sample.treated), label(sample.control)
-    comp = [("cluster", treated_txt if partially_nested else "both", s2_u)]
-    if heteroscedastic:
-        comp += [("residual", treated_txt, s2_treated), ("residual", control_txt, float(theta[2]))]
-    else:
-        comp += [("residual", "both", s2_treated)]
-    variance_components = pd.DataFrame(comp, columns=["component", "arm", "variance"])
-    variance_components["std_dev"] = np.sqrt(variance_components["variance"])
-
+    variance_components = _variance_components(
+        st.theta, treated_txt, control_txt, partially_nested, heteroscedastic
+    )
+    s2_u, s2_treated = float(st.theta[0]), float(st.theta[1])
     icc = s2_u / (s2_u + s2_treated)
     m_treated = cluster_sizes.loc[cluster_sizes["arm"] == treated_txt, "n"].to_numpy(float)
     m_w = float(np.sum(m_treated**2) / np.sum(m_treated)) if m_treated.size else 1.0
     design_effect = 1.0 + (m_w - 1.0) * icc
-
-    audit = sample.audit
-    if not diagnosis.ok:
-        audit = pd.concat(
-            [audit, pd.DataFrame([_fit_checks.audit_entry(_STEP, diagnosis)])], ignore_index=True
-        )
-    if partially_nested:
-        note = pd.DataFrame(
-            {
-                "step": [_STEP],
-                "reason": [
-                    f"partially nested: {control_txt} arm participants are their own "
-                    "cluster (no random effect)"
-                ],
-                "n_rows": [sample.n_control],
-                "detail": [
-                    f"random '{cluster}' intercept in the {treated_txt} arm only; "
-                    f"{n_clusters} clusters"
-                ],
-            }
-        )
-        audit = pd.concat([audit, note], ignore_index=True)
+    audit = _audit(sample, diagnosis, cluster, len(cluster_sizes), partially_nested)
 
     return ClusteredAncovaResult(
         outcome=outcome,
@@ -893,7 +721,7 @@ def clustered_ancova(
         partially_nested=partially_nested,
         heteroscedastic=heteroscedastic,
         df_method=df_method,
-        estimate=float(beta[1]),
+        estimate=float(st.beta[1]),
         std_error=float(se[1]),
         df=float(df[1]),
         statistic=float(coefficients.at[1, "statistic"]),
@@ -901,7 +729,7 @@ def clustered_ancova(
         conf_low=float(coefficients.at[1, "conf_low"]),
         conf_high=float(coefficients.at[1, "conf_high"]),
         conf_level=conf_level,
-        n_clusters=n_clusters,
+        n_clusters=len(cluster_sizes),
         mean_cluster_size=float(cluster_sizes["n"].mean()),
         icc=float(icc),
         design_effect=float(design_effect),

@@ -18,7 +18,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from numbers import Integral
 from typing import Any, ClassVar
 
 import numpy as np
@@ -27,30 +26,25 @@ import pandas as pd
 from coaching_trials._audit import audit_frame
 from coaching_trials._errors import ConvergenceWarning, DataValidationError, format_values, one_of
 from coaching_trials._results import ResultMixin, effects_frame, format_table
+from coaching_trials._vocab import renamed
 from coaching_trials.analysis._common import (
+    STAT_FIELDS,
     arm_contrast,
     arm_levels,
     check_conf_level,
     check_frame,
+    check_int,
     covariate_levels,
     label,
 )
 from coaching_trials.analysis._impute_norm import draw_norm, draw_pmm, least_squares
-from coaching_trials.analysis.imputation import pool_rubin
+from coaching_trials.analysis._rubin import pool_rubin
 
 __all__ = ["PooledWaveAnalysis", "WaveImputation", "impute_waves"]
 
 _METHODS = ("pmm", "norm")
 RHAT_LIMIT = 1.25  # above the 99.9% point of R-hat for stationary chains at m=10, 5 sweeps
 _STEP = "impute_waves"
-
-
-def _int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
-        raise (TypeError if not isinstance(value, Integral) else ValueError)(
-            f"`{name}` must be an integer >= {minimum}; got {value!r}."
-        )
-    return int(value)
 
 
 # ----------------------------------------------------------------------------- results
@@ -173,7 +167,9 @@ class WaveImputation(ResultMixin):
 
     def complete(self, imputation: int | None = None) -> pd.DataFrame:
         """Completed data in long form (``imputation`` column first when ``None``)."""
-        which = range(1, self.m + 1) if imputation is None else [_int("imputation", imputation, 1)]
+        which = (
+            range(1, self.m + 1) if imputation is None else [check_int("imputation", imputation, 1)]
+        )
         if max(which) > self.m:
             raise ValueError(f"`imputation` must be between 1 and {self.m}; got {imputation!r}.")
         frames = []
@@ -282,13 +278,9 @@ class WaveImputation(ResultMixin):
                 df_complete=df_complete if np.isfinite(df_complete) else None,
                 conf_level=conf_level,
             )
-            stats_ = {k: getattr(pooled, k) for k in ("estimate", "std_error", "df", "statistic")}
-            stats_.update(
-                p_value=pooled.p_value, conf_low=pooled.conf_low, conf_high=pooled.conf_high
-            )
-            if note:
-                stats_.update(df=np.nan, statistic=np.nan, p_value=np.nan)
-                stats_.update(conf_low=np.nan, conf_high=np.nan)
+            stats_ = {k: getattr(pooled, k) for k in STAT_FIELDS}
+            if note:  # inference withheld: the estimate and its SE only
+                stats_.update(dict.fromkeys(STAT_FIELDS[2:], np.nan))
             rows.append(
                 {
                     "outcome": self.outcome,
@@ -318,11 +310,7 @@ class WaveImputation(ResultMixin):
             per_imputation=per,
             converged=not note,
             note=note,
-            **{
-                k: float(last[k])
-                for k in ("estimate", "std_error", "df", "statistic", "p_value")
-                + ("conf_low", "conf_high")
-            },
+            **{k: float(last[k]) for k in STAT_FIELDS},
         )
 
 
@@ -540,12 +528,13 @@ def _wide(
     return out, audit
 
 
+@renamed(long_df="data", visit="wave")
 def impute_waves(
-    long_df: pd.DataFrame,
+    data: pd.DataFrame,
     *,
     outcome: str,
     arm: str,
-    visit: str,
+    wave: str,
     subject: str,
     treated: Any,
     baseline: str | None = None,
@@ -562,11 +551,11 @@ def impute_waves(
 
     Parameters
     ----------
-    long_df : pandas.DataFrame
-        One row per subject x visit (a subject's missing visit may be a row with a missing
+    data : pandas.DataFrame
+        Long data: one row per subject x wave (a subject's missing visit may be a row with a missing
         outcome or no row at all).
-    outcome, arm, visit, subject : str
-        Column names.
+    outcome, arm, wave, subject : str
+        Column names (``wave``: the time point of each row).
     treated : object
         The treated arm (``arm`` must have exactly two levels).
     baseline : str, optional
@@ -625,7 +614,7 @@ def impute_waves(
     ...     rows.append(pd.DataFrame({"id": range(n), "arm": arm, "wave": wave, "y": y,
     ...                               "base": base}))
     >>> data = pd.concat(rows, ignore_index=True)
-    >>> imp = impute_waves(data, outcome="y", arm="arm", visit="wave", subject="id",
+    >>> imp = impute_waves(data, outcome="y", arm="arm", wave="wave", subject="id",
     ...                    treated="coached", baseline="base", m=5, seed=1)
     >>> imp.complete(1)["y"].isna().any()
     np.False_
@@ -633,31 +622,31 @@ def impute_waves(
     >>> pooled.to_frame()[["analysis", "wave"]].values.tolist()
     [['ancova_mi', 'm3'], ['ancova_mi', 'm6']]
     """
-    check_frame(long_df, [outcome, arm, visit, subject, baseline, *covariates], name="long_df")
+    check_frame(data, [outcome, arm, wave, subject, baseline, *covariates], name="data")
     if method not in _METHODS:
         raise one_of("method", method, _METHODS)
-    m = _int("m", m, 2)
-    iterations = _int("iterations", iterations, 1)
-    donors = _int("donors", donors, 1)
+    m = check_int("m", m, 2)
+    iterations = check_int("iterations", iterations, 1)
+    donors = check_int("donors", donors, 1)
     if not isinstance(by_arm, (bool, np.bool_)):
         raise TypeError(f"`by_arm` must be True or False; got {by_arm!r}.")
     covariates = (covariates,) if isinstance(covariates, str) else tuple(covariates)
     for col in (outcome, *([baseline] if baseline else [])):
-        if not pd.api.types.is_numeric_dtype(long_df[col]):
-            raise TypeError(f"Column '{col}' must be numeric; got dtype {long_df[col].dtype}.")
-    treated_label, control_label = arm_levels(long_df, arm, treated)
+        if not pd.api.types.is_numeric_dtype(data[col]):
+            raise TypeError(f"Column '{col}' must be numeric; got dtype {data[col].dtype}.")
+    treated_label, control_label = arm_levels(data, arm, treated)
     if visits is None:
-        present = pd.unique(long_df[visit].dropna())
-        if isinstance(long_df[visit].dtype, pd.CategoricalDtype):
-            visits = [c for c in long_df[visit].cat.categories if c in set(present)]
+        present = pd.unique(data[wave].dropna())
+        if isinstance(data[wave].dtype, pd.CategoricalDtype):
+            visits = [c for c in data[wave].cat.categories if c in set(present)]
         else:
             visits = sorted(present.tolist())
     visits = tuple(visits)
     wide, audit = _wide(
-        long_df,
+        data,
         outcome=outcome,
         arm=arm,
-        visit=visit,
+        visit=wave,
         subject=subject,
         baseline=baseline,
         covariates=covariates,
@@ -710,7 +699,7 @@ def impute_waves(
     return WaveImputation(
         outcome=outcome,
         arm=arm,
-        visit=visit,
+        visit=wave,
         subject=subject,
         treated=treated_label,
         control=control_label,

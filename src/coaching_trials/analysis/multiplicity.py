@@ -12,9 +12,11 @@ import pandas as pd
 from coaching_trials._errors import format_values, one_of
 from coaching_trials._results import EFFECT_COLUMNS
 
-__all__ = ["adjust_effects", "adjust_pvalues"]
+__all__ = ["ADJUST_METHODS", "adjust_effects", "adjust_pvalues"]
 
-_METHODS = ("holm", "hochberg", "bh", "bonferroni", "fixed_sequence")
+#: The one list of adjustment methods; callers that also allow "no adjustment" extend it
+#: (``(*ADJUST_METHODS, None)``) rather than writing their own.
+ADJUST_METHODS: tuple[str, ...] = ("holm", "hochberg", "bh", "bonferroni", "fixed_sequence")
 
 
 def _adjust(p: np.ndarray, method: str) -> np.ndarray:
@@ -80,8 +82,8 @@ def adjust_pvalues(p: Any, *, method: str = "holm", alpha: float = 0.05) -> Any:
     >>> ct.adjust_pvalues([0.01, 0.20, 0.03], method="fixed_sequence")
     array([0.01, 0.2 , 0.2 ])
     """
-    if method not in _METHODS:
-        raise one_of("method", method, _METHODS)
+    if method not in ADJUST_METHODS:
+        raise one_of("method", method, ADJUST_METHODS)
     if isinstance(alpha, bool) or not isinstance(alpha, Real) or not 0 < alpha < 1:
         raise ValueError(f"`alpha` must be a number strictly between 0 and 1; got {alpha!r}.")
     series = p if isinstance(p, pd.Series) else None
@@ -155,8 +157,8 @@ def adjust_effects(
     """
     if not isinstance(effects, pd.DataFrame):
         raise TypeError(f"`effects` must be a pandas DataFrame; got {type(effects).__name__}.")
-    if method not in _METHODS:
-        raise one_of("method", method, _METHODS)
+    if method not in ADJUST_METHODS:
+        raise one_of("method", method, ADJUST_METHODS)
     missing = [c for c in ("outcome", "p_value") if c not in effects.columns]
     if missing:
         raise ValueError(

@@ -15,14 +15,18 @@ from scipy import stats
 from coaching_trials._errors import DataValidationWarning, one_of
 from coaching_trials._results import ResultMixin, effects_frame
 from coaching_trials.analysis._common import (
+    TwoArmSample,
     arm_contrast,
     check_conf_level,
     check_frame,
+    critical_value,
     html_with_tables,
     label,
     normal_interval,
     prepare_two_arm,
     summary_with_tables,
+    t_interval,
+    t_test,
 )
 
 __all__ = ["RespondersResult", "nnt_interval", "responders", "wilson_interval"]
@@ -41,7 +45,7 @@ def wilson_interval(events: Any, n: Any, conf_level: float) -> tuple[np.ndarray,
     (0.2188, 0.6134)
     """
     x, n = np.asarray(events, dtype=float), np.asarray(n, dtype=float)
-    z = stats.norm.ppf(0.5 + conf_level / 2)
+    z = critical_value(conf_level)
     centre = (x + z**2 / 2) / (n + z**2)
     half = z * np.sqrt(x * (n - x) / n + z**2 / 4) / (n + z**2)
     return centre - half, centre + half
@@ -264,13 +268,12 @@ def _cluster_setup(
 
 def _t_row(row: dict[str, Any], log_est: float, df: float, conf_level: float) -> dict[str, Any]:
     """A log-scale Wald row redone with t(df) (cluster-robust inference)."""
-    crit = stats.t.ppf(0.5 + conf_level / 2.0, df)
-    se = row["std_error"]
+    low, high = t_interval(log_est, row["std_error"], df, conf_level)
     return {
         **row,
         "p_value": float(2 * stats.t.sf(abs(row["statistic"]), df)),
-        "conf_low": float(np.exp(log_est - crit * se)),
-        "conf_high": float(np.exp(log_est + crit * se)),
+        "conf_low": float(np.exp(low)),
+        "conf_high": float(np.exp(high)),
         "method": f"{row['method']}; cluster-robust (CR1), t with {df:g} df",
     }
 
@@ -279,7 +282,6 @@ def _clustered_comparisons(
     p: np.ndarray, vcov: np.ndarray, df: float, conf_level: float
 ) -> list[dict[str, Any]]:
     """Risk difference, risk ratio and odds ratio with CR1 variances and t(df) inference."""
-    crit = stats.t.ppf(0.5 + conf_level / 2.0, df)
     out = []
     with np.errstate(divide="ignore", invalid="ignore"):
         measures = [
@@ -297,8 +299,8 @@ def _clustered_comparisons(
             se = float(np.sqrt(grad @ vcov @ grad))
             if not (np.isfinite(est) and np.isfinite(se) and se > 0):
                 est, se = np.nan, np.nan
-            t = est / se
-            low, high = est - crit * se, est + crit * se
+            t, p_value = t_test(est, se, df)
+            low, high = t_interval(est, se, df, conf_level)
             out.append(
                 {
                     "measure": measure,
@@ -306,13 +308,110 @@ def _clustered_comparisons(
                     "std_error": float(se),
                     "scale": scale,
                     "statistic": float(t),
-                    "p_value": float(2 * stats.t.sf(abs(t), df)),
+                    "p_value": float(p_value),
                     "conf_low": float(np.exp(low) if log else low),
                     "conf_high": float(np.exp(high) if log else high),
                     "method": f"cluster-robust (CR1) Wald interval, t with {df:g} df",
                 }
             )
     return out
+
+
+def _cells(x: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """The 2x2 table ``events, non-events`` of the treated arm, then of the control arm."""
+    return np.array([x[0], n[0] - x[0], x[1], n[1] - x[1]])
+
+
+def _wald_log(
+    measure: str, log_est: float, se: float, method: str, conf_level: float
+) -> dict[str, Any]:
+    """A ratio measure with its normal (Wald) interval on the log scale."""
+    low, high = normal_interval(log_est, se, conf_level)
+    z, p_value = t_test(log_est, se, None)
+    return {
+        "measure": measure,
+        "estimate": float(np.exp(log_est)),
+        "std_error": float(se),
+        "scale": "log",
+        "statistic": float(z),
+        "p_value": float(p_value),
+        "conf_low": float(np.exp(low)),
+        "conf_high": float(np.exp(high)),
+        "method": method,
+    }
+
+
+def _comparisons(
+    x: np.ndarray, n: np.ndarray, w_low: np.ndarray, w_high: np.ndarray, conf_level: float
+) -> list[dict[str, Any]]:
+    """Risk difference (Newcombe hybrid score), risk ratio (log Wald) and odds ratio (Woolf)."""
+    p = x / n
+    rd = float(p[0] - p[1])
+    rd_low = rd - np.sqrt((p[0] - w_low[0]) ** 2 + (w_high[1] - p[1]) ** 2)
+    rd_high = rd + np.sqrt((w_high[0] - p[0]) ** 2 + (p[1] - w_low[1]) ** 2)
+    rd_se = float(np.sqrt(np.sum(p * (1 - p) / n)))
+    pbar = x.sum() / n.sum()
+    cells = _cells(x, n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z_score = rd / np.sqrt(pbar * (1 - pbar) * (1 / n[0] + 1 / n[1]))
+        log_rr = np.log(p[0] / p[1])
+        se_rr = np.sqrt(1 / x[0] - 1 / n[0] + 1 / x[1] - 1 / n[1])
+        log_or = np.log(cells[0] * cells[3] / (cells[1] * cells[2]))
+        se_or = np.sqrt(np.sum(1 / cells))
+    if not np.all(cells > 0):
+        log_or, se_or = np.nan, np.nan
+    if not np.all(x > 0):
+        log_rr, se_rr = np.nan, np.nan
+    return [
+        {
+            "measure": "risk_difference",
+            "estimate": rd,
+            "std_error": rd_se,
+            "scale": "difference",
+            "statistic": float(z_score),
+            "p_value": float(2 * stats.norm.sf(abs(z_score))),
+            "conf_low": float(rd_low),
+            "conf_high": float(rd_high),
+            "method": "Newcombe hybrid score interval",
+        },
+        _wald_log("risk_ratio", log_rr, se_rr, "log Wald interval", conf_level),
+        _wald_log("odds_ratio", log_or, se_or, "Woolf interval", conf_level),
+    ]
+
+
+def _adjusted_odds_ratio(
+    y: np.ndarray,
+    sample: TwoArmSample,
+    outcome: str,
+    baseline: str,
+    clusters: np.ndarray | None,
+    cells_positive: bool,
+    conf_level: float,
+) -> tuple[dict[str, Any], float]:
+    """Odds ratio of arm adjusted for baseline by logistic regression (NaN with a warning
+    when not estimable), and its log."""
+    design = np.column_stack([np.ones_like(y), sample.treat, sample.values[baseline].to_numpy()])
+    method = f"logistic regression on arm + {baseline}, Wald interval"
+    problem = None
+    if not cells_positive:
+        problem = (
+            "an arm has no events or only events (quasi-complete separation), so the "
+            "adjusted odds ratio is infinite or zero"
+        )
+        beta = se = np.full(3, np.nan)
+    else:
+        beta, se, problem = _logistic(y, design, clusters)
+    if problem is not None:
+        warnings.warn(
+            f"responders: adjusted odds ratio for '{outcome}' not estimable: {problem}; "
+            "reported as NaN (see `comparisons['method']`).",
+            DataValidationWarning,
+            stacklevel=3,
+        )
+        beta, se = np.full(3, np.nan), np.full(3, np.nan)
+        method = f"{method}; not estimable: {problem}"
+    row = _wald_log("odds_ratio_adjusted", float(beta[1]), float(se[1]), method, conf_level)
+    return row, float(beta[1])
 
 
 def responders(
@@ -450,81 +549,15 @@ def responders(
         }
     )
 
-    rd = float(p[0] - p[1])
-    rd_low = rd - np.sqrt((p[0] - w_low[0]) ** 2 + (w_high[1] - p[1]) ** 2)
-    rd_high = rd + np.sqrt((w_high[0] - p[0]) ** 2 + (p[1] - w_low[1]) ** 2)
-    rd_se = float(np.sqrt(np.sum(p * (1 - p) / n)))
-    pbar = x.sum() / n.sum()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z_score = rd / np.sqrt(pbar * (1 - pbar) * (1 / n[0] + 1 / n[1]))
-        log_rr = np.log(p[0] / p[1])
-        se_rr = np.sqrt(1 / x[0] - 1 / n[0] + 1 / x[1] - 1 / n[1])
-        cells = np.array([x[0], n[0] - x[0], x[1], n[1] - x[1]])
-        log_or = np.log(cells[0] * cells[3] / (cells[1] * cells[2]))
-        se_or = np.sqrt(np.sum(1 / cells))
-    if not np.all(cells > 0):
-        log_or, se_or = np.nan, np.nan
-    if not np.all(x > 0):
-        log_rr, se_rr = np.nan, np.nan
-
-    def wald_log(measure: str, log_est: float, se: float, method: str) -> dict[str, Any]:
-        low, high = normal_interval(log_est, se, conf_level)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z = log_est / se
-        return {
-            "measure": measure,
-            "estimate": float(np.exp(log_est)),
-            "std_error": float(se),
-            "scale": "log",
-            "statistic": float(z),
-            "p_value": float(2 * stats.norm.sf(abs(z))),
-            "conf_low": float(np.exp(low)),
-            "conf_high": float(np.exp(high)),
-            "method": method,
-        }
-
-    comparisons = [
-        {
-            "measure": "risk_difference",
-            "estimate": rd,
-            "std_error": rd_se,
-            "scale": "difference",
-            "statistic": float(z_score),
-            "p_value": float(2 * stats.norm.sf(abs(z_score))),
-            "conf_low": float(rd_low),
-            "conf_high": float(rd_high),
-            "method": "Newcombe hybrid score interval",
-        },
-        wald_log("risk_ratio", log_rr, se_rr, "log Wald interval"),
-        wald_log("odds_ratio", log_or, se_or, "Woolf interval"),
-    ]
+    comparisons = _comparisons(x, n, w_low, w_high, conf_level)
     if vcov is not None:
         comparisons = _clustered_comparisons(p, vcov, df, conf_level)
     if adjust_baseline:
-        design = np.column_stack(
-            [np.ones_like(y), sample.treat, sample.values[baseline].to_numpy()]
+        positive = bool(np.all(_cells(x, n) > 0))
+        row, log_or = _adjusted_odds_ratio(
+            y, sample, outcome, baseline, clusters, positive, conf_level
         )
-        method = f"logistic regression on arm + {baseline}, Wald interval"
-        problem = None
-        if not np.all(cells > 0):
-            problem = (
-                "an arm has no events or only events (quasi-complete separation), so the "
-                "adjusted odds ratio is infinite or zero"
-            )
-            beta = se = np.full(3, np.nan)
-        else:
-            beta, se, problem = _logistic(y, design, clusters)
-        if problem is not None:
-            warnings.warn(
-                f"responders: adjusted odds ratio for '{outcome}' not estimable: {problem}; "
-                "reported as NaN (see `comparisons['method']`).",
-                DataValidationWarning,
-                stacklevel=2,
-            )
-            beta, se = np.full(3, np.nan), np.full(3, np.nan)
-            method = f"{method}; not estimable: {problem}"
-        row = wald_log("odds_ratio_adjusted", float(beta[1]), float(se[1]), method)
-        comparisons.append(row if vcov is None else _t_row(row, float(beta[1]), df, conf_level))
+        comparisons.append(row if vcov is None else _t_row(row, log_or, df, conf_level))
     head = comparisons[0]
     rd, rd_se = float(head["estimate"]), float(head["std_error"])
     rd_low, rd_high = float(head["conf_low"]), float(head["conf_high"])

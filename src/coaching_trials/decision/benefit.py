@@ -13,7 +13,7 @@ from scipy import stats
 
 from coaching_trials._errors import one_of
 from coaching_trials._results import ResultMixin, format_table
-from coaching_trials.analysis._common import check_conf_level
+from coaching_trials.analysis._common import check_conf_level, normal_interval
 from coaching_trials.decision._common import as_effects, check_number
 
 __all__ = ["BenefitResult", "PRIORS", "normal_posterior", "probability_of_benefit"]
@@ -326,7 +326,6 @@ def probability_of_benefit(
         check_number("large", large, low=0, low_open=True)
     if frame.empty:
         raise ValueError("`effects` has no rows.")
-    z = stats.norm.ppf(0.5 + cred_level / 2)
     rows = []
     for rec in frame.to_dict("records"):
         outcome = rec.get("outcome")
@@ -371,6 +370,7 @@ def probability_of_benefit(
                 p_harm_mid = float(stats.norm.cdf((-mid_value - b * pm) / ps))
             else:
                 pm = ps = p_benefit = p_harm = p_mid = p_harm_mid = np.nan
+            post_low, post_high = normal_interval(pm, ps, cred_level)
             row = {
                 "outcome": outcome,
                 "analysis": rec.get("analysis"),
@@ -388,8 +388,8 @@ def probability_of_benefit(
                 "std_error": s,
                 "post_mean": pm,
                 "post_sd": ps,
-                "post_low": pm - z * ps,
-                "post_high": pm + z * ps,
+                "post_low": float(post_low),
+                "post_high": float(post_high),
                 "cred_level": cred_level,
                 "mid": mid_value,
                 "p_benefit": p_benefit,

@@ -8,10 +8,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from coaching_trials._results import ResultMixin, format_table
-from coaching_trials.analysis._common import check_conf_level
+from coaching_trials.analysis._common import (
+    check_conf_level,
+    critical_value,
+    normal_interval,
+)
 from coaching_trials.decision._common import as_effects, check_number, read_data_toml
 
 __all__ = ["BusinessCaseResult", "business_case", "business_sources"]
@@ -148,7 +151,7 @@ def _sourced(name: str, given: Any, defaults: dict[str, Any], bounds: dict[str, 
     return _Input(name, value, value, value, "fixed", unit, "given", "", False)
 
 
-def _effect(effect: Any, effect_se: Any, z: float) -> _Input:
+def _effect(effect: Any, effect_se: Any, conf_level: float) -> _Input:
     """The trial's effect on burnout prevalence (risk difference, coaching - control)."""
     if isinstance(effect, (int, float, np.floating, np.integer)) and not isinstance(effect, bool):
         value = check_number("effect", effect, low=-1, high=1)
@@ -176,11 +179,12 @@ def _effect(effect: Any, effect_se: Any, z: float) -> _Input:
         se = check_number("effect std_error", rec["std_error"], low=0)
         source = f"trial: {rec.get('outcome')} {rec.get('analysis')} ({rec.get('estimand')})"
     dist = "normal" if se > 0 else "fixed"
+    low, high = normal_interval(value, se, conf_level)
     return _Input(
         "effect",
         value,
-        value - z * se,
-        value + z * se,
+        float(low),
+        float(high),
         dist,
         "risk difference in burnout prevalence, coaching - control",
         source,
@@ -456,7 +460,7 @@ def business_case(
     ['effect', 'burnout_prevalence']
     """
     conf_level = check_conf_level(conf_level)
-    z = float(stats.norm.ppf(0.5 + conf_level / 2))
+    z = float(critical_value(conf_level))
     n = check_number("n_physicians", n_physicians, low=0, low_open=True)
     cpp = check_number("cost_per_participant", cost_per_participant, low=0)
     years = check_number("horizon_years", horizon_years, low=0, low_open=True)
@@ -475,7 +479,7 @@ def business_case(
         "turnover_rr": turnover_rr,
         "replacement_cost": replacement_cost,
     }
-    inputs = [_effect(effect, effect_se, z)] + [
+    inputs = [_effect(effect, effect_se, conf_level)] + [
         _sourced(name, given[name], defaults, bounds[name]) for name in SOURCED_INPUTS
     ]
     point = {i.name: i.value for i in inputs}

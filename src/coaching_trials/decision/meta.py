@@ -11,7 +11,14 @@ from scipy import optimize, stats
 
 from coaching_trials._errors import ProblemLog, format_values, one_of
 from coaching_trials._results import ResultMixin, effects_frame, format_table
-from coaching_trials.analysis._common import check_conf_level, check_frame
+from coaching_trials.analysis._common import (
+    check_conf_level,
+    check_frame,
+    headline_row,
+    normal_interval,
+    t_interval,
+    t_test,
+)
 
 __all__ = ["MetaAnalysisResult", "meta_analysis", "tau2_dl", "tau2_reml"]
 
@@ -65,34 +72,32 @@ def _fit(y: np.ndarray, v: np.ndarray, method: str, test: str, conf_level: float
     w = 1.0 / (v + tau2)
     mu = float(np.sum(w * y) / np.sum(w))
     se = float(np.sqrt(1.0 / np.sum(w)))
+    df = None
     if test == "hksj":
         df = float(k - 1)
         se = float(np.sqrt(np.sum(w * (y - mu) ** 2) / ((k - 1) * np.sum(w))))
-        crit = float(stats.t.ppf(0.5 + conf_level / 2, df))
-        statistic = mu / se if se > 0 else np.copysign(np.inf, mu)
-        p = float(2 * stats.t.sf(abs(statistic), df))
-    else:
-        df = np.nan
-        crit = float(stats.norm.ppf(0.5 + conf_level / 2))
-        statistic = mu / se
-        p = float(2 * stats.norm.sf(abs(statistic)))
-    pred_se = float(np.sqrt(se**2 + tau2))
+    if se > 0:
+        statistic, p = t_test(mu, se, df)
+    else:  # HKSJ with studies that agree exactly
+        statistic, p = np.copysign(np.inf, mu), 0.0
+    low, high = t_interval(mu, se, df, conf_level)
+    pi_low, pi_high = t_interval(mu, np.sqrt(se**2 + tau2), df, conf_level)
     return {
         "estimate": mu,
         "std_error": se,
-        "df": df,
+        "df": np.nan if df is None else df,
         "statistic": float(statistic),
-        "p_value": p,
-        "conf_low": mu - crit * se,
-        "conf_high": mu + crit * se,
+        "p_value": float(p),
+        "conf_low": float(low),
+        "conf_high": float(high),
         "tau2": float(tau2),
         "i2": float(100 * tau2 / (tau2 + s2)) if k > 1 else np.nan,
         "h2": float((tau2 + s2) / s2) if k > 1 else np.nan,
         "q": q,
         "q_p": q_p,
         "k": k,
-        "pi_low": mu - crit * pred_se,
-        "pi_high": mu + crit * pred_se,
+        "pi_low": float(pi_low),
+        "pi_high": float(pi_high),
         "weights": 100 * w / np.sum(w),
     }
 
@@ -161,26 +166,14 @@ class MetaAnalysisResult(ResultMixin):
     def to_frame(self) -> pd.DataFrame:
         """One effects-table row for the pooled effect, plus ``tau2, i2, q, q_p, k, pi_low,
         pi_high``."""
-        frame = effects_frame(
-            [
-                {
-                    "outcome": self.outcome,
-                    "analysis": f"meta_analysis_{self.method.lower()}_{self.test}",
-                    "contrast": "pooled",
-                    "estimate": self.estimate,
-                    "std_error": self.std_error,
-                    "df": self.df,
-                    "statistic": self.statistic,
-                    "p_value": self.p_value,
-                    "conf_low": self.conf_low,
-                    "conf_high": self.conf_high,
-                    "conf_level": self.conf_level,
-                    "n_treated": self.n_treated,
-                    "n_control": self.n_control,
-                    "estimand": self.estimand,
-                }
-            ]
+        row = headline_row(
+            self,
+            outcome=self.outcome,
+            analysis=f"meta_analysis_{self.method.lower()}_{self.test}",
+            contrast="pooled",
+            estimand=self.estimand,
         )
+        frame = effects_frame([row])
         for col in EXTRA_COLUMNS:
             frame[col] = float(getattr(self, col))
         return frame
@@ -340,14 +333,14 @@ def meta_analysis(
     y, se, labels = _validate(data, estimate, std_error, study)
     v = se**2
     fit = _fit(y, v, method, test, conf_level)
-    crit = stats.norm.ppf(0.5 + conf_level / 2)
+    study_low, study_high = normal_interval(y, se, conf_level)
     studies = pd.DataFrame(
         {
             "study": labels,
             "estimate": y,
             "std_error": se,
-            "conf_low": y - crit * se,
-            "conf_high": y + crit * se,
+            "conf_low": study_low,
+            "conf_high": study_high,
             "weight": fit.pop("weights"),
         }
     )

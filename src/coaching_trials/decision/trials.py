@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from coaching_trials.analysis._common import critical_value
 from coaching_trials.decision._common import read_data_toml
 
 __all__ = ["published_trials"]
@@ -46,7 +46,7 @@ def _row(entry: dict) -> dict:
     )
     if "estimate" in entry:
         level = float(entry.get("conf_level", 0.95))
-        z = stats.norm.ppf(0.5 + level / 2)
+        z = critical_value(level)
         row.update(
             estimate=float(entry["estimate"]),
             conf_low=float(entry["conf_low"]),

@@ -18,6 +18,7 @@ import pandas as pd
 from coaching_trials._audit import audit_frame
 from coaching_trials._errors import format_values, one_of
 from coaching_trials._results import EFFECT_COLUMNS, effects_frame
+from coaching_trials.analysis.multiplicity import ADJUST_METHODS
 from coaching_trials.design._prepost import ols_cluster
 from coaching_trials.design._results import (
     SEP,
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["compare"]
 
 _METHODS = ("ancova", "change", "mmrm")
-_ADJUST = ("holm", "hochberg", "bh", "bonferroni", "fixed_sequence", None)
+_ADJUST = (*ADJUST_METHODS, None)
 
 
 def compare(

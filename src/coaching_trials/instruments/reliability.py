@@ -29,21 +29,38 @@ from __future__ import annotations
 import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from coaching_trials._audit import audit_frame
 from coaching_trials._errors import (
     DataValidationError,
     DataValidationWarning,
-    ProblemLog,
     format_values,
     one_of,
 )
 from coaching_trials._results import ResultMixin
+from coaching_trials._vocab import renamed
+from coaching_trials.instruments._item_input import (
+    NotEstimableError,
+    _audit,
+    _check_conf_level,
+    _check_enough,
+    _check_policy,
+    _column_failures,
+    _prepare,
+    _zero_variance,
+)
+from coaching_trials.instruments._psychometrics import (
+    _BOOT_CHUNK_CELLS,
+    _MAX_COMMUNALITY,
+    _alpha_from_cov,
+    _bootstrap_weights,
+    _feldt,
+    _omega_from_cor,
+    _pairwise_moments,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from coaching_trials.instruments.registry import Instrument
@@ -59,411 +76,7 @@ __all__ = [
 ]
 
 NanPolicy = Literal["listwise", "pairwise"]
-_NAN_POLICIES = ("listwise", "pairwise")
 _DENOMINATORS = ("observed", "model")
-
-# psych::fa bounds each uniqueness to [0.005, 1] (optim L-BFGS-B), i.e. communality <= 0.995
-_MAX_COMMUNALITY = 0.995
-_PAF_TOL = 1e-12
-_PAF_MAX_ITER = 20_000
-_PAF_WARMUP = 200
-_GN_MAX_ITER = 200
-# cells of the (resamples x respondents) weight matrix processed at once by the bootstrap
-_BOOT_CHUNK_CELLS = 2_000_000
-
-
-# --------------------------------------------------------------------------------------------
-# input handling
-# --------------------------------------------------------------------------------------------
-class NotEstimableError(ValueError):
-    """The data do not allow the coefficient (too few respondents, no variance, ...)."""
-
-
-class _Items(NamedTuple):
-    values: np.ndarray  # (n, k) float, NaN for missing, rows kept for the analysis
-    columns: tuple[str, ...]
-    n_total: int  # rows supplied
-    n_empty: int  # rows with no answered item (always excluded)
-    n_incomplete: int  # rows with some but not all items (excluded only when listwise)
-    nan_policy: str
-
-
-def _check_policy(nan_policy: str) -> None:
-    if nan_policy not in _NAN_POLICIES:
-        raise one_of("nan_policy", nan_policy, _NAN_POLICIES)
-
-
-def _check_conf_level(conf_level: float) -> float:
-    if isinstance(conf_level, bool) or not isinstance(conf_level, (int, float, np.floating)):
-        raise TypeError(f"`conf_level` must be a number in (0, 1); got {conf_level!r}.")
-    if not 0.0 < float(conf_level) < 1.0:
-        raise ValueError(f"`conf_level` must be in (0, 1), e.g. 0.95; got {conf_level!r}.")
-    return float(conf_level)
-
-
-def _as_frame(items: Any) -> pd.DataFrame:
-    if isinstance(items, pd.DataFrame):
-        return items
-    if isinstance(items, np.ndarray):
-        if items.ndim != 2:
-            raise ValueError(
-                f"`items` must be two-dimensional (respondents x items); got an array with "
-                f"shape {items.shape}."
-            )
-        return pd.DataFrame(items, columns=[f"item_{j + 1}" for j in range(items.shape[1])])
-    raise TypeError(
-        "`items` must be a pandas DataFrame (one column per item, one row per respondent) or "
-        f"a 2-D numpy array; got {type(items).__name__}."
-    )
-
-
-def _prepare(items: Any, nan_policy: str) -> _Items:
-    """Validate an item frame and return its numeric values with excluded rows removed."""
-    _check_policy(nan_policy)
-    frame = _as_frame(items)
-    columns = [str(c) for c in frame.columns]
-    if frame.shape[1] < 2:
-        raise ValueError(
-            f"Reliability needs at least 2 item columns; got {frame.shape[1]} "
-            f"({format_values(columns)})."
-        )
-    duplicated = sorted({c for c in columns if columns.count(c) > 1})
-    if duplicated:
-        raise ValueError(f"Item column names must be unique; duplicated: {duplicated}.")
-    non_numeric = [
-        str(c)
-        for c in frame.columns
-        if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])
-    ]
-    if non_numeric:
-        dtypes = {c: str(frame[c].dtype) for c in non_numeric}
-        raise TypeError(
-            f"Item columns must be numeric; non-numeric column(s) {non_numeric} with dtype(s) "
-            f"{dtypes}. Convert the responses to numbers first."
-        )
-    values = frame.to_numpy(dtype="float64", na_value=np.nan)
-    infinite = np.isinf(values)
-    if infinite.any():
-        log = ProblemLog("item responses")
-        for j in np.flatnonzero(infinite.any(axis=0)):
-            rows = frame.index[infinite[:, j]]
-            log.add(
-                "finite",
-                f"column {columns[j]!r} has infinite value(s) in row(s) {format_values(rows)}; "
-                "expected finite responses or NaN for a missing answer.",
-                column=columns[j],
-                rows=list(rows),
-                values=list(values[infinite[:, j], j]),
-                expected="finite number or NaN",
-            )
-        log.raise_if_any()
-    observed = ~np.isnan(values)
-    answered = observed.sum(axis=1)
-    empty = answered == 0
-    incomplete = (answered > 0) & (answered < values.shape[1])
-    keep = ~empty & ~incomplete if nan_policy == "listwise" else ~empty
-    return _Items(
-        values=values[keep],
-        columns=tuple(columns),
-        n_total=len(frame),
-        n_empty=int(empty.sum()),
-        n_incomplete=int(incomplete.sum()),
-        nan_policy=nan_policy,
-    )
-
-
-def _check_enough(prep: _Items, *, need_correlation: bool) -> None:
-    """Raise when too few respondents remain, or (for correlations) an item has no variance."""
-    n = prep.values.shape[0]
-    if n < 2:
-        raise NotEstimableError(
-            f"Reliability needs at least 2 respondents with usable answers; {n} of "
-            f"{prep.n_total} row(s) remain after nan_policy={prep.nan_policy!r} "
-            f"({prep.n_empty} with no answers, {prep.n_incomplete} with some items missing)."
-        )
-    observed = ~np.isnan(prep.values)
-    pairs = observed.T.astype(float) @ observed.astype(float)
-    low = np.argwhere(np.triu(pairs < 2))
-    if low.size:
-        names = [
-            f"{prep.columns[i]}" if i == j else f"{prep.columns[i]}/{prep.columns[j]}"
-            for i, j in low
-        ]
-        raise NotEstimableError(
-            "Fewer than 2 respondents answered the item(s) or item pair(s) "
-            f"{format_values(names)}; their (co)variance cannot be estimated."
-        )
-    if need_correlation:
-        flat = _zero_variance(prep)
-        if flat:
-            raise DataValidationError(
-                f"Item(s) {flat} have zero variance, so their correlations with the other "
-                "items are undefined; drop them before estimating omega.",
-                _column_failures("zero_variance", flat, expected="variance > 0"),
-            )
-
-
-def _column_failures(check: str, columns: Sequence[str], *, expected: str) -> pd.DataFrame:
-    """``failure_cases`` of a check that fails for whole columns (no rows or values to name)."""
-    return pd.DataFrame(
-        {
-            "check": check,
-            "column": columns,
-            "rows": [[] for _ in columns],
-            "values": [[] for _ in columns],
-            "expected": expected,
-            "n": 0,
-        }
-    )
-
-
-def _zero_variance(prep: _Items) -> list[str]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        var = np.nanvar(prep.values, axis=0, ddof=1)
-    return [prep.columns[j] for j in np.flatnonzero(~(var > 0))]
-
-
-def _audit(prep: _Items, step: str) -> pd.DataFrame:
-    entries = []
-    if prep.n_empty:
-        entries.append(
-            {
-                "step": step,
-                "reason": "no item answered",
-                "n_rows": prep.n_empty,
-                "detail": "respondent excluded: all items missing",
-            }
-        )
-    if prep.nan_policy == "listwise" and prep.n_incomplete:
-        entries.append(
-            {
-                "step": step,
-                "reason": "missing item response (listwise deletion)",
-                "n_rows": prep.n_incomplete,
-                "detail": "respondent excluded: at least one item missing",
-            }
-        )
-    return audit_frame(entries)
-
-
-# --------------------------------------------------------------------------------------------
-# moments (vectorized over bootstrap resamples through frequency weights)
-# --------------------------------------------------------------------------------------------
-def _pairwise_moments(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Covariance and correlation matrices from pairwise-complete rows, for many weightings.
-
-    ``weights`` is (B, n): frequency weights (1 for the observed sample, bootstrap counts for a
-    resample). Returns ``cov`` and ``cor`` of shape (B, k, k). For a pair (i, j) both use only
-    the rows where i and j are observed, with means (and, for ``cor``, standard deviations) taken
-    over those rows -- R's ``cov/cor(use = "pairwise")``; without missing values this is the
-    ordinary sample covariance / correlation. Entries with fewer than 2 rows are NaN.
-    """
-    n, k = values.shape
-    observed = ~np.isnan(values)
-    # centre by column means: shift-invariant, reduces cancellation in the one-pass sums
-    centred = np.where(observed, values - np.nanmean(values, axis=0), 0.0)
-    m = observed.astype(float)
-    outer = lambda a, b: (a[:, :, None] * b[:, None, :]).reshape(n, k * k)  # noqa: E731
-    w = np.asarray(weights, dtype=float)
-    shape = (w.shape[0], k, k)
-    count = (w @ outer(m, m)).reshape(shape)  # rows with i and j observed
-    sum_x = (w @ outer(centred, m)).reshape(shape)  # sum of x_i over those rows
-    sum_xx = (w @ outer(centred**2, m)).reshape(shape)  # sum of x_i^2 over those rows
-    sum_xy = (w @ outer(centred, centred)).reshape(shape)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sum_y = np.swapaxes(sum_x, 1, 2)
-        cov = (sum_xy - sum_x * sum_y / count) / (count - 1)
-        var_i = (sum_xx - sum_x**2 / count) / (count - 1)
-        var_j = np.swapaxes(var_i, 1, 2)
-        cor = cov / np.sqrt(var_i * var_j)
-    cov = np.where(count >= 2, cov, np.nan)
-    cor = np.where(count >= 2, cor, np.nan)
-    idx = np.arange(k)
-    cor[:, idx, idx] = np.where(np.isfinite(cor[:, idx, idx]), 1.0, np.nan)
-    return cov, cor
-
-
-def _alpha_from_cov(cov: np.ndarray) -> np.ndarray:
-    """alpha = k / (k - 1) * (1 - trace(C) / sum(C)) for each matrix of a (..., k, k) stack."""
-    k = cov.shape[-1]
-    total = cov.sum(axis=(-2, -1))
-    trace = np.trace(cov, axis1=-2, axis2=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return k / (k - 1) * (1.0 - trace / total)
-
-
-def _feldt(estimate: float, n: int, k: int, conf_level: float) -> tuple[float, float]:
-    """Feldt (1965) interval: 1 - (1 - alpha) F quantiles with df (n - 1, (n - 1)(k - 1))."""
-    tail = (1.0 - conf_level) / 2.0
-    df1, df2 = n - 1, (n - 1) * (k - 1)
-    low = 1.0 - (1.0 - estimate) * stats.f.ppf(1.0 - tail, df1, df2)
-    high = 1.0 - (1.0 - estimate) * stats.f.ppf(tail, df1, df2)
-    return float(low), float(high)
-
-
-# --------------------------------------------------------------------------------------------
-# one-factor minres, batched
-# --------------------------------------------------------------------------------------------
-def _uls_gauss_newton(r: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """Minimize sum_{i<j} (r_ij - l_i l_j)^2 over one-factor loadings, for a stack of matrices.
-
-    Gauss-Newton with step halving, started from ``lam`` (A, k). The normal matrix is
-    ``|l|^2 I + l l' - 2 diag(l^2)`` and the gradient term ``sum_j res_ij l_j``. Used only to
-    speed up principal-axis iterations that converge slowly; the caller finishes with exact
-    principal-axis steps.
-    """
-    k = r.shape[-1]
-    idx = np.arange(k)
-    r0 = r.copy()
-    r0[:, idx, idx] = 0.0
-    eye = np.eye(k)
-
-    def residual(target: np.ndarray, lmb: np.ndarray) -> np.ndarray:
-        res = target - lmb[:, :, None] * lmb[:, None, :]
-        res[:, idx, idx] = 0.0
-        return res
-
-    def loss(target: np.ndarray, lmb: np.ndarray) -> np.ndarray:
-        return (residual(target, lmb) ** 2).sum(axis=(1, 2))
-
-    lam = lam.copy()
-    active = np.arange(lam.shape[0])
-    for _ in range(_GN_MAX_ITER):
-        cur = lam[active]
-        target = r0[active]
-        res = residual(target, cur)
-        grad = np.einsum("bij,bj->bi", res, cur)
-        sq = (cur**2).sum(axis=1)
-        normal = sq[:, None, None] * eye + cur[:, :, None] * cur[:, None, :]
-        normal[:, idx, idx] -= 2.0 * cur**2
-        step = np.einsum("bij,bj->bi", np.linalg.pinv(normal, hermitian=True), grad)
-        before = loss(target, cur)
-        accepted = np.zeros(active.size, dtype=bool)
-        new = cur.copy()
-        scale = 1.0
-        for _ in range(30):
-            trial = cur + scale * step
-            better = ~accepted & (loss(target, trial) <= before)
-            new[better] = trial[better]
-            accepted |= better
-            if accepted.all():
-                break
-            scale /= 2.0
-        moved = np.abs(new - cur).max(axis=1)
-        lam[active] = new
-        active = active[accepted & (moved >= _PAF_TOL)]
-        if active.size == 0:
-            break
-    return lam
-
-
-def _one_factor_minres(cor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One-factor minimum-residual (unweighted least squares) loadings for a stack of matrices.
-
-    Iterated principal-axis factoring: communalities start at the squared multiple
-    correlations; the leading eigenvector of the reduced matrix ``R - I + diag(h2)``, scaled by
-    the root of its eigenvalue, gives the loadings; then ``h2 = loading^2`` (bounded to
-    [0, 0.995] like psych's uniquenesses in [0.005, 1]), until the communalities change by less
-    than 1e-12. The fixed point is where the gradient used by ``psych::fa(fm = "minres")``
-    vanishes, i.e. the minimizer of the off-diagonal residual sum of squares.
-
-    For speed the leading eigenvector is first tracked by one power-iteration step per update
-    (warm-started, all matrices at once, at most 200 updates); matrices still moving then get
-    Gauss-Newton steps on the least-squares criterion itself. A final phase with exact
-    eigendecompositions (``numpy.linalg.eigh``) runs from that point until the tolerance is
-    met, so the result is the exact principal-axis fixed point.
-
-    Returns ``loadings`` (B, k) signed so that they sum to >= 0 (NaN for a matrix with missing
-    entries) and ``converged`` (B,) booleans.
-    """
-    b, k, _ = cor.shape
-    loadings = np.full((b, k), np.nan)
-    converged = np.zeros(b, dtype=bool)
-    ok = np.isfinite(cor).all(axis=(1, 2))
-    if not ok.any():
-        return loadings, converged
-    r = cor[ok]
-    m = r.shape[0]
-    idx = np.arange(k)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        smc = 1.0 - 1.0 / np.diagonal(np.linalg.pinv(r, hermitian=True), axis1=1, axis2=2)
-    h2 = np.clip(np.nan_to_num(smc, nan=0.5), 0.0, _MAX_COMMUNALITY)
-
-    def reduced(rows: np.ndarray) -> np.ndarray:
-        out = r[rows].copy()
-        out[:, idx, idx] = h2[rows]
-        return out
-
-    # phase 1: power-iteration principal axis (cheap matrix-vector products)
-    evals, evecs = np.linalg.eigh(reduced(np.arange(m)))
-    vec = evecs[:, :, -1]
-    value = np.maximum(evals[:, -1], 0.0)
-    active = np.arange(m)
-    for _ in range(_PAF_WARMUP):
-        prod = np.einsum("bij,bj->bi", reduced(active), vec[active])
-        norm = np.linalg.norm(prod, axis=1)
-        new_value = np.einsum("bi,bi->b", prod, vec[active])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            new_vec = prod / norm[:, None]
-        bad = ~np.isfinite(new_vec).all(axis=1) | (new_value <= 0)
-        new_vec[bad] = vec[active][bad]
-        new_value[bad] = value[active][bad]
-        new_h2 = np.clip(new_vec**2 * new_value[:, None], 0.0, _MAX_COMMUNALITY)
-        change = np.maximum(
-            np.abs(new_h2 - h2[active]).max(axis=1), np.abs(new_vec - vec[active]).max(axis=1)
-        )
-        vec[active] = new_vec
-        value[active] = new_value
-        h2[active] = new_h2
-        active = active[(change >= _PAF_TOL) & ~bad]
-        if active.size == 0:
-            break
-
-    # phase 1b: Gauss-Newton on the loadings for slowly converging matrices
-    if active.size:
-        lam0 = vec[active] * np.sqrt(value[active])[:, None]
-        lam0 = _uls_gauss_newton(r[active], lam0)
-        h2[active] = np.clip(np.nan_to_num(lam0**2, nan=0.5), 0.0, _MAX_COMMUNALITY)
-
-    # phase 2: exact eigendecompositions from there (usually one or two steps)
-    lam = np.zeros((m, k))
-    done = np.zeros(m, dtype=bool)
-    active = np.arange(m)
-    for _ in range(_PAF_MAX_ITER):
-        evals, evecs = np.linalg.eigh(reduced(active))
-        new_lam = evecs[:, :, -1] * np.sqrt(np.maximum(evals[:, -1], 0.0))[:, None]
-        new_h2 = np.clip(new_lam**2, 0.0, _MAX_COMMUNALITY)
-        change = np.abs(new_h2 - h2[active]).max(axis=1)
-        lam[active] = new_lam
-        h2[active] = new_h2
-        finished = change < _PAF_TOL
-        done[active[finished]] = True
-        active = active[~finished]
-        if active.size == 0:
-            break
-    flip = lam.sum(axis=1) < 0
-    lam[flip] *= -1.0
-    loadings[ok] = lam
-    converged[ok] = done
-    return loadings, converged
-
-
-def _omega_from_cor(cor: np.ndarray, denominator: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    loadings, converged = _one_factor_minres(cor)
-    uniq = 1.0 - loadings**2
-    if denominator == "observed":
-        total = cor.sum(axis=(1, 2))
-        omega = (total - uniq.sum(axis=1)) / total
-    else:
-        common = loadings.sum(axis=1) ** 2
-        omega = common / (common + uniq.sum(axis=1))
-    return omega, loadings, converged
-
-
-def _bootstrap_weights(rng: np.random.Generator, n: int, n_boot: int) -> np.ndarray:
-    """Frequency weights of ``n_boot`` ordinary bootstrap resamples of ``n`` rows: (n_boot, n)."""
-    return rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(float)
 
 
 # --------------------------------------------------------------------------------------------
@@ -986,8 +599,9 @@ def _instrument(instrument: Any) -> Instrument:
     )
 
 
+@renamed(df="data")
 def reliability(
-    df: pd.DataFrame,
+    data: pd.DataFrame,
     instrument: str | Instrument,
     *,
     by: str | Sequence[str] | None = None,
@@ -1001,7 +615,7 @@ def reliability(
 
     Parameters
     ----------
-    df : pandas.DataFrame
+    data : pandas.DataFrame
         Responses with the instrument's item columns (e.g. ``pfi_01`` ... ``pfi_16``), raw
         (reverse keys are applied here, from the instrument definition).
     instrument : str or Instrument
@@ -1057,8 +671,8 @@ def reliability(
     2       id  60        6   0.88   0.88
     3  burnout  60       10   0.93   0.93
     """
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"`df` must be a pandas DataFrame; got {type(df).__name__}.")
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"`data` must be a pandas DataFrame; got {type(data).__name__}.")
     conf_level = _check_conf_level(conf_level)
     _check_policy(nan_policy)
     _check_n_boot(n_boot)
@@ -1066,15 +680,15 @@ def reliability(
         raise TypeError(f"`seed` must be an int or None; got {seed!r}.")
     inst = _instrument(instrument)
     by_cols: list[str] = [] if by is None else [by] if isinstance(by, str) else list(by)
-    missing_by = [c for c in by_cols if c not in df.columns]
+    missing_by = [c for c in by_cols if c not in data.columns]
     if missing_by:
         raise ValueError(
             f"`by` column(s) {missing_by} not found in the data; available columns: "
-            f"{format_values(list(df.columns), limit=12)}."
+            f"{format_values(list(data.columns), limit=12)}."
         )
     subscales = list(inst.subscales.values())
     needed = list(dict.fromkeys([*inst.items, *(item for s in subscales for item in s.items)]))
-    absent = [c for c in needed if c not in df.columns]
+    absent = [c for c in needed if c not in data.columns]
     if absent:
         raise DataValidationError(
             f"Instrument {inst.id!r}: item column(s) {format_values(absent, limit=20)} are "
@@ -1084,16 +698,16 @@ def reliability(
     non_numeric = [
         c
         for c in needed
-        if not pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c])
+        if not pd.api.types.is_numeric_dtype(data[c]) or pd.api.types.is_bool_dtype(data[c])
     ]
     if non_numeric:
         raise TypeError(
             f"Instrument {inst.id!r}: item column(s) {non_numeric} are not numeric (dtypes "
-            f"{ {c: str(df[c].dtype) for c in non_numeric} }); convert the responses to numbers."
+            f"{ {c: str(data[c].dtype) for c in non_numeric} }); convert the responses to numbers."
         )
-    keyed = inst.reverse_keyed(df.loc[:, needed])  # a new frame; ``df`` is not modified
+    keyed = inst.reverse_keyed(data.loc[:, needed])  # a new frame; ``data`` is not modified
     if by_cols:
-        keyed = pd.concat([df.loc[:, by_cols], keyed], axis=1)
+        keyed = pd.concat([data.loc[:, by_cols], keyed], axis=1)
         groups: list[tuple[tuple[Hashable, ...], pd.DataFrame]] = [
             (key if isinstance(key, tuple) else (key,), frame)
             for key, frame in keyed.groupby(by_cols, sort=True, observed=True, dropna=False)

@@ -31,18 +31,19 @@ import pandas as pd
 
 from coaching_trials._errors import DataValidationWarning, ProblemLog, format_values, one_of
 from coaching_trials._results import ResultMixin, format_table
-from coaching_trials.instruments.items import item_columns, item_name_hint
+from coaching_trials.instruments._score_input import (
+    item_arrays,
+    json_safe,
+    resolve_min_answered,
+    span,
+)
+from coaching_trials.instruments.items import item_columns
 from coaching_trials.instruments.registry import (
     Instrument,
     Subscale,
     resolve_instrument,
 )
-from coaching_trials.io.missing import (
-    MissingCodes,
-    chain_missing,
-    convert_numbers,
-    convert_text,
-)
+from coaching_trials.io.missing import MissingCodes, chain_missing
 from coaching_trials.io.missing import missing_codes as build_missing_codes
 
 __all__ = ["AUDIT_COLUMNS", "ScoreAudit", "ScoreResult", "score", "score_with_audit"]
@@ -74,7 +75,7 @@ class ScoreAudit(tuple):
 
     __slots__ = ()
 
-    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> ScoreAudit:
+    def __deepcopy__(self, _memo: dict[int, Any] | None = None) -> ScoreAudit:
         return self  # immutable by contract: sharing is safe and costs nothing
 
     def __copy__(self) -> ScoreAudit:
@@ -176,226 +177,6 @@ class ScoreResult(ResultMixin):
 
 
 # --------------------------------------------------------------------------------------------
-# input handling
-# --------------------------------------------------------------------------------------------
-
-
-def _resolve_min_answered(
-    inst: Instrument, min_answered: int | Mapping[str, int] | None, prorate: bool
-) -> dict[str, int]:
-    subs = inst.subscales
-    if not isinstance(prorate, (bool, np.bool_)):
-        raise TypeError(f"`prorate` must be True or False, got {prorate!r}.")
-    if not prorate:
-        if min_answered is not None:
-            raise ValueError(
-                "`min_answered` has no effect when prorate=False (every item must be answered); "
-                "pass one or the other."
-            )
-        return {sid: s.n_items for sid, s in subs.items()}
-    if min_answered is None:
-        return {sid: s.min_answered for sid, s in subs.items()}
-    if isinstance(min_answered, Mapping):
-        unknown = [k for k in min_answered if k not in subs]
-        if unknown:
-            raise one_of("min_answered key", unknown[0], tuple(subs))
-        wanted = {sid: min_answered.get(sid, s.min_answered) for sid, s in subs.items()}
-    else:
-        wanted = {sid: min_answered for sid in subs}
-    out: dict[str, int] = {}
-    for sid, k in wanted.items():
-        if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
-            raise TypeError(f"`min_answered` must be an integer, got {k!r} for subscale {sid!r}.")
-        n = subs[sid].n_items
-        if not 1 <= int(k) <= n:
-            hint = (
-                "; pass a dict {subscale_id: k} to set it per subscale"
-                if not isinstance(min_answered, Mapping)
-                else ""
-            )
-            raise ValueError(
-                f"`min_answered` for subscale {sid!r} must be between 1 and {n} (its number of "
-                f"items), got {int(k)}{hint}."
-            )
-        out[sid] = int(k)
-    return out
-
-
-def _expected_text(inst: Instrument) -> str:
-    kind = "integers" if inst.integer_responses else "numbers"
-    lo, hi = inst.response_min, inst.response_max
-    return f"{kind} {lo:g}-{hi:g} or missing"
-
-
-def _log_bad_values(
-    log: ProblemLog,
-    check: str,
-    col: str,
-    what: str,
-    values: np.ndarray | pd.Series,
-    bad: np.ndarray,
-    index: pd.Index,
-    expected: str,
-) -> None:
-    """Add one problem for the entries of item column ``col`` where ``bad`` is true.
-
-    The message counts them (``what`` says what they are, e.g. ``"non-integer value(s)"``) and
-    names their rows and values; the problem carries them in full.
-    """
-    log.add(
-        check,
-        f"column {col!r}: {int(bad.sum())} {what} at rows "
-        f"{format_values(index[bad])}: {format_values(values[bad])}; "
-        f"expected {expected}",
-        column=col,
-        rows=index[bad].tolist(),
-        values=values[bad].tolist(),
-        expected=expected,
-    )
-
-
-def _check_values(
-    arr: np.ndarray,
-    ok: np.ndarray,
-    col: str,
-    inst: Instrument,
-    index: pd.Index,
-    log: ProblemLog,
-) -> None:
-    """Range and integer checks; a fast whole-column test first, masks only on failure."""
-    lo, hi = float(inst.response_min), float(inst.response_max)
-    expected = _expected_text(inst)
-    smallest = np.fmin.reduce(arr)  # NaN-ignoring (NaN only if every value is NaN)
-    largest = np.fmax.reduce(arr)
-    outside = None
-    if smallest < lo or largest > hi:
-        outside = (arr < lo) | (arr > hi)
-        _log_bad_values(
-            log,
-            "out_of_range",
-            col,
-            f"value(s) outside {lo:g}-{hi:g}",
-            arr,
-            outside,
-            index,
-            expected,
-        )
-    if not inst.integer_responses:
-        return
-    frac = np.floor(arr)
-    with np.errstate(invalid="ignore"):  # inf - inf: already reported as out of range
-        np.subtract(arr, frac, out=frac)
-    if np.fmax.reduce(frac) > 0:
-        bad = ok & (np.rint(arr) != arr)
-        if outside is not None:
-            bad &= ~outside
-        if bad.any():
-            _log_bad_values(
-                log, "non_integer", col, "non-integer value(s)", arr, bad, index, expected
-            )
-
-
-def _item_arrays(
-    data: pd.DataFrame, inst: Instrument, validate: bool, codes: MissingCodes | None = None
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], list[tuple[str, Any, str, np.ndarray]]]:
-    """float64 array and answered mask per item, and the cells a declared code made missing
-    (column, token, reason, mask); every problem collected, then raised."""
-    log = ProblemLog(f"the item columns of instrument {inst.id!r}")
-    expected = _expected_text(inst)
-    codes = codes if codes is not None else MissingCodes()
-    columns = data.columns
-    lower = {str(c).lower(): c for c in columns}
-    arrays: dict[str, np.ndarray] = {}
-    answered: dict[str, np.ndarray] = {}
-    declared: list[tuple[str, Any, str, np.ndarray]] = []
-    index = data.index
-    absent = [c for c in inst.items if c not in columns]
-    name_hint = item_name_hint(list(columns), list(inst.items), absent) if absent else ""
-
-    for col in inst.items:
-        if col not in columns:
-            hint = lower.get(col.lower())
-            extra = f" (a column {hint!r} exists: rename it)" if hint is not None else ""
-            if name_hint and col == absent[0]:
-                extra += f"; {name_hint}"
-            log.add(
-                "missing_column",
-                f"column {col!r}: required item column of {inst.id!r} is missing{extra}",
-                column=col,
-                expected="column present",
-            )
-            continue
-        series = data[col]
-        if isinstance(series, pd.DataFrame):
-            log.add(
-                "duplicate_column",
-                f"column {col!r} appears {series.shape[1]} times; expected once",
-                column=col,
-                expected="a unique column name",
-            )
-            continue
-        dtype = series.dtype
-        if pd.api.types.is_bool_dtype(dtype):
-            log.add(
-                "non_numeric",
-                f"column {col!r}: boolean values are not item responses; expected {expected}",
-                column=col,
-                rows=index[series.notna().to_numpy()][:5].tolist(),
-                values=series.dropna().unique()[:5].tolist(),
-                expected=expected,
-            )
-            continue
-        if pd.api.types.is_numeric_dtype(dtype):
-            arr = np.ascontiguousarray(series.to_numpy(dtype="float64", na_value=np.nan))
-            if codes.numbers:
-                conv = convert_numbers(series, codes)
-                if conv.declared:
-                    arr = conv.values.to_numpy(dtype="float64", na_value=np.nan)
-                    declared += [(col, t, r, m) for t, r, m in conv.declared]
-        else:
-            raw = series.astype(object) if isinstance(dtype, pd.CategoricalDtype) else series
-            conv = convert_text(raw, codes, ".", keep_zero_padded=False)
-            if conv.bad is not None:
-                tokens = list(pd.unique(series[conv.bad].astype("str").str.strip()))
-                _log_bad_values(
-                    log,
-                    "non_numeric",
-                    col,
-                    "non-numeric value(s)",
-                    series,
-                    conv.bad,
-                    index,
-                    f"{expected}; declare missing codes with missing_codes="
-                    f"{{{tokens[0]!r}: 'not applicable'}} (or in the instrument) if they mean "
-                    "missing",
-                )
-                continue
-            declared += [(col, t, r, m) for t, r, m in conv.declared]
-            arr = conv.values.to_numpy(dtype="float64", na_value=np.nan)
-        ok = arr == arr  # False exactly where NaN (one pass, no temporary)
-        if validate and len(arr):
-            _check_values(arr, ok, col, inst, index, log)
-        arrays[col] = arr
-        answered[col] = ok
-    log.raise_if_any()
-    return arrays, answered, declared
-
-
-def _span(low: int, high: int) -> str:
-    """``"3-5"`` for a range of item counts, ``"2"`` when it is a single count."""
-    return str(low) if low == high else f"{low}-{high}"
-
-
-def _json_safe(labels: pd.Index) -> tuple[Any, ...]:
-    values = labels.tolist()
-    if labels.inferred_type in ("integer", "string", "floating", "boolean", "empty"):
-        return tuple(values)
-    return tuple(
-        v if isinstance(v, (str, int, float, bool)) or v is None else str(v) for v in values
-    )
-
-
-# --------------------------------------------------------------------------------------------
 # the engine
 # --------------------------------------------------------------------------------------------
 
@@ -428,6 +209,101 @@ def _on_metric(
     return m.offset + m.factor * base
 
 
+def _declared_audit(
+    declared: list[tuple[str, Any, str, np.ndarray]], index: pd.Index, step: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The declared missing codes found: one record per column and token, and one audit entry
+    per token (and reason)."""
+    missing_records = [
+        {"column": col, "token": token, "reason": reason, "rows": tuple(index[mask])}
+        for col, token, reason, mask in declared
+    ]
+    per_token: dict[tuple[Any, str], list[tuple[str, np.ndarray]]] = {}
+    for col, token, reason, mask in declared:
+        per_token.setdefault((token, reason), []).append((col, mask))
+    audit = []
+    for (token, reason), hits in per_token.items():
+        rows_mask = np.logical_or.reduce([m for _, m in hits])
+        cells = sum(int(m.sum()) for _, m in hits)
+        shown = ", ".join(f"{c} ({int(m.sum())})" for c, m in hits[:6])
+        audit.append(
+            {
+                "step": step,
+                "subscale": None,
+                "reason": f"declared missing: {reason}",
+                "n_rows": int(rows_mask.sum()),
+                "rows": json_safe(index[rows_mask]),
+                "detail": f"{cells} item response(s) {token!r} in {len(hits)} column(s): {shown}",
+            }
+        )
+    return missing_records, audit
+
+
+def _answered_tally(count: np.ndarray, rows: np.ndarray, high: int, low: int) -> str:
+    """``"c answered: rows"`` for c from ``high`` down to ``low`` (counts that occur only)."""
+    tally = np.bincount(count[rows], minlength=high + 1)
+    return ", ".join(f"{c} answered: {int(tally[c])}" for c in range(high, low - 1, -1) if tally[c])
+
+
+def _coverage_audit(
+    step: str,
+    column: str,
+    count: np.ndarray,
+    k: int,
+    n: int,
+    prorate: bool,
+    is_sum: bool,
+    index: pd.Index,
+) -> list[dict[str, Any]]:
+    """Audit entries of one subscale: rows prorated (some items missing) and rows unscorable
+    (fewer than ``k`` of ``n`` items answered)."""
+    entries = []
+    lacking = count < k
+    partly = ~lacking & (count < n)
+    if prorate and partly.any():
+        how = "mean of answered items" + (f" x {n}" if is_sum else "")
+        entries.append(
+            {
+                "step": step,
+                "subscale": column,
+                "reason": "prorated",
+                "n_rows": int(partly.sum()),
+                "rows": json_safe(index[partly]),
+                "detail": (
+                    f"{span(k, n - 1)} of {n} items answered "
+                    f"({_answered_tally(count, partly, n - 1, k)}); score = {how}"
+                ),
+            }
+        )
+    if lacking.any():
+        entries.append(
+            {
+                "step": step,
+                "subscale": column,
+                "reason": f"unscorable: fewer than {k} of {n} items answered",
+                "n_rows": int(lacking.sum()),
+                "rows": json_safe(index[lacking]),
+                "detail": f"score set to NA ({_answered_tally(count, lacking, k - 1, 0)})",
+            }
+        )
+    return entries
+
+
+def _flag_columns(
+    inst: Instrument, cut_flags: Mapping[tuple[str, str], pd.arrays.BooleanArray]
+) -> dict[str, pd.arrays.BooleanArray]:
+    """The cut-point flag columns and the composite flags built from them."""
+    flag_cols = inst.flag_columns()
+    out = {flag_cols[f"{sid}.{cname}"]: flag for (sid, cname), flag in cut_flags.items()}
+    for fname, fl in inst.flags.items():
+        parts = [cut_flags[t] for t in fl.terms]
+        combined = parts[0]
+        for p in parts[1:]:
+            combined = (combined | p) if fl.rule == "any" else (combined & p)
+        out[flag_cols[fname]] = combined
+    return out
+
+
 def _score_arrays(
     data: pd.DataFrame,
     inst: Instrument,
@@ -437,7 +313,7 @@ def _score_arrays(
     validate: bool,
     codes: MissingCodes | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], dict[str, np.ndarray]]:
-    arrays, answered, declared = _item_arrays(data, inst, validate, codes)
+    arrays, answered, declared = item_arrays(data, inst, validate, codes)
     lohi = float(inst.response_min) + float(inst.response_max)
     reverse = set(inst.reverse_items)
     n_rows = len(data)
@@ -445,29 +321,9 @@ def _score_arrays(
     out_metric = inst.metric(metric)
     columns = inst.subscale_columns()
     new: dict[str, Any] = {}
-    audit: list[dict[str, Any]] = []
     cut_flags: dict[tuple[str, str], pd.arrays.BooleanArray] = {}
     step = f"score:{inst.id}"
-    missing_records = [
-        {"column": col, "token": token, "reason": reason, "rows": tuple(index[mask])}
-        for col, token, reason, mask in declared
-    ]
-    per_token: dict[tuple[Any, str], list[tuple[str, np.ndarray]]] = {}
-    for col, token, reason, mask in declared:
-        per_token.setdefault((token, reason), []).append((col, mask))
-    for (token, reason), hits in per_token.items():
-        rows_mask = np.logical_or.reduce([m for _, m in hits])
-        cells = sum(int(m.sum()) for _, m in hits)
-        shown = ", ".join(f"{c} ({int(m.sum())})" for c, m in hits[:6])
-        audit_declared = {
-            "step": step,
-            "subscale": None,
-            "reason": f"declared missing: {reason}",
-            "n_rows": int(rows_mask.sum()),
-            "rows": _json_safe(index[rows_mask]),
-            "detail": f"{cells} item response(s) {token!r} in {len(hits)} column(s): {shown}",
-        }
-        audit.append(audit_declared)
+    missing_records, audit = _declared_audit(declared, index, step)
     count_dtype = np.int16 if len(inst.items) < 32_000 else np.int64
     sums: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -508,51 +364,10 @@ def _score_arrays(
             )
             cut_flags[(sid, cname)] = pd.arrays.BooleanArray(cut.compare(on_cut), ~scorable)
 
-        lacking = ~scorable
-        partly = scorable & (count < n)
-        if prorate and partly.any():
-            tally = np.bincount(count[partly], minlength=n)
-            sizes = ", ".join(
-                f"{c} answered: {int(tally[c])}" for c in range(n - 1, k - 1, -1) if tally[c]
-            )
-            how = "mean of answered items" + (
-                f" x {n}" if (out_metric.aggregation or sub.aggregation) == "sum" else ""
-            )
-            audit.append(
-                {
-                    "step": step,
-                    "subscale": columns[sid],
-                    "reason": "prorated",
-                    "n_rows": int(partly.sum()),
-                    "rows": _json_safe(index[partly]),
-                    "detail": f"{_span(k, n - 1)} of {n} items answered ({sizes}); score = {how}",
-                }
-            )
-        if lacking.any():
-            tally = np.bincount(count[lacking], minlength=k)
-            sizes = ", ".join(
-                f"{c} answered: {int(tally[c])}" for c in range(k - 1, -1, -1) if tally[c]
-            )
-            audit.append(
-                {
-                    "step": step,
-                    "subscale": columns[sid],
-                    "reason": f"unscorable: fewer than {k} of {n} items answered",
-                    "n_rows": int(lacking.sum()),
-                    "rows": _json_safe(index[lacking]),
-                    "detail": f"score set to NA ({sizes})",
-                }
-            )
+        is_sum = (out_metric.aggregation or sub.aggregation) == "sum"
+        audit += _coverage_audit(step, columns[sid], count, k, n, prorate, is_sum, index)
 
-    flag_cols = inst.flag_columns()
-    for (sid, cname), flag in cut_flags.items():
-        new[flag_cols[f"{sid}.{cname}"]] = flag
-    for fname, fl in inst.flags.items():
-        parts = [cut_flags[t] for t in fl.terms]
-        combined = parts[0]
-        for p in parts[1:]:
-            combined = (combined | p) if fl.rule == "any" else (combined & p)
-        new[flag_cols[fname]] = combined
+    new.update(_flag_columns(inst, cut_flags))
     replaced = {col: arrays[col] for col in dict.fromkeys(c for c, *_ in declared)}
     return new, audit, missing_records, replaced
 
@@ -571,7 +386,7 @@ def _prepare(
         metric = inst.default_metric
     if not isinstance(metric, str) or metric not in inst.metrics:
         raise one_of("metric", metric, tuple(inst.metrics))
-    k_by_sub = _resolve_min_answered(inst, min_answered, prorate)
+    k_by_sub = resolve_min_answered(inst, min_answered, prorate)
     return inst, metric, k_by_sub
 
 

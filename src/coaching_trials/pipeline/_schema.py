@@ -14,6 +14,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from coaching_trials.analysis.multiplicity import ADJUST_METHODS
+
 SCHEMA_VERSION = 1
 DEFAULT_SEED = 2024
 DEFAULT_N_BOOT = 1000
@@ -25,7 +27,7 @@ FLOAT_DIGITS = 6  # tables are rounded before writing, so the bytes do not depen
 KEYS = ("participant_id", "arm", "wave")  # the package's names of the design columns
 SESSIONS = "sessions_attended"  # the participants' column checked against planned_sessions
 METHODS = ("ancova", "change", "mmrm")
-ADJUST = ("holm", "hochberg", "bh", "bonferroni", "fixed_sequence", "none")
+ADJUST = (*ADJUST_METHODS, "none")
 DIRECTIONS = (">=", ">", "<=", "<")
 EVENT_IS = ("good", "bad")
 READERS = ("survey", "redcap", "qualtrics")
