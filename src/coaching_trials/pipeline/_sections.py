@@ -13,7 +13,8 @@ keys and their order are the config format's and do not change.
 record              section                    ties to
 ==================  =========================  ============================================
 :class:`DataSection`        ``[data]``
-:class:`DesignSection`      ``[design]``       the example's design; a participants file
+:class:`DesignSection`      ``[design]``       the example's design; a participants file;
+                                               the waves of ``data.events``/``data.waves``
 :class:`InstrumentEntry`    ``[[instruments]]``  ``data.items``
 :class:`AnalysisSection`    ``[analysis]``     the instruments' scores; follow-up waves
 :class:`ResponderEntry`     ``[[analysis.responders]]``
@@ -171,12 +172,16 @@ class DataSection(_Record):
             **{k: data.get(k) for k in ("encoding", "sep", "decimal", "skiprows")},
             reader=reader,
             dictionary=str(data["dictionary"]) if "dictionary" in data else None,
-            events=dict(data["events"]) if "events" in data else None,
+            events=dict(data["events"]) if redcap and "events" in data else None,
             record_id=data.get("record_id", "record_id") if redcap else None,
             repeating=data.get("repeating", "drop") if redcap else None,
             values=data.get("values", "auto") if redcap else None,
             checkboxes=data.get("checkboxes", "bool") if redcap else None,
-            waves={w: str(f) for w, f in data["waves"].items()} if "waves" in data else None,
+            waves=(
+                {w: str(f) for w, f in data["waves"].items()}
+                if qualtrics and "waves" in data
+                else None
+            ),
             subject_from=data.get("subject_from", "ExternalReference") if qualtrics else None,
         )
         section._check_reader_options(problems)
