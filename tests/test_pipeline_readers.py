@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from coaching_trials._errors import DataValidationError
 from coaching_trials.datasets import load_example
 from coaching_trials.pipeline import ConfigError, load_config, run_analysis
 
@@ -535,3 +536,42 @@ def test_starter_plan_points_at_the_reader(study: dict[str, Any]) -> None:
     assert 'reader = "redcap"' in starter_plan(data / "redcap_raw.csv")
     assert 'reader = "qualtrics"' in starter_plan(data / "baseline.csv")
     assert "this looks like a" not in starter_plan(data / "responses.csv")
+
+
+def _redcap_plan(root: Path, export: str) -> Path:
+    plan = root / "plans" / f"{export}.toml"
+    plan.write_text(
+        f'[data]\nreader = "redcap"\nresponses = "../data/{export}.csv"\n'
+        'participants = "../data/participants.csv"\n'
+        'missing_codes = "UNK, Unknown\\nNASK, Not asked"\n[data.events]\n'
+        + "".join(f'{event} = "{wave}"\n' for wave, event in EVENTS.items())
+        + "screening_arm_1 = false\n"
+        + REST,
+        encoding="utf-8",
+    )
+    return plan
+
+
+def test_redcap_arm_recorded_at_one_event_fills_the_record(study: dict[str, Any]) -> None:
+    """REDCap's randomization field is on the baseline form: later events hold a blank arm,
+    filled from the record (counted), and the analysis is the same as with the arm everywhere."""
+    root = study["root"]
+    raw = pd.read_csv(root / "data" / "redcap_raw.csv", dtype=str, keep_default_na=False)
+    later = raw["redcap_event_name"].isin([EVENTS["month3"], EVENTS["month6"]])
+    raw.loc[later, "arm"] = ""
+    raw.to_csv(root / "data" / "redcap_arm_once.csv", index=False)
+    run = run_analysis(_redcap_plan(root, "redcap_arm_once"), out=root / "out_arm_once")
+    pd.testing.assert_frame_equal(run.effects, study["runs"]["survey"].effects)
+    filled = _audit(run).query("reason == 'arm filled from the record'")
+    assert filled["n_rows"].tolist() == [int(later.sum())]
+    # a record with two different arms is refused, naming it
+    pid = raw.loc[later, "record_id"].iloc[0]
+    other = (
+        "delayed"
+        if (raw.loc[raw["record_id"] == pid, "arm"] == "immediate").any()
+        else ("immediate")
+    )
+    raw.loc[later & (raw["record_id"] == pid), "arm"] = other
+    raw.to_csv(root / "data" / "redcap_two_arms.csv", index=False)
+    with pytest.raises(DataValidationError, match=f"more than one arm .*{pid}"):
+        run_analysis(_redcap_plan(root, "redcap_two_arms"), out=root / "out_two_arms")

@@ -86,7 +86,7 @@ def _read_responses(
         )
     path = resolve_path(data["responses"], base)
     if reader == "redcap":
-        frame = _read_redcap(path, data, base)
+        frame = fill_record_field(_read_redcap(path, data, base), data["columns"])
         if data["dictionary"] is not None:
             dictionary = resolve_path(data["dictionary"], base)
             inputs["dictionary"] = {"path": data["dictionary"], "sha256": _sha256(dictionary)}
@@ -145,6 +145,51 @@ def _read_redcap(path: Path, data: Mapping[str, Any], base: Path) -> pd.DataFram
             f"{exc}\n(in the config: `data.record_id` names the record id column, "
             "[data.columns] the names of the id and wave columns it creates)"
         ) from None
+
+
+def fill_record_field(frame: pd.DataFrame, columns: Mapping[str, str]) -> pd.DataFrame:
+    """REDCap records the arm once (a randomization field on the baseline event's form), so the
+    other events' rows hold a blank: each record's blanks take its one recorded arm. A record
+    with two different arms is an error naming it; a record with none stays blank (validation
+    reports it). The rows filled are counted in the audit."""
+    arm, subject = columns["arm"], columns["subject"]
+    if arm not in frame.columns or subject not in frame.columns:
+        return frame
+    values = frame[arm]
+    blank = values.isna() | (values.astype("string").str.strip() == "").fillna(False)
+    if not blank.any():
+        return frame
+    known = frame.loc[~blank, [subject, arm]].astype("string")
+    per_record = known.groupby(subject, sort=True)[arm].unique()
+    conflicts = per_record[per_record.map(len) > 1]
+    if len(conflicts):
+        shown = "; ".join(f"{rec}: {list(arms)}" for rec, arms in conflicts.head(10).items())
+        raise DataValidationError(
+            f"column {arm!r}: {len(conflicts)} REDCap record(s) have more than one arm across "
+            f"their events ({shown}); a participant belongs to one arm."
+        )
+    arms = per_record.map(lambda a: a[0])
+    filled = frame[subject].astype("string").map(arms)
+    fill = blank & filled.notna()
+    if not fill.any():
+        return frame
+    out = frame.copy()
+    out[arm] = out[arm].astype(object).where(~fill, filled.astype(object))
+    out.attrs = dict(frame.attrs)
+    out.attrs["audit"] = [
+        *frame.attrs.get("audit", ()),
+        dict(
+            step="read_redcap",
+            reason="arm filled from the record",
+            n_rows=int(fill.sum()),
+            detail=(
+                f"{int(fill.sum())} row(s) of {int(fill.groupby(frame[subject]).any().sum())} "
+                f"record(s) had a blank {arm!r} at events other than the one recording it; "
+                "each took its record's one recorded arm"
+            ),
+        ),
+    ]
+    return out
 
 
 def _read_qualtrics_waves(
