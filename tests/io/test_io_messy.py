@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import math
-import sys
 import warnings
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import tomllib
 
 import coaching_trials as ct
 from coaching_trials._errors import DataValidationError
 from coaching_trials.io.readers import read_qualtrics, read_redcap, read_survey
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 MESSY = Path(__file__).resolve().parents[1] / "data" / "messy"
 CASES = tomllib.loads((MESSY / "manifest.toml").read_text(encoding="utf-8"))["case"]

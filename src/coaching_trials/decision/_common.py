@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from importlib import resources
 from numbers import Real
@@ -10,13 +9,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import tomllib
 
 from coaching_trials._results import EFFECT_COLUMNS
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 __all__ = ["as_effects", "check_number", "read_data_toml"]
 

@@ -59,7 +59,6 @@ the metric the cut-point was declared on, so they do not depend on the reporting
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
@@ -67,6 +66,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import tomllib
 
 from coaching_trials._errors import one_of
 from coaching_trials.instruments._model import (
@@ -85,11 +85,6 @@ from coaching_trials.instruments._model import (
     _fmt_num,
 )
 from coaching_trials.instruments._schema import build_instrument
-
-if sys.version_info >= (3, 11):  # pragma: no cover - version dependent
-    import tomllib
-else:  # pragma: no cover - version dependent
-    import tomli as tomllib
 
 __all__ = [
     "AGGREGATIONS",

@@ -23,10 +23,8 @@ from coaching_trials.pipeline._sections import (
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
+    import tomllib
+
     if not path.is_file():
         raise FileNotFoundError(f"config file not found: {path}")
     try:

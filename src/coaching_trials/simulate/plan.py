@@ -79,10 +79,8 @@ class PowerGridRun(ResultMixin):
 
 def _load_plan(plan: Any) -> dict[str, Any]:
     if isinstance(plan, (str, os.PathLike)):
-        try:
-            import tomllib
-        except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-            import tomli as tomllib  # type: ignore[no-redef]
+        import tomllib
+
         path = Path(plan)
         if not path.is_file():
             raise FileNotFoundError(f"Power-grid plan {str(path)!r} does not exist.")
