@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from scipy import stats
 
+from coaching_trials.analysis._common import normal_interval
 from coaching_trials.plots._style import (
     NEUTRAL,
     OKABE_ITO,
@@ -60,12 +60,11 @@ def power_curve_table(grid: Any, *, x: str = "n_per_arm", conf_level: float = 0.
                 parts.append(f"{k} = {v:g}")
         return ", ".join(parts) if parts else "power"
 
-    z = stats.norm.ppf(0.5 + conf_level / 2)
     out = table.copy()
     out.insert(0, "line", out.apply(label, axis=1) if len(out) else pd.Series(dtype=object))
     out.insert(1, "x", out[x])
-    out["conf_low"] = np.clip(out["power"] - z * out["mc_std_error"], 0, 1)
-    out["conf_high"] = np.clip(out["power"] + z * out["mc_std_error"], 0, 1)
+    low, high = normal_interval(out["power"], out["mc_std_error"], conf_level)
+    out["conf_low"], out["conf_high"] = np.clip(low, 0, 1), np.clip(high, 0, 1)
     order = list(dict.fromkeys(out["line"]))
     out["_line"] = out["line"].map({k: i for i, k in enumerate(order)})
     out = out.sort_values(["_line", "x"], kind="stable").drop(columns="_line")

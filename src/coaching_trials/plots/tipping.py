@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from scipy import stats
 
+from coaching_trials.analysis._common import normal_interval
 from coaching_trials.plots._style import NEUTRAL, OKABE_ITO, check_conf_level, new_axes, style_axes
 
 __all__ = ["plot_tipping_point", "tipping_curve"]
@@ -52,7 +52,6 @@ def tipping_curve(result: Any, *, band_level: float = 0.95) -> pd.DataFrame:
             f"{type(result).__name__}."
         )
     level = check_conf_level(band_level)
-    z = float(stats.norm.ppf(0.5 + level / 2.0))
     order = np.argsort(table["delta"].to_numpy(), kind="stable")
     tab = table.iloc[order]
     p = tab["p_value"].to_numpy(dtype=float)
@@ -62,8 +61,8 @@ def tipping_curve(result: Any, *, band_level: float = 0.95) -> pd.DataFrame:
             "delta": tab["delta"].to_numpy(dtype=float),
             "p_value": p,
             "p_value_mcse": se,
-            "band_low": np.clip(p - z * se, 0.0, 1.0),
-            "band_high": np.clip(p + z * se, 0.0, 1.0),
+            "band_low": np.clip(normal_interval(p, se, level)[0], 0.0, 1.0),
+            "band_high": np.clip(normal_interval(p, se, level)[1], 0.0, 1.0),
             "significant": tab["significant"].to_numpy(dtype=bool),
         }
     )
@@ -73,8 +72,8 @@ def tipping_curve(result: Any, *, band_level: float = 0.95) -> pd.DataFrame:
         band_level=level,
         tipping_delta=tip,
         tipping_delta_mcse=tip_se,
-        tipping_low=tip - z * tip_se,
-        tipping_high=tip + z * tip_se,
+        tipping_low=float(normal_interval(tip, tip_se, level)[0]),
+        tipping_high=float(normal_interval(tip, tip_se, level)[1]),
         m=int(result.m),
     )
     return curve

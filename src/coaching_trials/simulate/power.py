@@ -23,7 +23,7 @@ from scipy import stats
 
 from coaching_trials._errors import one_of
 from coaching_trials._results import ResultMixin
-from coaching_trials.analysis._common import t_interval
+from coaching_trials.analysis._common import critical_value, t_interval
 from coaching_trials.simulate import _engine
 from coaching_trials.simulate._engine import ANALYSES, MEASUREMENTS, OutcomeModel
 from coaching_trials.simulate._parallel import check_executor, run_units
@@ -193,7 +193,7 @@ def _batched_ols(
 def _wilson(successes: int, n: int, conf_level: float) -> tuple[float, float]:
     if n == 0:
         return float("nan"), float("nan")
-    z = stats.norm.ppf(0.5 + conf_level / 2)
+    z = critical_value(conf_level)
     phat = successes / n
     centre = (phat + z**2 / (2 * n)) / (1 + z**2 / n)
     half = z * np.sqrt(phat * (1 - phat) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)

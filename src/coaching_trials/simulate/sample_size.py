@@ -12,6 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from coaching_trials._results import ResultMixin
+from coaching_trials.analysis._common import normal_interval
 from coaching_trials.simulate import _engine
 from coaching_trials.simulate._engine import ANALYSES, OutcomeModel
 from coaching_trials.simulate._parallel import run_units
@@ -264,7 +265,6 @@ def sample_size(
     g = (stats.norm.ppf(target_power) - a) / b
     grad = np.array([-2 * g / b, -2 * g * g / b])
     se_n = float(np.sqrt(grad @ fit.cov_params() @ grad))
-    zc = stats.norm.ppf(0.5 + conf_level / 2)
     n_per_arm = max(int(np.ceil(n_star - 1e-9)), n_min)
     achieved = float(simulate([n_per_arm], unit, n_sims)[0])
     ns = np.array(sorted(evaluated))
@@ -285,8 +285,8 @@ def sample_size(
         target_power=float(target_power),
         n_per_arm=n_per_arm,
         n_estimate=n_star,
-        n_conf_low=max(n_star - zc * se_n, 0.0),
-        n_conf_high=n_star + zc * se_n,
+        n_conf_low=max(float(normal_interval(n_star, se_n, conf_level)[0]), 0.0),
+        n_conf_high=float(normal_interval(n_star, se_n, conf_level)[1]),
         achieved_power=achieved,
         achieved_mc_std_error=float(np.sqrt(achieved * (1 - achieved) / n_sims)),
         effect=true,
