@@ -200,6 +200,52 @@ def impute(
     return y_out, b_out
 
 
+#: Imputations per unit of work: the blocks are fixed by ``m`` (never by the number of
+#: workers), so results are the same serially and on any executor. The first block draws from
+#: ``default_rng(seed)`` itself, so ``m <= IMPUTATION_BLOCK`` gives the draws of a single call.
+IMPUTATION_BLOCK = 100
+
+
+def impute_blocks(
+    prep: Prepared,
+    *,
+    outcome: str,
+    baseline: str,
+    m: int,
+    by_arm: bool,
+    iterations: int,
+    seed: Any,
+    method: str,
+    executor: Any = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`impute` in blocks of :data:`IMPUTATION_BLOCK` imputations, each with its own
+    random stream (the first: ``default_rng(seed)``; the others: children of its seed
+    sequence), run serially or as one task per block on ``executor``."""
+    from coaching_trials.simulate._parallel import check_executor, run_units
+
+    executor = check_executor(executor)
+    rng = np.random.default_rng(seed)
+    sizes = [min(IMPUTATION_BLOCK, m - start) for start in range(0, m, IMPUTATION_BLOCK)]
+    streams: list[Any] = [rng]
+    if len(sizes) > 1:
+        streams += list(rng.bit_generator.seed_seq.spawn(len(sizes) - 1))
+    options = dict(
+        outcome=outcome, baseline=baseline, by_arm=by_arm, iterations=iterations, method=method
+    )
+    units = [(prep, size, stream, options) for size, stream in zip(sizes, streams, strict=True)]
+    blocks = run_units(_impute_block, units, executor=executor, desc="imputing")
+    return (
+        np.concatenate([y for y, _ in blocks], axis=0),
+        np.concatenate([b for _, b in blocks], axis=0),
+    )
+
+
+def _impute_block(
+    prep: Prepared, size: int, stream: Any, options: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray]:
+    return impute(prep, m=size, rng=np.random.default_rng(stream), **options)
+
+
 # --------------------------------------------------------------------------- analysis
 def ancova_design(prep: Prepared, b: np.ndarray) -> np.ndarray:
     """Design ``[1, arm, baseline, covariates]``: ``(n, p)`` for a shared baseline ``b`` of shape
@@ -371,6 +417,7 @@ def run(
     iterations: int,
     seed: Any,
     conf_level: float,
+    executor: Any = None,
 ) -> tuple[MultipleImputationResult, Prepared, np.ndarray, np.ndarray | None]:
     conf_level = check_conf_level(conf_level)
     m = check_int("m", m, 2)
@@ -387,16 +434,16 @@ def run(
     prep = prepare(
         data, outcome=outcome, baseline=baseline, arm=arm, treated=treated, covariates=covariates
     )
-    rng = np.random.default_rng(seed)
-    y_imp, b_imp = impute(
+    y_imp, b_imp = impute_blocks(
         prep,
         outcome=outcome,
         baseline=baseline,
         m=m,
         by_arm=bool(by_arm),
         iterations=iterations,
-        rng=rng,
+        seed=seed,
         method=method,
+        executor=executor,
     )
     b_design = prep.b if not np.isnan(prep.b).any() else b_imp
     beta, var, df_com = ancova_stack(prep, y_imp, b_design)

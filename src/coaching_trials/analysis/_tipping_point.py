@@ -159,6 +159,7 @@ def tipping_point(
     conf_level: float = 0.95,
     m_max: int | None = None,
     mcse_fraction: float = 0.25,
+    executor: Any = None,
 ) -> TippingPointResult:
     r"""Delta-adjusted (missing not at random) sensitivity analysis and its tipping point.
 
@@ -173,8 +174,9 @@ def tipping_point(
     Parameters
     ----------
     data, outcome, baseline, arm, treated, covariates, m, method, by_arm, iterations, seed, \
-conf_level
-        As in :func:`multiple_imputation`.
+conf_level, executor
+        As in :func:`multiple_imputation` (``executor``: the imputations in blocks of 100 on it,
+        with the same result as serially).
     deltas : sequence of float
         The shifts to evaluate (the table keeps their order).
     delta_arm : {"treated", "control", "both"}
@@ -276,6 +278,7 @@ conf_level
             iterations=iterations,
             seed=seed,
             conf_level=conf_level,
+            executor=executor,
         )
         pooled_at = _delta_curve(prep, y_imp, b_imp, delta_arm, mar.conf_level)
         alpha = 1.0 - mar.conf_level

@@ -53,6 +53,7 @@ def multiple_imputation(
     iterations: int = 10,
     seed: Any = None,
     conf_level: float = 0.95,
+    executor: Any = None,
 ) -> MultipleImputationResult:
     r"""Baseline-adjusted ANCOVA with missing follow-up (and baseline) multiply imputed.
 
@@ -99,6 +100,10 @@ def multiple_imputation(
         Seed of the random draws; an integer makes the result reproducible.
     conf_level : float
         Confidence level of the intervals.
+    executor : concurrent.futures.Executor, optional
+        Run the imputations as one task per block of 100 on this executor (a process pool, or
+        dask.distributed's ``client.get_executor()``). The blocks and their random streams are
+        fixed by ``m`` and ``seed``, so the result is identical serially and on any executor.
 
     Returns
     -------
@@ -185,5 +190,6 @@ def multiple_imputation(
         iterations=iterations,
         seed=seed,
         conf_level=conf_level,
+        executor=executor,
     )
     return result

@@ -61,6 +61,7 @@ from coaching_trials.instruments._psychometrics import (
     _omega_from_cor,
     _pairwise_moments,
 )
+from coaching_trials.simulate._parallel import check_executor, run_units
 
 if TYPE_CHECKING:  # pragma: no cover
     from coaching_trials.instruments.registry import Instrument
@@ -329,6 +330,7 @@ def mcdonald_omega(
     n_boot: int = 1000,
     seed: int | np.random.Generator | None = None,
     denominator: Literal["observed", "model"] = "observed",
+    executor: Any = None,
 ) -> OmegaResult:
     r"""McDonald's omega total from a one-factor model, with a percentile-bootstrap interval.
 
@@ -348,6 +350,9 @@ def mcdonald_omega(
     denominator : {"observed", "model"}
         Total variance in the denominator: ``"observed"`` (default, psych's omega total) or
         ``"model"`` (the one-factor model-implied total variance).
+    executor : concurrent.futures.Executor, optional
+        Compute the bootstrap in chunks of resamples on this executor; the resamples are drawn
+        here, in order, so the interval is identical serially and on any executor.
 
     Returns
     -------
@@ -457,13 +462,16 @@ def mcdonald_omega(
     failed = 0
     if n_boot > 0:
         chunk = max(1, _BOOT_CHUNK_CELLS // max(n, 1))
-        boots = []
-        for start in range(0, n_boot, chunk):
-            w = _bootstrap_weights(rng, n, min(chunk, n_boot - start))
-            _, cor_b = _pairwise_moments(prep.values, w)
-            omega_b, _, conv_b = _omega_from_cor(cor_b, denominator)
-            boots.append(np.where(conv_b, omega_b, np.nan))
-        boot = np.concatenate(boots)
+        units = (  # drawn lazily, in order: serially one chunk is in memory at a time
+            (prep.values, _bootstrap_weights(rng, n, min(chunk, n_boot - start)), denominator)
+            for start in range(0, n_boot, chunk)
+        )
+        executor = check_executor(executor)
+        boot = np.concatenate(
+            [_omega_chunk(*unit) for unit in units]
+            if executor is None
+            else run_units(_omega_chunk, list(units), executor=executor, desc="bootstrap")
+        )
         failed = int((~np.isfinite(boot)).sum())
         if failed == n_boot:
             warnings.warn(
@@ -610,6 +618,7 @@ def reliability(
     omega: bool = True,
     n_boot: int = 1000,
     seed: int | None = None,
+    executor: Any = None,
 ) -> pd.DataFrame:
     """Reliability of every subscale of an instrument, optionally per group (e.g. per wave).
 
@@ -633,6 +642,9 @@ def reliability(
     seed : int, optional
         One seed for the whole table: each subscale x group gets its own independent stream
         derived from it (``numpy.random.SeedSequence.spawn``), so the table is reproducible.
+    executor : concurrent.futures.Executor, optional
+        Compute the subscale x group cells as one task each on this executor (each cell has
+        its own seed, so the table is identical serially and on any executor).
 
     Returns
     -------
@@ -717,25 +729,28 @@ def reliability(
 
     n_cells = len(groups) * len(subscales)
     seeds = [None] * n_cells if seed is None else np.random.SeedSequence(seed).spawn(n_cells)
-    rows = []
-    cell = 0
-    for key, frame in groups:
-        for sub in subscales:
-            cell_seed = seeds[cell]
-            cell += 1
-            row: dict[str, Any] = {"instrument": inst.id, "subscale": sub.id}
-            row.update(dict(zip(by_cols, key, strict=True)))
-            row.update(
-                _reliability_cell(
-                    frame.loc[:, list(sub.items)], nan_policy, conf_level, omega, n_boot, cell_seed
-                )
-            )
-            rows.append(row)
+    cells = [(key, frame, sub) for key, frame in groups for sub in subscales]
+    units = [
+        (frame.loc[:, list(sub.items)], nan_policy, conf_level, omega, n_boot, cell_seed)
+        for (_, frame, sub), cell_seed in zip(cells, seeds, strict=True)
+    ]
+    results = run_units(_reliability_cell, units, executor=check_executor(executor), desc="cells")
+    rows = [
+        {"instrument": inst.id, "subscale": sub.id, **dict(zip(by_cols, key, strict=True)), **res}
+        for (key, _, sub), res in zip(cells, results, strict=True)
+    ]
     columns = [*RELIABILITY_COLUMNS[:2], *by_cols, *RELIABILITY_COLUMNS[2:]]
     out = pd.DataFrame(rows, columns=columns)
     for col in ("n", "n_excluded", "n_items"):
         out[col] = out[col].astype("int64")
     return out
+
+
+def _omega_chunk(values: np.ndarray, weights: np.ndarray, denominator: str) -> np.ndarray:
+    """Omega of each bootstrap resample (rows of ``weights``); NaN where the fit failed."""
+    _, cor_b = _pairwise_moments(values, weights)
+    omega_b, _, conv_b = _omega_from_cor(cor_b, denominator)
+    return np.where(conv_b, omega_b, np.nan)
 
 
 def _reliability_cell(
