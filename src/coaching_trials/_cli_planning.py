@@ -313,6 +313,14 @@ def _init(args: argparse.Namespace) -> int:
     text = starter_plan(args.datafile, participants=args.participants, plan_dir=target.parent)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
+    if args.datafile is None:
+        print(
+            f"Wrote {target}: a plan that runs the shipped SYNTHETIC example trial. Point its "
+            "[data] section at your file, or run `coaching-trials init YOUR_FILE` to have the "
+            "columns guessed."
+        )
+        print(f"Next: coaching-trials analyze {target} --out results")
+        return 0
     print(f"Wrote {target}. What was guessed (check each line before running):")
     for line in text.splitlines():
         if "#" in line and not line.lstrip().startswith("#"):

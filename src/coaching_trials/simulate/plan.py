@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from coaching_trials._results import ResultMixin
+from coaching_trials.instruments.labels import outcome_info
 from coaching_trials.simulate.grid import PowerGridResult, power_grid
 
 __all__ = ["EXAMPLE_PLAN", "PowerGridRun", "run_power_grid"]
@@ -201,7 +202,8 @@ def run_power_grid(
         grid.table.to_csv(build / "power_grid.csv", index=False)
         grid.table.to_parquet(build / "power_grid.parquet", index=False)
         ax = plot_power_curve(grid, target=target, conf_level=grid.conf_level)
-        ax.set_title(f"{grid.table['outcome'].iloc[0]} at {grid.table['wave'].iloc[0]}")
+        outcome, wave = grid.table["outcome"].iloc[0], grid.table["wave"].iloc[0]
+        ax.set_title(f"Power: {outcome_info(outcome)['short_label']} at {wave}")
         ax.figure.savefig(build / "power_curve.png", dpi=150, metadata={"Software": None})
         plt.close(ax.figure)
         manifest = {
