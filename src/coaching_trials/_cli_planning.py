@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from coaching_trials._cli_common import Command, CommandError, _write_table
+from coaching_trials._cli_common import Command, CommandError, _format_table, _write_table
+
+if TYPE_CHECKING:  # pragma: no cover
+    from concurrent.futures import Executor
 
 __all__ = ["PLANNING_COMMANDS"]
 
@@ -238,42 +243,30 @@ def _power_grid(args: argparse.Namespace) -> int:
     print(f"Power grid: {len(table)} cells, {run.grid.n_sims} simulated trials each")
     shown = [c for c in ("analysis", "n_per_arm", "effect", "dropout", "icc", "power",
                          "power_se") if c in table.columns]  # fmt: skip
-    from coaching_trials._cli_common import _format_table
-
     print(_format_table(table[shown].round(3)))
     print(f"Wrote {run.out} (power_grid.csv, power_grid.parquet, power_curve.png, manifest.json)")
     return 0
 
 
-class _executor:
+@contextmanager
+def _executor(args: argparse.Namespace) -> Iterator[Executor | None]:
     """The executor ``--workers``/``--scheduler`` ask for, shut down on exit (None: serial)."""
+    if args.scheduler is not None:
+        try:
+            from dask.distributed import Client
+        except ImportError:
+            raise CommandError(
+                "--scheduler needs dask.distributed: pip install 'coaching-trials[parallel]'"
+            ) from None
+        with Client(args.scheduler) as client:
+            yield client.get_executor()
+    elif args.workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
 
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.args = args
-        self._close: list = []
-
-    def __enter__(self):
-        if self.args.scheduler is not None:
-            try:
-                from dask.distributed import Client
-            except ImportError:
-                raise CommandError(
-                    "--scheduler needs dask.distributed: pip install 'coaching-trials[parallel]'"
-                ) from None
-            client = Client(self.args.scheduler)
-            self._close.append(client.close)
-            return client.get_executor()
-        if self.args.workers > 1:
-            from concurrent.futures import ProcessPoolExecutor
-
-            pool = ProcessPoolExecutor(max_workers=self.args.workers)
-            self._close.append(pool.shutdown)
-            return pool
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        for close in self._close:
-            close()
+        with ProcessPoolExecutor(max_workers=args.workers) as pool:
+            yield pool
+    else:
+        yield None
 
 
 # --------------------------------------------------------------------------------------------

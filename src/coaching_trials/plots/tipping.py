@@ -56,24 +56,26 @@ def tipping_curve(result: Any, *, band_level: float = 0.95) -> pd.DataFrame:
     tab = table.iloc[order]
     p = tab["p_value"].to_numpy(dtype=float)
     se = tab["p_value_mcse"].to_numpy(dtype=float)
+    band_low, band_high = normal_interval(p, se, level)
     curve = pd.DataFrame(
         {
             "delta": tab["delta"].to_numpy(dtype=float),
             "p_value": p,
             "p_value_mcse": se,
-            "band_low": np.clip(normal_interval(p, se, level)[0], 0.0, 1.0),
-            "band_high": np.clip(normal_interval(p, se, level)[1], 0.0, 1.0),
+            "band_low": np.clip(band_low, 0.0, 1.0),
+            "band_high": np.clip(band_high, 0.0, 1.0),
             "significant": tab["significant"].to_numpy(dtype=bool),
         }
     )
     tip, tip_se = float(result.tipping_delta), float(result.tipping_delta_mcse)
+    tip_low, tip_high = normal_interval(tip, tip_se, level)
     curve.attrs.update(
         alpha=1.0 - float(result.conf_level),
         band_level=level,
         tipping_delta=tip,
         tipping_delta_mcse=tip_se,
-        tipping_low=float(normal_interval(tip, tip_se, level)[0]),
-        tipping_high=float(normal_interval(tip, tip_se, level)[1]),
+        tipping_low=float(tip_low),
+        tipping_high=float(tip_high),
         m=int(result.m),
     )
     return curve

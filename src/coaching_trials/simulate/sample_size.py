@@ -278,6 +278,7 @@ def sample_size(
             "fitted": stats.norm.cdf(a + b * np.sqrt(ns)),
         }
     )
+    n_low, n_high = normal_interval(n_star, se_n, conf_level)
     return SampleSizeResult(
         outcome=outcome,
         wave=wave,
@@ -285,8 +286,8 @@ def sample_size(
         target_power=float(target_power),
         n_per_arm=n_per_arm,
         n_estimate=n_star,
-        n_conf_low=max(float(normal_interval(n_star, se_n, conf_level)[0]), 0.0),
-        n_conf_high=float(normal_interval(n_star, se_n, conf_level)[1]),
+        n_conf_low=max(float(n_low), 0.0),
+        n_conf_high=float(n_high),
         achieved_power=achieved,
         achieved_mc_std_error=float(np.sqrt(achieved * (1 - achieved) / n_sims)),
         effect=true,
