@@ -6,7 +6,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from coaching_trials.simulate._parallel import run_units
+from coaching_trials._parallel import run_units
 
 
 def test_costliest_units_are_submitted_first_and_results_stay_in_unit_order() -> None:

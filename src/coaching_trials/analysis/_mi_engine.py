@@ -18,6 +18,7 @@ import pandas as pd
 
 from coaching_trials._audit import audit_frame
 from coaching_trials._errors import DataValidationError, format_values, one_of
+from coaching_trials._parallel import check_executor, run_units
 from coaching_trials._results import ResultMixin, effects_frame
 from coaching_trials.analysis._common import (
     STAT_FIELDS,
@@ -221,8 +222,6 @@ def impute_blocks(
     """:func:`impute` in blocks of :data:`IMPUTATION_BLOCK` imputations, each with its own
     random stream (the first: ``default_rng(seed)``; the others: children of its seed
     sequence), run serially or as one task per block on ``executor``."""
-    from coaching_trials.simulate._parallel import check_executor, run_units
-
     executor = check_executor(executor)
     rng = np.random.default_rng(seed)
     sizes = [min(IMPUTATION_BLOCK, m - start) for start in range(0, m, IMPUTATION_BLOCK)]

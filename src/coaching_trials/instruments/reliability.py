@@ -40,6 +40,7 @@ from coaching_trials._errors import (
     format_values,
     one_of,
 )
+from coaching_trials._parallel import check_executor, run_units
 from coaching_trials._results import ResultMixin
 from coaching_trials._vocab import renamed
 from coaching_trials.instruments._item_input import (
@@ -61,7 +62,6 @@ from coaching_trials.instruments._psychometrics import (
     _omega_from_cor,
     _pairwise_moments,
 )
-from coaching_trials.simulate._parallel import check_executor, run_units
 
 if TYPE_CHECKING:  # pragma: no cover
     from coaching_trials.instruments.registry import Instrument

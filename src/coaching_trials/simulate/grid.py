@@ -29,10 +29,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from coaching_trials._parallel import check_executor, run_units, single_thread_blas
 from coaching_trials._results import ResultMixin
 from coaching_trials.simulate import _engine
 from coaching_trials.simulate._engine import ANALYSES, OutcomeModel
-from coaching_trials.simulate._parallel import check_executor, run_units, single_thread_blas
 from coaching_trials.simulate.power import (
     _ALTERNATIVES,
     _SUMMARY_KEYS,

@@ -22,11 +22,11 @@ import pandas as pd
 from scipy import stats
 
 from coaching_trials._errors import one_of
+from coaching_trials._parallel import check_executor, run_units
 from coaching_trials._results import ResultMixin
 from coaching_trials.analysis._common import critical_value, t_interval
 from coaching_trials.simulate import _engine
 from coaching_trials.simulate._engine import ANALYSES, MEASUREMENTS, OutcomeModel
-from coaching_trials.simulate._parallel import check_executor, run_units
 from coaching_trials.simulate.trial import _OUTCOMES, CONSTRUCTS, _Config, _configure, _item_names
 
 __all__ = ["ANALYSES", "MEASUREMENTS", "PowerResult", "power"]

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from coaching_trials._parallel import run_units
 from coaching_trials._results import ResultMixin
 from coaching_trials.analysis._common import normal_interval
 from coaching_trials.simulate import _engine
 from coaching_trials.simulate._engine import ANALYSES, OutcomeModel
-from coaching_trials.simulate._parallel import run_units
 from coaching_trials.simulate.grid import _cell_unit, _design, _levels, check_run, fixed_settings
 from coaching_trials.simulate.power import (
     apply_effect,
